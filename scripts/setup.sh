@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Makes this machine ready to run the project: npm packages, HAProxy, socat and sshd from Debian,
+# the pinned Pulumi engine, the project's Pulumi home, file:// backend and passphrase.
+# Idempotent and cached: a second run only checks what is there.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$BLUEGREEN_ROOT"
+
+# npm packages, reinstalled only when package-lock.json changed.
+lock_hash="$(sha256sum package-lock.json | cut -c1-16)"
+if [ "$(cat node_modules/.bluegreen-lock 2>/dev/null)" != "$lock_hash" ]; then
+  step "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > node_modules/.bluegreen-lock
+fi
+
+# Debian packages: HAProxy (load balancers of the local target and the tests), socat, and
+# openssh-server (the SSH transport tests).
+missing=()
+command -v haproxy >/dev/null || missing+=(haproxy)
+command -v socat >/dev/null || missing+=(socat)
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+if [ ${#missing[@]} -gt 0 ]; then
+  step "installing ${missing[*]} from Debian"
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+bash "$BLUEGREEN_ROOT/scripts/setup-engine.sh"
+
+mkdir -p "$BLUEGREEN_STATE/backend" "$PULUMI_HOME"
+if [ -n "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ] && [ ! -s "$PULUMI_CONFIG_PASSPHRASE_FILE" ]; then
+  (umask 077; head -c 24 /dev/urandom | base64 > "$PULUMI_CONFIG_PASSPHRASE_FILE")
+  step "created a passphrase for the local backend's secrets in $PULUMI_CONFIG_PASSPHRASE_FILE"
+fi
+step "ready"
