@@ -1,0 +1,248 @@
+/**
+ * The stack configuration, parsed in one place.
+ *
+ * Every problem is reported at once, each with its config key, what is allowed and an example, before
+ * any resource is registered. Defaults are resolved here and nowhere else.
+ */
+import { z } from "zod";
+
+/** Short generation label: becomes part of resource names and HAProxy server names. */
+export const GENERATION_PATTERN = /^[a-z][a-z0-9]{0,11}$/;
+/** Names that end up in HAProxy identifiers and resource names. */
+export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,23}$/;
+/** Environment variable names of app inputs. */
+const INPUT_NAME_PATTERN = /^[A-Z_][A-Z0-9_]{0,63}$/;
+/** Migration versions: sortable labels such as 0002 or 2026-11-21-add-index. */
+const MIGRATION_VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** What each key allows and an example, quoted in error messages. `*` stands for an index or map key. */
+export const CONFIG_HELP: Record<string, { allowed: string; example: string }> = {
+    generation: { allowed: "a lowercase letter then up to 11 lowercase letters or digits", example: "g7" },
+    target: { allowed: "local or aws", example: "local" },
+    canarySize: { allowed: "a whole number from 0 to pool.size - 1", example: "1" },
+    "pool.size": { allowed: "a whole number from 1 to 200", example: "4" },
+    "pool.namePrefix": { allowed: "a lowercase letter then up to 23 lowercase letters, digits or '-'", example: "app" },
+    "pool.port": { allowed: "a port from 1 to 65535", example: "8080" },
+    "pool.spec": { allowed: "an object with image, instanceType, appRepository, appRef, inputs", example: "{appRef: v1.4.0}" },
+    "pool.spec.image": { allowed: "an AMI id (aws target)", example: "ami-0abcdef1234567890" },
+    "pool.spec.instanceType": { allowed: "an EC2 instance type", example: "t3.small" },
+    "pool.spec.appRepository": { allowed: "a git URL without spaces or quotes", example: "https://git.example.com/shop.git" },
+    "pool.spec.appRef": { allowed: "a branch, tag or commit: letters, digits, '.', '_', '/', '-'", example: "v1.4.0" },
+    "pool.spec.inputs": { allowed: "a map of UPPER_CASE names to strings without newlines", example: "{FEATURE_X: on}" },
+    "pool.spec.inputs.*": { allowed: "a string without newlines or NUL", example: "on" },
+    "pool.generations": { allowed: "a map of generation label to spec overrides", example: "{g2: {appRef: v1.5.0}}" },
+    "healthCheck.path": { allowed: "an absolute URL path without spaces", example: "/health" },
+    "healthCheck.expectedStatus": { allowed: "an HTTP status from 100 to 599", example: "200" },
+    "healthCheck.timeoutSeconds": { allowed: "seconds from 1 to 3600", example: "120" },
+    "healthCheck.intervalMs": { allowed: "milliseconds from 100 to 60000", example: "1000" },
+    "healthCheck.rise": { allowed: "a whole number from 1 to 10", example: "2" },
+    "healthCheck.fall": { allowed: "a whole number from 1 to 10", example: "2" },
+    "haproxy.backend": { allowed: "an HAProxy backend name: letters, digits, '-', '_', '.'", example: "app" },
+    "haproxy.loadBalancers": { allowed: "a non-empty list of load balancers with distinct names", example: "[{name: lb1, endpoint: tcp://10.0.1.10:9999}]" },
+    "haproxy.loadBalancers.*.name": { allowed: "a lowercase letter then up to 23 lowercase letters, digits or '-'", example: "lb1" },
+    "haproxy.loadBalancers.*.endpoint": { allowed: "unix:///path/admin.sock, tcp://host:port or ssh://user@host[:port]/path/admin.sock", example: "ssh://ops@10.0.1.10/run/haproxy/admin.sock" },
+    "haproxy.loadBalancers.*.frontendUrl": { allowed: "an http:// or https:// URL", example: "http://10.0.1.10/" },
+    "haproxy.loadBalancers.*.frontendPort": { allowed: "a port from 1024 to 65535 (local target)", example: "18080" },
+    "haproxy.attachTimeoutSeconds": { allowed: "seconds from 1 to 3600", example: "60" },
+    "haproxy.drain.method": { allowed: "drain (HAProxy drain state) or healthcheck (fail the server's health check, runbook step 12)", example: "drain" },
+    "haproxy.drain.timeoutSeconds": { allowed: "seconds from 1 to 86400", example: "300" },
+    "haproxy.drain.onTimeout": { allowed: "fail (the update fails and a re-run resumes) or force (shut remaining sessions)", example: "fail" },
+    "haproxy.drain.pollIntervalMs": { allowed: "milliseconds from 50 to 10000", example: "250" },
+    "database.volume": { allowed: "a volume id (aws: vol-...) or a folder name (local)", example: "vol-0123456789abcdef0" },
+    "database.migration.version": { allowed: "letters, digits, '.', '_', '-' (up to 64)", example: "0002-add-orders-index" },
+    "database.migration.command": { allowed: "a non-empty list of arguments (run without a shell)", example: "[node, app/migrate.js]" },
+    "aws.region": { allowed: "an AWS region", example: "eu-west-1" },
+    "aws.subnetIds": { allowed: "a non-empty list of subnet ids", example: "[subnet-0123abcd]" },
+    "aws.securityGroupIds": { allowed: "a list of security group ids", example: "[sg-0123abcd]" },
+    "aws.keyName": { allowed: "an EC2 key pair name", example: "ops" },
+    "aws.instanceProfile": { allowed: "an IAM instance profile name", example: "app-server" },
+    "aws.databaseHost": { allowed: "the host the migration runs on over SSH", example: "10.0.2.5" },
+    "aws.databaseUser": { allowed: "the SSH user on the database host", example: "ops" },
+    aws: { allowed: "an object with region, subnetIds, securityGroupIds, keyName, instanceProfile, databaseHost", example: "{subnetIds: [subnet-0123abcd]}" },
+};
+
+const generation = z.string().regex(GENERATION_PATTERN);
+const name = z.string().regex(NAME_PATTERN);
+const port = z.number().int().min(1).max(65535);
+const noControl = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
+
+const serverSpec = z
+    .object({
+        image: z.string().regex(/^ami-[0-9a-f]{8,17}$/),
+        instanceType: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/),
+        appRepository: z.string().regex(/^[A-Za-z0-9+.:/@_~%-]+$/),
+        appRef: z.string().regex(/^[A-Za-z0-9._/-]{1,128}$/),
+        inputs: z.record(z.string().regex(INPUT_NAME_PATTERN), z.string().max(4096).refine(noControl)),
+    })
+    .partial()
+    .strict();
+
+/** The server spec shared by every generation, before per-generation overrides. */
+export type ServerSpec = z.infer<typeof serverSpec>;
+
+const loadBalancer = z
+    .object({
+        name,
+        endpoint: z.string().min(1).optional(),
+        frontendUrl: z.string().regex(/^https?:\/\/[^\s"'`]+$/).optional(),
+        frontendPort: z.number().int().min(1024).max(65535).optional(),
+    })
+    .strict();
+
+const schema = z
+    .object({
+        generation,
+        target: z.enum(["local", "aws"]).default("local"),
+        canarySize: z.number().int().min(0).default(0),
+        pool: z
+            .object({
+                size: z.number().int().min(1).max(200).default(2),
+                namePrefix: name.default("app"),
+                port: port.default(8080),
+                spec: serverSpec.default({}),
+                generations: z.record(generation, serverSpec).default({}),
+            })
+            .strict()
+            .default({ size: 2, namePrefix: "app", port: 8080, spec: {}, generations: {} }),
+        healthCheck: z
+            .object({
+                path: z.string().regex(/^\/[A-Za-z0-9._~/%?=&-]*$/).default("/health"),
+                expectedStatus: z.number().int().min(100).max(599).default(200),
+                timeoutSeconds: z.number().min(1).max(3600).default(120),
+                intervalMs: z.number().int().min(100).max(60000).default(1000),
+                rise: z.number().int().min(1).max(10).default(2),
+                fall: z.number().int().min(1).max(10).default(2),
+            })
+            .strict()
+            .prefault({}),
+        haproxy: z
+            .object({
+                backend: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/).default("app"),
+                loadBalancers: z.array(loadBalancer).min(1),
+                attachTimeoutSeconds: z.number().min(1).max(3600).default(60),
+                drain: z
+                    .object({
+                        method: z.enum(["drain", "healthcheck"]).default("drain"),
+                        timeoutSeconds: z.number().min(1).max(86400).default(300),
+                        onTimeout: z.enum(["fail", "force"]).default("fail"),
+                        pollIntervalMs: z.number().int().min(50).max(10000).default(250),
+                    })
+                    .strict()
+                    .prefault({}),
+            })
+            .strict(),
+        database: z
+            .object({
+                volume: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
+                migration: z
+                    .object({
+                        version: z.string().regex(MIGRATION_VERSION_PATTERN),
+                        command: z.array(z.string().min(1).max(4096).refine(noControl)).min(1),
+                    })
+                    .strict(),
+            })
+            .strict(),
+        aws: z
+            .object({
+                region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/).optional(),
+                subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/)).min(1),
+                securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/)).default([]),
+                keyName: z.string().regex(/^[A-Za-z0-9._-]{1,255}$/).optional(),
+                instanceProfile: z.string().regex(/^[A-Za-z0-9+=,.@_-]{1,128}$/).optional(),
+                databaseHost: z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/),
+                databaseUser: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/).default("ops"),
+            })
+            .strict()
+            .optional(),
+    })
+    .strict();
+
+/** Cross-field rules that a single key cannot express. */
+function crossFieldProblems(cfg: z.infer<typeof schema>): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    const add = (path: string, message: string) => problems.push(problem(path, message));
+    if (cfg.canarySize >= cfg.pool.size) {
+        add("canarySize", `is ${cfg.canarySize} but the pool has ${cfg.pool.size} servers`);
+    }
+    const seen = new Set<string>();
+    cfg.haproxy.loadBalancers.forEach((lb, i) => {
+        if (seen.has(lb.name)) add(`haproxy.loadBalancers.${i}.name`, `"${lb.name}" is used twice`);
+        seen.add(lb.name);
+        if (cfg.target === "aws") {
+            if (!lb.endpoint) add(`haproxy.loadBalancers.${i}.endpoint`, "is required on the aws target");
+            if (!lb.frontendUrl) add(`haproxy.loadBalancers.${i}.frontendUrl`, "is required on the aws target");
+            if (lb.frontendPort !== undefined) add(`haproxy.loadBalancers.${i}.frontendPort`, "is for the local target only");
+        } else if (lb.endpoint !== undefined || lb.frontendUrl !== undefined) {
+            add(`haproxy.loadBalancers.${i}.endpoint`, "the local target starts its own HAProxy: give name and frontendPort only");
+        }
+    });
+    if (cfg.target === "aws") {
+        if (!cfg.aws) add("aws", "is required on the aws target");
+        const spec = { ...cfg.pool.spec, ...cfg.pool.generations[cfg.generation] };
+        if (!spec.image) add("pool.spec.image", "is required on the aws target (in pool.spec or pool.generations)");
+        if (!spec.instanceType) add("pool.spec.instanceType", "is required on the aws target");
+    }
+    return problems;
+}
+
+export interface ConfigProblem {
+    /** The config key, e.g. `haproxy.drain.timeoutSeconds`. */
+    path: string;
+    message: string;
+}
+
+function helpFor(path: string) {
+    return CONFIG_HELP[path] ?? CONFIG_HELP[path.replace(/\.\d+(?=\.|$)/g, ".*")] ?? CONFIG_HELP[path.replace(/\.[^.]+$/, ".*")];
+}
+
+function problem(path: string, message: string): ConfigProblem {
+    const help = helpFor(path);
+    const hint = help ? ` (allowed: ${help.allowed}; example: ${help.example})` : "";
+    return { path, message: `${path}: ${message}${hint}` };
+}
+
+/** Raised with every problem of a configuration; the message lists them one per line. */
+export class ConfigError extends Error {
+    constructor(readonly problems: ConfigProblem[], readonly namespace: string) {
+        super(
+            `invalid stack configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+                problems.map((p) => `  - ${namespace}:${p.message}`).join("\n"),
+        );
+        this.name = "ConfigError";
+    }
+}
+
+export type DeploymentConfig = z.infer<typeof schema>;
+
+/**
+ * Parses raw config values (as `pulumi.Config.getObject` returns them) into a complete, defaulted
+ * configuration, or throws one ConfigError listing every problem. Pure: exported for tests.
+ */
+export function parseDeploymentConfig(raw: Record<string, unknown>, namespace = "haproxy-bluegreen"): DeploymentConfig {
+    const defined = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
+    const parsed = schema.safeParse(defined);
+    if (!parsed.success) {
+        const problems = parsed.error.issues.map((issue) => {
+            const path = issue.path.map(String).join(".") || "(root)";
+            if (issue.code === "unrecognized_keys") {
+                const keys = issue.keys.map((k) => (path === "(root)" ? k : `${path}.${k}`));
+                return { path: keys[0], message: `${keys.join(", ")}: unknown key (check the spelling)` };
+            }
+            const received = issue.code === "invalid_type" && issue.input === undefined ? "is required" : `is invalid: ${issue.message}`;
+            return problem(path, received);
+        });
+        throw new ConfigError(problems, namespace);
+    }
+    const problems = crossFieldProblems(parsed.data);
+    if (problems.length > 0) throw new ConfigError(problems, namespace);
+    return parsed.data;
+}
+
+/** The keys `parseDeploymentConfig` reads from the stack config (the program reads each with getObject). */
+export const CONFIG_KEYS = ["generation", "target", "canarySize", "pool", "healthCheck", "haproxy", "database", "aws"] as const;
+
+/** The spec of one generation: the shared spec with that generation's overrides on top. */
+export function specForGeneration(cfg: DeploymentConfig, gen: string): ServerSpec {
+    const overrides = cfg.pool.generations[gen] ?? {};
+    return { ...cfg.pool.spec, ...overrides, inputs: { ...cfg.pool.spec.inputs, ...overrides.inputs } };
+}

@@ -1,0 +1,74 @@
+/**
+ * Attaching one server to one load balancer (runbook step 11): add it, enable its check, set it ready
+ * and wait until HAProxy reports it UP. A re-run after a half-done attach adopts what matches and fails
+ * clearly on what conflicts.
+ */
+import { RuntimeClient } from "./client";
+import type { StatRow } from "./parsers";
+import type { LoadBalancerRef, MembershipSpec } from "./membershipSpec";
+import { progress } from "../providerLog";
+import { setTimeout as sleep } from "node:timers/promises";
+
+/** Interval between two status reads while waiting for UP, in ms (at most the check interval). */
+const UP_POLL_MS = 100;
+
+/** `addr` as `show stat` prints it for this spec. */
+export function expectedAddr(spec: Pick<MembershipSpec, "address" | "port">): string {
+    return spec.address.includes(":") ? `[${spec.address}]:${spec.port}` : `${spec.address}:${spec.port}`;
+}
+
+/** Whether a `show stat` status means the server takes traffic: `UP` (also `UP 1/3`, failing) or `no check`. */
+export function isServing(status: string | undefined): boolean {
+    return status !== undefined && (/^UP\b/.test(status) || status === "no check");
+}
+
+/** Describes a row for error messages: status and the last health check. */
+export function describeRow(row: StatRow | undefined): string {
+    if (!row) return "not present";
+    const check = [row.check_status, row.check_desc].filter(Boolean).join(" ");
+    return `status ${row.status ?? "?"}${check ? `, last check ${check}` : ""}`;
+}
+
+/**
+ * Attaches `spec`'s server on one load balancer and waits until it is UP.
+ * Returns whether the server was already there (adopted) rather than added.
+ */
+export async function attachOne(client: RuntimeClient, lb: LoadBalancerRef, spec: MembershipSpec): Promise<{ adopted: boolean }> {
+    const { backend, server } = spec;
+    const existing = await client.getServer(backend, server);
+    if (existing && existing.addr !== undefined && existing.addr !== expectedAddr(spec)) {
+        throw new Error(
+            `${lb.name}: server ${backend}/${server} already exists with address ${existing.addr}, expected ${expectedAddr(spec)}; ` +
+                "remove it or choose another server name",
+        );
+    }
+    if (!existing) {
+        await client.addServer(backend, server, { address: spec.address, port: spec.port, weight: spec.weight, check: spec.check });
+    }
+    if (spec.check.enabled) await client.enableHealth(backend, server);
+    await client.setState(backend, server, "ready");
+    await waitUntilServing(client, lb, spec);
+    progress(`${lb.name}: ${backend}/${server} ${existing ? "adopted" : "attached"} and UP`);
+    return { adopted: existing !== undefined };
+}
+
+async function waitUntilServing(client: RuntimeClient, lb: LoadBalancerRef, spec: MembershipSpec): Promise<void> {
+    const deadline = Date.now() + spec.attachTimeoutMs;
+    const interval = Math.min(UP_POLL_MS, spec.check.inter ?? UP_POLL_MS);
+    for (;;) {
+        const row = await client.getServer(spec.backend, spec.server);
+        if (isServing(row?.status)) return;
+        if (Date.now() >= deadline) {
+            throw new Error(
+                `${lb.name}: ${spec.backend}/${spec.server} was not UP within ${spec.attachTimeoutMs} ms (${describeRow(row)})`,
+            );
+        }
+        await sleep(interval);
+    }
+}
+
+/** Takes a server this attach added back out (maint, then del); used when the attach failed elsewhere. */
+export async function undoAttach(client: RuntimeClient, spec: MembershipSpec): Promise<void> {
+    await client.setState(spec.backend, spec.server, "maint");
+    await client.delServer(spec.backend, spec.server);
+}

@@ -1,0 +1,301 @@
+/**
+ * The Membership provider against two real HAProxy processes and real HTTP servers on loopback.
+ * The provider's methods are called as the dynamic-provider host calls them (inputs in, outputs out).
+ */
+import * as assert from "node:assert/strict";
+import { get } from "node:http";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import provider, { type MembershipOutputs } from "../../../components/haproxy/membershipProvider";
+import { RuntimeClient } from "../../../components/haproxy/client";
+import { setProgressSink } from "../../../components/providerLog";
+import { startHaproxy, type RunningHaproxy } from "../../support/haproxy";
+import { startHttpServer, type TestHttpServer } from "../../support/httpServer";
+import { startFakeRuntimeApi } from "../../support/fakeRuntimeApi";
+import { startSshd, type TestSshd } from "../../support/sshd";
+import { freePort } from "../../support/ports";
+
+/** GET through a frontend; resolves with status, body and when the response ended. */
+function fetchText(url: string): Promise<{ status: number; body: string; endedAt: number }> {
+    return new Promise((resolve, reject) => {
+        get(url, { agent: false }, (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (c) => (body += c));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body, endedAt: Date.now() }));
+            res.on("error", reject);
+        }).on("error", reject);
+    });
+}
+
+describe("Membership provider against real HAProxy", function () {
+    this.timeout(120_000);
+    let lbs: RunningHaproxy[] = [];
+    let servers: TestHttpServer[] = [];
+    const log: string[] = [];
+
+    before(async () => {
+        lbs = await Promise.all([startHaproxy(), startHaproxy()]);
+        setProgressSink((m) => log.push(m));
+    });
+    after(async () => {
+        setProgressSink(undefined);
+        await Promise.all(lbs.map((lb) => lb.stop()));
+    });
+    afterEach(async () => {
+        await Promise.all(servers.map((s) => s.stop()));
+        servers = [];
+    });
+
+    async function appServer(name: string): Promise<TestHttpServer> {
+        const s = await startHttpServer(name);
+        servers.push(s);
+        return s;
+    }
+
+    function inputs(server: TestHttpServer, extra: Record<string, unknown> = {}): Record<string, unknown> {
+        return {
+            loadBalancers: lbs.map((lb, i) => ({ name: `lb${i + 1}`, endpoint: lb.unixAdmin })),
+            backend: "app",
+            server: server.name,
+            address: server.host,
+            port: server.port,
+            check: { enabled: true, inter: 100, rise: 1, fall: 1 },
+            attachTimeoutMs: 10_000,
+            drain: { pollIntervalMs: 50, timeoutMs: 20_000 },
+            ...extra,
+        };
+    }
+
+    async function statusOn(lb: RunningHaproxy, server: string): Promise<string | undefined> {
+        const client = new RuntimeClient(lb.unixAdmin);
+        try {
+            return (await client.getServer("app", server))?.status;
+        } finally {
+            await client.close();
+        }
+    }
+
+    async function create(i: Record<string, unknown>): Promise<MembershipOutputs> {
+        const { inputs: checked, failures } = await provider.check!({}, i);
+        assert.deepEqual(failures ?? [], []);
+        return (await provider.create(checked)).outs as MembershipOutputs;
+    }
+
+    it("attaches on every load balancer and traffic reaches the server through each", async () => {
+        const s = await appServer("attach-a");
+        const outs = await create(inputs(s));
+        assert.deepEqual(outs.attachedTo, ["lb1", "lb2"]);
+        for (const lb of lbs) {
+            assert.equal(await statusOn(lb, "attach-a"), "UP");
+            const r = await fetchText(`${lb.frontendUrl}/`);
+            assert.equal(r.status, 200);
+            assert.equal(r.body, "attach-a");
+        }
+        await provider.delete!("app/attach-a", outs);
+        for (const lb of lbs) assert.equal(await statusOn(lb, "attach-a"), undefined);
+    });
+
+    it("drains: a request in flight completes on the drained server, new ones go elsewhere, then it is removed", async () => {
+        const old = await appServer("drain-old");
+        const oldOuts = await create(inputs(old));
+        const slow = fetchText(`${lbs[0].frontendUrl}/slow?ms=2500`);
+        await new Promise((r) => setTimeout(r, 300)); // the slow request is on drain-old, the only server
+        const fresh = await appServer("drain-new");
+        const newOuts = await create(inputs(fresh));
+
+        const deleting = provider.delete!("app/drain-old", oldOuts).then(() => Date.now());
+        await new Promise((r) => setTimeout(r, 300));
+        assert.equal(await statusOn(lbs[0], "drain-old"), "DRAIN");
+        const during = await Promise.all(Array.from({ length: 20 }, (_, i) => fetchText(`${lbs[i % 2].frontendUrl}/`)));
+        assert.ok(during.every((r) => r.status === 200 && r.body === "drain-new"), JSON.stringify(during.map((r) => r.body)));
+
+        const slowResult = await slow;
+        assert.equal(slowResult.status, 200);
+        assert.equal(slowResult.body, "drain-old", "the in-flight request completed on the drained server");
+        const removedAt = await deleting;
+        assert.ok(removedAt >= slowResult.endedAt, "removed only after the last session ended");
+        console.log(`      drain detection: removed from both load balancers ${removedAt - slowResult.endedAt} ms after the last session ended`);
+        for (const lb of lbs) assert.equal(await statusOn(lb, "drain-old"), undefined);
+        await provider.delete!("app/drain-new", newOuts);
+    });
+
+    it("drain timeout with onTimeout fail: the update fails, the server stays out of rotation, a re-run resumes", async () => {
+        const s = await appServer("timeout-fail");
+        const outs = await create(inputs(s, { drain: { pollIntervalMs: 50, timeoutMs: 400, onTimeout: "fail" } }));
+        const slow = fetchText(`${lbs[0].frontendUrl}/slow?ms=2000`);
+        await new Promise((r) => setTimeout(r, 200));
+        await assert.rejects(provider.delete!("app/timeout-fail", outs), /lb1: app\/timeout-fail still has 1 sessions.*run `pulumi up` again/s);
+        assert.equal(await statusOn(lbs[0], "timeout-fail"), "DRAIN");
+        assert.equal((await slow).body, "timeout-fail");
+        await provider.delete!("app/timeout-fail", outs); // the re-run
+        for (const lb of lbs) assert.equal(await statusOn(lb, "timeout-fail"), undefined);
+    });
+
+    it("drain timeout with onTimeout force: remaining sessions are shut and the server removed", async () => {
+        const s = await appServer("timeout-force");
+        const outs = await create(inputs(s, { drain: { pollIntervalMs: 50, timeoutMs: 400, onTimeout: "force" } }));
+        const slow = fetchText(`${lbs[1].frontendUrl}/slow?ms=10000`).then(
+            (r) => r.status,
+            () => "aborted",
+        );
+        await new Promise((r) => setTimeout(r, 200));
+        const started = Date.now();
+        await provider.delete!("app/timeout-force", outs);
+        assert.ok(Date.now() - started < 9000, "did not wait for the 10 s request");
+        assert.notEqual(await slow, 200, "the forced session did not complete normally");
+        for (const lb of lbs) assert.equal(await statusOn(lb, "timeout-force"), undefined);
+    });
+
+    it("rejects injection attempts in check, before anything is sent", async () => {
+        const fake = await startFakeRuntimeApi();
+        try {
+            const base = { loadBalancers: [{ name: "lb1", endpoint: fake.url }], backend: "app", server: "ok", address: "127.0.0.1", port: 80 };
+            const attempts: [string, Record<string, unknown>][] = [
+                ["server", { server: "x; show stat" }],
+                ["server", { server: "x\nshutdown sessions server app/y" }],
+                ["backend", { backend: "app #" }],
+                ["address", { address: "127.0.0.1 check;" }],
+                ["port", { port: "80; del server app/y" }],
+                ["weight", { weight: 1.5 }],
+                ["loadBalancers[0].endpoint", { loadBalancers: [{ name: "lb1", endpoint: "tcp://h:1;x" }] }],
+                ["loadBalancers[0].name", { loadBalancers: [{ name: "lb 1", endpoint: fake.url }] }],
+            ];
+            for (const [field, patch] of attempts) {
+                const { failures } = await provider.check!({}, { ...base, ...patch });
+                assert.ok(failures?.[0]?.property.startsWith(field), `${field}: ${JSON.stringify(failures)}`);
+                await assert.rejects(provider.create({ ...base, ...patch }), (err: Error) => err.message.includes(field));
+            }
+            assert.equal(fake.received, "", "nothing reached the socket");
+            assert.equal(fake.connections, 0);
+        } finally {
+            await fake.stop();
+        }
+    });
+
+    it("an unreachable load balancer fails the attach clearly, leaves nothing behind, and a re-run converges", async () => {
+        const s = await appServer("unreachable");
+        const deadPort = await freePort();
+        const broken = { ...inputs(s), loadBalancers: [{ name: "lb1", endpoint: lbs[0].unixAdmin }, { name: "lb2", endpoint: `tcp://127.0.0.1:${deadPort}` }] };
+        await assert.rejects(provider.create(broken), (err: Error) => {
+            assert.match(err.message, /lb2: .*127\.0\.0\.1:\d+.*(refused|ECONNREFUSED)/i);
+            return true;
+        });
+        assert.equal(await statusOn(lbs[0], "unreachable"), undefined, "taken back out of the reachable load balancer");
+        const outs = await create(inputs(s));
+        assert.deepEqual(outs.attachedTo, ["lb1", "lb2"]);
+        await provider.delete!("app/unreachable", outs);
+    });
+
+    it("adopts a half-done attach and refuses a conflicting server", async () => {
+        const s = await appServer("adopt");
+        const client = new RuntimeClient(lbs[0].unixAdmin);
+        await client.addServer("app", "adopt", { address: s.host, port: s.port, check: { enabled: true, inter: 100, rise: 1, fall: 1 } });
+        await client.addServer("app", "conflict", { address: s.host, port: 1 });
+        await client.close();
+        const outs = await create(inputs(s));
+        assert.equal(await statusOn(lbs[0], "adopt"), "UP");
+        assert.ok(log.some((m) => m.includes("lb1: app/adopt adopted")));
+        await assert.rejects(provider.create({ ...inputs(s), server: "conflict" }), /already exists with address 127\.0\.0\.1:1/);
+        await provider.delete!("app/adopt", outs);
+        await provider.delete!("app/conflict", { ...inputs(s), server: "conflict", port: 1, attachedTo: ["lb1"] });
+    });
+
+    it("refresh shows a server lost by an HAProxy reload, and the update re-attaches it", async () => {
+        const s = await appServer("drift");
+        const outs = await create(inputs(s));
+        await lbs[1].reload();
+        const read = await provider.read!("app/drift", outs);
+        assert.deepEqual((read.props as MembershipOutputs).attachedTo, ["lb1"]);
+        const diff = await provider.diff!("app/drift", read.props as MembershipOutputs, inputs(s));
+        assert.equal(diff.changes, true);
+        assert.deepEqual(diff.replaces, []);
+        const updated = await provider.update!("app/drift", read.props as MembershipOutputs, inputs(s));
+        assert.deepEqual((updated.outs as MembershipOutputs).attachedTo, ["lb1", "lb2"]);
+        assert.equal(await statusOn(lbs[1], "drift"), "UP");
+        await provider.delete!("app/drift", updated.outs);
+    });
+
+    it("changes weight in place and replaces on address changes", async () => {
+        const s = await appServer("weights");
+        const outs = await create(inputs(s));
+        const heavier = inputs(s, { weight: 7 });
+        const diff = await provider.diff!("app/weights", outs, heavier);
+        assert.equal(diff.changes, true);
+        assert.deepEqual(diff.replaces, []);
+        const updated = await provider.update!("app/weights", outs, heavier);
+        const client = new RuntimeClient(lbs[0].unixAdmin);
+        assert.equal((await client.getServer("app", "weights"))?.weight, 7);
+        await client.close();
+        const moved = await provider.diff!("app/weights", updated.outs, inputs(s, { weight: 7, port: s.port + 1 }));
+        assert.deepEqual(moved.replaces, ["port"]);
+        assert.equal(moved.deleteBeforeReplace, true);
+        await provider.delete!("app/weights", updated.outs);
+    });
+
+    it("handles many memberships on one load balancer at once", async () => {
+        const s = await appServer("many");
+        const count = 40;
+        const all = Array.from({ length: count }, (_, i) => ({ ...inputs(s), server: `many-${i}` }));
+        const outs = await Promise.all(all.map((i) => create(i)));
+        const client = new RuntimeClient(lbs[0].unixAdmin);
+        const rows = (await client.showStat("app")).filter((r) => r.svname.startsWith("many-"));
+        assert.equal(rows.length, count);
+        assert.ok(rows.every((r) => r.status === "UP"));
+        await Promise.all(outs.map((o) => provider.delete!(`app/${o.server}`, o)));
+        assert.equal((await client.showStat("app")).filter((r) => r.svname.startsWith("many-")).length, 0);
+        await client.close();
+    });
+
+    it("drains through the health check when drain.method is healthcheck (runbook step 12)", async () => {
+        const s = await appServer("hc");
+        const dir = await mkdtemp(join(tmpdir(), "hc-"));
+        const file = join(dir, "healthy");
+        await writeFile(file, "ok");
+        try {
+            const outs = await create(inputs(s, { drain: { method: "healthcheck", healthFile: pathToFileURL(file).href, pollIntervalMs: 50, timeoutMs: 20_000 } }));
+            // The test server's health does not read the file: emulate the app by failing its check once the file is gone.
+            const watcher = setInterval(() => !existsSync(file) && s.setHealthy(false), 20);
+            try {
+                await provider.delete!("app/hc", outs);
+            } finally {
+                clearInterval(watcher);
+            }
+            assert.equal(existsSync(file), false);
+            assert.ok(log.some((m) => m.includes("lb1: app/hc removed")));
+        } finally {
+            await rm(dir, { recursive: true, force: true });
+        }
+    });
+
+    describe("over SSH (real sshd, streamlocal forwarding)", () => {
+        let sshd: TestSshd;
+        before(async () => (sshd = await startSshd()));
+        after(async () => sshd?.stop());
+
+        it("attaches and drains through ssh:// endpoints with a passphrase-protected key", async () => {
+            const s = await appServer("over-ssh");
+            const ssh = { privateKey: sshd.encryptedPrivateKey, passphrase: sshd.passphrase, hostKeySha256: sshd.hostKeySha256 };
+            const i = { ...inputs(s), loadBalancers: lbs.map((lb, n) => ({ name: `lb${n + 1}`, endpoint: sshd.url(lb.adminSocket) })), ssh };
+            const outs = await create(i);
+            for (const lb of lbs) assert.equal(await statusOn(lb, "over-ssh"), "UP");
+            await provider.delete!("app/over-ssh", outs);
+            for (const lb of lbs) assert.equal(await statusOn(lb, "over-ssh"), undefined);
+        });
+
+        it("never puts the key or passphrase into an error", async () => {
+            const s = await appServer("ssh-secret");
+            const ssh = { privateKey: sshd.encryptedPrivateKey, passphrase: "wrong-passphrase-value" };
+            const i = { ...inputs(s), loadBalancers: [{ name: "lb1", endpoint: sshd.url(lbs[0].adminSocket) }], ssh };
+            await assert.rejects(provider.create(i), (err: Error) => {
+                assert.ok(!err.message.includes("wrong-passphrase-value"));
+                assert.ok(!err.message.includes("PRIVATE KEY"));
+                assert.match(err.message, /lb1/);
+                return true;
+            });
+        });
+    });
+});
