@@ -176,6 +176,9 @@ function crossFieldProblems(cfg: z.infer<typeof schema>): ConfigProblem[] {
             add(`haproxy.loadBalancers.${i}.endpoint`, "the local target starts its own HAProxy: give name and frontendPort only");
         }
     });
+    if (cfg.target === "aws" && cfg.haproxy.drain.method === "healthcheck") {
+        add("haproxy.drain.method", "healthcheck is for the local target only; the aws target drains with HAProxy's drain state");
+    }
     if (cfg.target === "aws") {
         if (!cfg.aws) add("aws", "is required on the aws target");
         const spec = { ...cfg.pool.spec, ...cfg.pool.generations[cfg.generation] };

@@ -34,3 +34,6 @@ export function lazyProvider(modulePath: string): pulumi.dynamic.ResourceProvide
         delete: (id, props) => load().delete?.(id, props) ?? Promise.resolve(),
     };
 }
+
+/** `T` with every field a `pulumi.Input`: the shape dynamic resources accept for nested plain objects. */
+export type InputFields<T> = { [K in keyof T]: pulumi.Input<T[K]> };

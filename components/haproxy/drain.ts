@@ -50,6 +50,7 @@ export class DrainTimeoutError extends Error {
 export async function drainOne(client: RuntimeClient, lb: LoadBalancerRef, spec: MembershipSpec, deadline: number): Promise<DrainResult> {
     const { backend, server } = spec;
     const name = `${lb.name}: ${backend}/${server}`;
+    const startedAt = Date.now();
     let row = await lookup(client, spec);
     if (!row) return { lb: lb.name, outcome: "already-gone", forced: false };
     if (spec.drain.method === "drain" && !/^(DRAIN|MAINT)/.test(row.status ?? "")) {
@@ -82,7 +83,8 @@ export async function drainOne(client: RuntimeClient, lb: LoadBalancerRef, spec:
     const sessionsZeroAt = Date.now();
     await client.setState(backend, server, "maint");
     const removedAt = await deleteWhenIdle(client, spec, name);
-    progress(`${name} removed${forced ? " (sessions shut down at the timeout)" : " after its sessions ended"}`);
+    const timing = `drained in ${sessionsZeroAt - startedAt} ms, detached in ${(removedAt ?? Date.now()) - sessionsZeroAt} ms`;
+    progress(`${name} removed: ${timing}${forced ? " (sessions shut down at the timeout)" : ""}`);
     return { lb: lb.name, outcome: removedAt === undefined ? "already-gone" : "removed", forced, sessionsZeroAt, removedAt };
 }
 

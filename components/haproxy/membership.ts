@@ -5,14 +5,14 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { lazyProvider } from "../providerShim";
+import { lazyProvider, type InputFields } from "../providerShim";
 import type { CheckOptions } from "./validate";
 import type { DrainSettings, LoadBalancerRef } from "./membershipSpec";
 import type { SshCredentials } from "./transport";
 
 export interface MembershipArgs {
     /** Every load balancer the server joins. */
-    loadBalancers: pulumi.Input<pulumi.Input<LoadBalancerRef>[]>;
+    loadBalancers: pulumi.Input<pulumi.Input<InputFields<LoadBalancerRef>>[]>;
     /** The HAProxy backend (must use a dynamic algorithm such as roundrobin or leastconn). */
     backend: pulumi.Input<string>;
     /** The server's name in the backend, unique per generation (e.g. `app-g2-0`). */
@@ -27,7 +27,7 @@ export interface MembershipArgs {
     /** Longest wait for the server to be UP on every load balancer, in ms. @default 60000 */
     attachTimeoutMs?: pulumi.Input<number>;
     /** How the server leaves on delete. @default { method: "drain", timeoutMs: 300000, onTimeout: "fail", pollIntervalMs: 250 } */
-    drain?: pulumi.Input<Partial<DrainSettings>>;
+    drain?: pulumi.Input<InputFields<Partial<DrainSettings>>>;
     /** Credentials for `ssh://` endpoints. Stored as a Pulumi secret. */
     ssh?: pulumi.Input<SshCredentials>;
 }

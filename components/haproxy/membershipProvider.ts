@@ -15,21 +15,12 @@ import { drainOne, type DrainResult } from "./drain";
 import { removeHealthFile } from "./healthFile";
 import { REPLACE_FIELDS, resolveMembershipSpec, type LoadBalancerRef, type MembershipSpec } from "./membershipSpec";
 import { RuntimeInputError } from "./validate";
-
-/** How preview marks values that are not known yet. */
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+import { containsUnknown } from "../previewValues";
 
 /** What a Membership stores: its spec plus where it is attached now. */
 export interface MembershipOutputs extends MembershipSpec {
     /** Names of the load balancers that have the server, as last seen. */
     attachedTo: string[];
-}
-
-function containsUnknown(value: unknown): boolean {
-    if (value === UNKNOWN) return true;
-    if (Array.isArray(value)) return value.some(containsUnknown);
-    if (value && typeof value === "object") return Object.values(value).some(containsUnknown);
-    return false;
 }
 
 /** The spec stored in a membership's outputs. */

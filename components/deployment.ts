@@ -1,0 +1,111 @@
+/**
+ * `BlueGreenDeployment`: the whole runbook as one component.
+ *
+ * snapshot -> migration -> pool of this generation -> health gate -> membership on every load balancer
+ * -> smoke check through every frontend. Everything generation-scoped carries the generation in its
+ * name, so changing `generation` makes the engine create the new generation while the program runs and
+ * delete the old one afterwards, dependents first: each old membership drains and detaches before its
+ * server is terminated. If any step before the deletes fails, the serving generation stays untouched.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { DeploymentConfig } from "./config";
+import { HealthGate } from "./gate/healthGate";
+import { Membership } from "./haproxy/membership";
+import type { SshCredentials } from "./haproxy/transport";
+import { DatabaseSnapshot } from "./snapshot";
+import { Migration } from "./migration";
+import { AppServerPool } from "./pool";
+import type { LoadBalancerOutputs, ServerOutputs, Target } from "./target";
+
+export interface BlueGreenDeploymentArgs {
+    config: DeploymentConfig;
+    target: Target;
+    /** Credentials for `ssh://` load balancer endpoints (a Pulumi secret). @default none */
+    ssh?: pulumi.Input<SshCredentials>;
+}
+
+/** Names of the generation-scoped children of a deployment. Exported for tests. */
+export function childNames(name: string, generation: string, migrationVersion: string) {
+    return {
+        snapshot: `${name}-snapshot-${migrationVersion}`,
+        migration: `${name}-migration-${migrationVersion}`,
+        pool: `${name}-pool-${generation}`,
+        membership: (index: number) => `${name}-member-${generation}-${index}`,
+        smoke: `${name}-smoke-${generation}`,
+    };
+}
+
+export class BlueGreenDeployment extends pulumi.ComponentResource {
+    public readonly activeGeneration: pulumi.Output<string>;
+    public readonly servers: pulumi.Output<{ name: string; address: string; port: number }[]>;
+    public readonly loadBalancers: pulumi.Output<{ name: string; endpoint: string; frontendUrl: string }[]>;
+    public readonly snapshotId: pulumi.Output<string>;
+    public readonly migrationVersion: pulumi.Output<string>;
+
+    constructor(name: string, args: BlueGreenDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("bluegreen:index:BlueGreenDeployment", name, {}, opts);
+        const { config, target } = args;
+        const { generation } = config;
+        const version = config.database.migration.version;
+        const names = childNames(name, generation, version);
+
+        const lbs = target.loadBalancers(this);
+        const snapshot = new DatabaseSnapshot(names.snapshot, { target, migrationVersion: version }, { parent: this });
+        const migration = new Migration(names.migration, { target, snapshot }, { parent: this, dependsOn: [snapshot] });
+        const pool = new AppServerPool(names.pool, { target, config, generation, after: [migration.run] }, { parent: this });
+        const memberships = pool.servers.map(
+            (server, i) =>
+                new Membership(names.membership(i), membershipArgs(config, lbs, server, args.ssh), {
+                    parent: this,
+                    dependsOn: [pool.gate],
+                }),
+        );
+        new HealthGate(
+            names.smoke,
+            {
+                targets: lbs.map((lb) => ({ name: lb.name, url: pulumi.interpolate`${lb.frontendUrl.apply((u) => u.replace(/\/$/, ""))}${config.healthCheck.path}` })),
+                expectedStatus: config.healthCheck.expectedStatus,
+                timeoutMs: config.healthCheck.timeoutSeconds * 1000,
+                intervalMs: config.healthCheck.intervalMs,
+            },
+            { parent: this, dependsOn: memberships },
+        );
+
+        this.activeGeneration = pulumi.output(generation);
+        this.servers = pulumi.all(pool.servers.map((s) => pulumi.all([s.address, s.port]).apply(([address, port]) => ({ name: s.name, address, port }))));
+        this.loadBalancers = pulumi.all(
+            lbs.map((lb) => pulumi.all([lb.endpoint, lb.frontendUrl]).apply(([endpoint, frontendUrl]) => ({ name: lb.name, endpoint, frontendUrl }))),
+        );
+        this.snapshotId = snapshot.snapshotId;
+        this.migrationVersion = pulumi.output(version);
+        this.registerOutputs({
+            activeGeneration: this.activeGeneration,
+            servers: this.servers,
+            loadBalancers: this.loadBalancers,
+            snapshotId: this.snapshotId,
+            migrationVersion: this.migrationVersion,
+        });
+    }
+}
+
+/** The membership of one server on every load balancer, with the configured check and drain. */
+function membershipArgs(config: DeploymentConfig, lbs: LoadBalancerOutputs[], server: ServerOutputs, ssh?: pulumi.Input<SshCredentials>) {
+    const { drain } = config.haproxy;
+    return {
+        loadBalancers: lbs.map((lb) => ({ name: lb.name, endpoint: lb.endpoint })),
+        backend: config.haproxy.backend,
+        server: server.name,
+        address: server.address,
+        port: server.port,
+        check: { enabled: true, inter: config.healthCheck.intervalMs, rise: config.healthCheck.rise, fall: config.healthCheck.fall },
+        attachTimeoutMs: config.haproxy.attachTimeoutSeconds * 1000,
+        drain: {
+            method: drain.method,
+            timeoutMs: drain.timeoutSeconds * 1000,
+            onTimeout: drain.onTimeout,
+            pollIntervalMs: drain.pollIntervalMs,
+            ...(drain.method === "healthcheck" ? { healthFile: server.healthFile } : {}),
+        },
+        ...(ssh ? { ssh } : {}),
+    };
+}

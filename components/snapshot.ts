@@ -1,0 +1,24 @@
+/**
+ * `DatabaseSnapshot` (runbook step 1): a snapshot of the database volume taken before the migration.
+ * Keyed by the migration version, so it is taken once per migration, not once per flip; retained when
+ * the engine deletes it, so every snapshot stays restorable.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { Target } from "./target";
+
+export interface DatabaseSnapshotArgs {
+    target: Target;
+    /** The migration this snapshot guards. */
+    migrationVersion: string;
+}
+
+export class DatabaseSnapshot extends pulumi.ComponentResource {
+    /** The id to restore (local: a folder name under the snapshots folder; aws: an EBS snapshot id). */
+    public readonly snapshotId: pulumi.Output<string>;
+
+    constructor(name: string, args: DatabaseSnapshotArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("bluegreen:database:DatabaseSnapshot", name, {}, opts);
+        this.snapshotId = args.target.snapshot(`${name}-volume`, { parent: this, retainOnDelete: true });
+        this.registerOutputs({ snapshotId: this.snapshotId });
+    }
+}

@@ -1,0 +1,53 @@
+/**
+ * Reads the stack config (Pulumi.<stack>.yaml) into a parsed DeploymentConfig and the SSH credentials.
+ * Bad config stops the program with every problem listed, before any resource is registered.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, parseDeploymentConfig, type DeploymentConfig } from "./config";
+import type { SshCredentials } from "./haproxy/transport";
+
+/** Keys holding one scalar; the rest hold objects. */
+const SCALAR_KEYS = ["generation", "target"] as const;
+const NUMBER_KEYS = ["canarySize"] as const;
+const OBJECT_KEYS = ["pool", "healthCheck", "haproxy", "database", "aws"] as const;
+
+export interface StackSettings {
+    config: DeploymentConfig;
+    /** From the secrets `sshPrivateKey`, `sshPassphrase` and the plain `sshHostKeySha256`; undefined without a key. */
+    ssh?: pulumi.Output<SshCredentials>;
+}
+
+export function readStackConfig(cfg = new pulumi.Config()): StackSettings {
+    const raw: Record<string, unknown> = {};
+    const problems: string[] = [];
+    const read = (key: string, get: () => unknown) => {
+        try {
+            raw[key] = get();
+        } catch (err) {
+            problems.push(`  - ${cfg.name}:${key}: ${(err as Error).message.split("\n")[0]}`);
+        }
+    };
+    SCALAR_KEYS.forEach((k) => read(k, () => cfg.get(k)));
+    NUMBER_KEYS.forEach((k) => read(k, () => cfg.getNumber(k)));
+    OBJECT_KEYS.forEach((k) => read(k, () => cfg.getObject(k)));
+    if (problems.length > 0) throw new pulumi.RunError(`invalid stack configuration:\n${problems.join("\n")}`);
+    let config: DeploymentConfig;
+    try {
+        config = parseDeploymentConfig(raw, cfg.name);
+    } catch (err) {
+        if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+        throw err;
+    }
+    const privateKey = cfg.getSecret("sshPrivateKey");
+    if (!privateKey) return { config };
+    const passphrase = cfg.getSecret("sshPassphrase");
+    const hostKeySha256 = cfg.get("sshHostKeySha256");
+    const ssh = pulumi.secret(
+        pulumi.all([privateKey, passphrase]).apply(([key, pass]) => ({
+            privateKey: key,
+            ...(pass ? { passphrase: pass } : {}),
+            ...(hostKeySha256 ? { hostKeySha256 } : {}),
+        })),
+    );
+    return { config, ssh };
+}

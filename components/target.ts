@@ -1,0 +1,55 @@
+/**
+ * What a target (local, aws) provides to the deployment: how load balancers, servers, the database
+ * snapshot and the migration come to exist. The HAProxy membership, health gate and smoke check are the
+ * same for every target.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { DeploymentConfig, ServerSpec } from "./config";
+
+/** A load balancer as the memberships and the smoke check see it. */
+export interface LoadBalancerOutputs {
+    name: string;
+    /** Runtime API endpoint (`unix://`, `tcp://` or `ssh://`). */
+    endpoint: pulumi.Output<string>;
+    /** Where clients reach the site through this load balancer. */
+    frontendUrl: pulumi.Output<string>;
+}
+
+/** One app server of a generation. */
+export interface ServerOutputs {
+    /** The HAProxy server name, e.g. `app-g2-0`. */
+    name: string;
+    address: pulumi.Output<string>;
+    port: pulumi.Output<number>;
+    /** The URL the health gate checks (the app's health check, which proves it reaches the database). */
+    healthUrl: pulumi.Output<string>;
+    /** The health-check file as `file:///...`, for the `healthcheck` drain method (local target only). */
+    healthFile?: pulumi.Output<string>;
+    /** The resource that is the server, for dependencies. */
+    resource: pulumi.Resource;
+}
+
+export interface ServerRequest {
+    /** Resource name of the server. */
+    resourceName: string;
+    /** HAProxy server name. */
+    serverName: string;
+    generation: string;
+    index: number;
+    /** The generation's spec: shared spec plus its overrides. */
+    spec: ServerSpec;
+}
+
+export interface Target {
+    /** The load balancers every generation joins; not generation-scoped. */
+    loadBalancers(parent: pulumi.Resource): LoadBalancerOutputs[];
+    /** Snapshot of the database volume (retained on delete); returns its id. */
+    snapshot(resourceName: string, opts: pulumi.CustomResourceOptions): pulumi.Output<string>;
+    /** The migration, run once per migration version. */
+    migration(resourceName: string, opts: pulumi.CustomResourceOptions): pulumi.Resource;
+    /** One app server. */
+    server(request: ServerRequest, opts: pulumi.CustomResourceOptions): ServerOutputs;
+}
+
+/** Builds a target from the config; both targets take the same parsed config. */
+export type TargetFactory = (config: DeploymentConfig, deploymentName: string) => Target;

@@ -1,0 +1,94 @@
+/**
+ * One flip under live traffic, through the Automation API: start traffic on the load balancers, set
+ * `generation`, run `pulumi up` with phase timings, stop traffic, and read the final membership.
+ * Used by the main job (scripts/main-job.ts), the end-to-end tests and the benchmarks.
+ */
+import type { Stack, UpResult } from "@pulumi/pulumi/automation";
+import { RuntimeClient } from "../../components/haproxy/client";
+import { PhaseClock } from "./phases";
+import type { FlipFacts } from "./report";
+import { Traffic, type TrafficOptions } from "./traffic";
+
+export interface LoadBalancerInfo {
+    name: string;
+    endpoint: string;
+    frontendUrl: string;
+}
+
+/** The stack outputs a flip needs (exported by index.ts). */
+export async function deployedState(stack: Stack): Promise<{ generation?: string; loadBalancers: LoadBalancerInfo[]; backend: string }> {
+    const outputs = await stack.outputs();
+    return {
+        generation: outputs.activeGeneration?.value as string | undefined,
+        loadBalancers: (outputs.loadBalancers?.value as LoadBalancerInfo[] | undefined) ?? [],
+        backend: (outputs.backend?.value as string | undefined) ?? "app",
+    };
+}
+
+/** `g7` -> `g8`; any label ending in digits counts up, others get `2` appended. */
+export function nextGeneration(label: string): string {
+    const m = /^(.*?)(\d+)$/.exec(label);
+    return m ? `${m[1]}${Number(m[2]) + 1}` : `${label}2`;
+}
+
+/** Servers and their status in `backend` on every load balancer. */
+export async function membershipOf(lbs: LoadBalancerInfo[], backend: string): Promise<FlipFacts["membership"]> {
+    return Promise.all(
+        lbs.map(async (lb) => {
+            const client = new RuntimeClient(lb.endpoint);
+            try {
+                const rows = (await client.showStat(backend)).filter((r) => r.svname !== "BACKEND" && r.svname !== "FRONTEND");
+                return { lb: lb.name, servers: rows.map((r) => ({ name: r.svname, status: r.status ?? "?" })) };
+            } finally {
+                await client.close();
+            }
+        }),
+    );
+}
+
+export interface FlipOptions {
+    traffic?: Omit<TrafficOptions, "urls">;
+    /** Traffic before the flip starts, in ms. @default 1500 */
+    warmupMs?: number;
+    /** Extra work while traffic runs and the flip is in progress (tests interrupt the update here). */
+    up?: (stack: Stack, clock: PhaseClock) => Promise<UpResult>;
+    onOutput?: (line: string) => void;
+}
+
+export interface FlipRun extends FlipFacts {
+    /** The error of the flip's `pulumi up`, if it failed. */
+    error?: Error;
+}
+
+/** Flips `stack` to generation `to` under traffic and returns the facts for the report. */
+export async function flipUnderTraffic(stack: Stack, to: string, options: FlipOptions = {}): Promise<FlipRun> {
+    const before = await deployedState(stack);
+    if (!before.generation || before.loadBalancers.length === 0) {
+        throw new Error(`stack ${stack.name} has no deployed generation to flip from: run pulumi up first`);
+    }
+    const traffic = new Traffic({ urls: before.loadBalancers.map((lb) => lb.frontendUrl), ...options.traffic });
+    await new Promise((r) => setTimeout(r, options.warmupMs ?? 1500));
+    const clock = new PhaseClock();
+    await stack.setConfig("generation", { value: to });
+    const startedAt = Date.now();
+    let error: Error | undefined;
+    try {
+        await (options.up ?? ((s, c) => s.up({ onEvent: c.onEvent, onOutput: options.onOutput })))(stack, clock);
+    } catch (err) {
+        error = err as Error;
+    }
+    const endedAt = Date.now();
+    await new Promise((r) => setTimeout(r, 500));
+    const result = await traffic.stop();
+    return {
+        from: before.generation,
+        to,
+        traffic: result,
+        startedAt,
+        endedAt,
+        drainStartedAt: clock.drainStartedAt,
+        phases: clock.seconds(),
+        membership: await membershipOf(before.loadBalancers, before.backend),
+        ...(error ? { error } : {}),
+    };
+}

@@ -1,0 +1,77 @@
+/**
+ * Phase timings of one `pulumi up`, from the engine's events: when each step of each runbook phase
+ * started and ended. Pure bookkeeping: feed it events, read the spans.
+ */
+import type { EngineEvent } from "@pulumi/pulumi/automation";
+
+export const PHASES = ["snapshot", "migration", "create", "gate", "attach", "smoke", "drain", "detach", "terminate"] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** Which phase a step belongs to, from its resource type, operation and name; undefined for others. */
+export function phaseOf(type: string, op: string, urn: string): Phase | undefined {
+    const creating = op === "create" || op === "create-replacement";
+    const deleting = op === "delete" || op === "delete-replaced" || op === "discard";
+    const name = urn.slice(urn.lastIndexOf("::") + 2);
+    if (/[:/]Snapshot$/.test(type) && creating) return "snapshot";
+    if (/(local:Command|command:remote:Command)$/.test(type) && (creating || op === "update")) return "migration";
+    if (/(local:AppServer|ec2\/instance:Instance)$/.test(type)) return creating ? "create" : deleting ? "terminate" : undefined;
+    if (type.endsWith("gate:HealthGate") && creating) return name.includes("-smoke-") ? "smoke" : "gate";
+    if (type.endsWith("haproxy:Membership")) return creating ? "attach" : deleting ? "drain" : undefined;
+    return undefined;
+}
+
+/** `drainOne` reports how long draining and detaching took on one load balancer. */
+const DRAIN_REPORT = /drained in (\d+) ms, detached in (\d+) ms/;
+
+export interface Span {
+    start: number;
+    end: number;
+}
+
+/** Collects spans per phase from engine events (times are when the event was seen, in epoch ms). */
+export class PhaseClock {
+    private readonly open = new Map<string, { phase: Phase; start: number }>();
+    readonly spans = new Map<Phase, Span>();
+    /** Longest detach seen in drain reports, in ms (detach runs inside the membership delete). */
+    private detachMs = 0;
+
+    onEvent = (event: EngineEvent, now = Date.now()): void => {
+        const pre = event.resourcePreEvent?.metadata;
+        if (pre) {
+            const phase = phaseOf(pre.type, pre.op, pre.urn);
+            if (phase) this.open.set(`${pre.op}:${pre.urn}`, { phase, start: now });
+        }
+        const done = event.resOutputsEvent?.metadata ?? event.resOpFailedEvent?.metadata;
+        if (done) {
+            const key = `${done.op}:${done.urn}`;
+            const step = this.open.get(key);
+            if (step) {
+                this.open.delete(key);
+                this.extend(step.phase, step.start, now);
+            }
+        }
+        const report = event.diagnosticEvent && DRAIN_REPORT.exec(event.diagnosticEvent.message);
+        if (report) this.detachMs = Math.max(this.detachMs, Number(report[2]));
+    };
+
+    private extend(phase: Phase, start: number, end: number): void {
+        const span = this.spans.get(phase);
+        this.spans.set(phase, { start: Math.min(start, span?.start ?? start), end: Math.max(end, span?.end ?? end) });
+    }
+
+    /** Seconds per phase; the membership deletes are split into drain and detach using the drain reports. */
+    seconds(): Record<Phase, number | undefined> {
+        const out = Object.fromEntries(PHASES.map((p) => [p, undefined])) as Record<Phase, number | undefined>;
+        for (const [phase, span] of this.spans) out[phase] = (span.end - span.start) / 1000;
+        if (out.drain !== undefined) {
+            out.detach = Math.min(this.detachMs / 1000, out.drain);
+            out.drain = out.drain - out.detach;
+        }
+        return out;
+    }
+
+    /** When the first membership delete (the drain) started, in epoch ms. */
+    get drainStartedAt(): number | undefined {
+        return this.spans.get("drain")?.start;
+    }
+}

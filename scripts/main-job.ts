@@ -1,0 +1,53 @@
+/**
+ * The main job on the local target (`npm run deploy`, after setup): bring the local stack up (g1 the
+ * first time), then flip it to the next generation under live traffic and print the report. Running it
+ * again continues from where the stack is: it flips to the following generation.
+ *
+ * Usage: npx ts-node scripts/main-job.ts [--stack local]
+ */
+import { LocalWorkspace } from "@pulumi/pulumi/automation";
+import * as path from "node:path";
+import { deployedState, flipUnderTraffic, nextGeneration } from "./lib/flip";
+import { formatReport } from "./lib/report";
+
+const ROOT = path.resolve(__dirname, "..");
+
+function stackName(argv: string[]): string {
+    const i = argv.indexOf("--stack");
+    const name = i >= 0 ? argv[i + 1] : "local";
+    if (!name || !/^[A-Za-z0-9_.-]{1,100}$/.test(name)) {
+        throw new Error(`--stack: ${JSON.stringify(name)} is not a stack name (letters, digits, '_', '.', '-')`);
+    }
+    return name;
+}
+
+async function main(): Promise<number> {
+    const stack = await LocalWorkspace.createOrSelectStack({ stackName: stackName(process.argv.slice(2)), workDir: ROOT });
+    const print = (line: string) => process.stdout.write(line);
+    let state = await deployedState(stack);
+    if (!state.generation) {
+        const first = (await stack.getConfig("generation")).value;
+        console.log(`== pulumi up: bringing up generation ${first}`);
+        await stack.up({ onOutput: print });
+        state = await deployedState(stack);
+    }
+    const from = state.generation!;
+    const to = nextGeneration(from);
+    console.log(`== flipping ${from} -> ${to} under live traffic through ${state.loadBalancers.map((lb) => lb.name).join(", ")}`);
+    const run = await flipUnderTraffic(stack, to, { onOutput: print });
+    console.log("\n== report");
+    console.log(formatReport(run));
+    if (run.error) {
+        console.error(`\nthe flip failed: ${run.error.message.split("\n").slice(-5).join("\n")}`);
+        return 1;
+    }
+    return run.traffic.failed.length === 0 ? 0 : 1;
+}
+
+main().then(
+    (code) => process.exit(code),
+    (err) => {
+        console.error(`main job failed: ${(err as Error).message}`);
+        process.exit(1);
+    },
+);
