@@ -45,30 +45,34 @@ export async function attachOne(client: RuntimeClient, lb: LoadBalancerRef, spec
     if (!existing) {
         await client.addServer(backend, server, { address: spec.address, port: spec.port, weight: spec.weight, check: spec.check });
     }
-    if (spec.check.enabled) await client.enableHealth(backend, server);
+    if (spec.check.enabled) {
+        // HAProxy reports a server UP (`UP 1/3`, check INI) as soon as it is ready, before any check
+        // ran; so the check must pass while the server is still in MAINT, and only then is it made ready.
+        await client.enableHealth(backend, server);
+        await waitFor(client, lb, spec, (row) => row?.check_status === "L7OK" || row?.check_status === "L4OK", "its health check did not pass");
+    }
     await client.setState(backend, server, "ready");
-    await waitUntilServing(client, lb, spec);
+    await waitFor(client, lb, spec, (row) => row?.status === "UP" || row?.status === "no check", "it was not UP");
     progress(`${lb.name}: ${backend}/${server} ${existing ? "adopted" : "attached"} and UP`);
     return { adopted: existing !== undefined };
 }
 
-async function waitUntilServing(client: RuntimeClient, lb: LoadBalancerRef, spec: MembershipSpec): Promise<void> {
+/** Polls the server's row until `done`, bounded by the attach timeout (one deadline per call). */
+async function waitFor(
+    client: RuntimeClient,
+    lb: LoadBalancerRef,
+    spec: MembershipSpec,
+    done: (row: StatRow | undefined) => boolean,
+    failure: string,
+): Promise<void> {
     const deadline = Date.now() + spec.attachTimeoutMs;
     const interval = Math.min(UP_POLL_MS, spec.check.inter ?? UP_POLL_MS);
     for (;;) {
         const row = await client.getServer(spec.backend, spec.server);
-        if (isServing(row?.status)) return;
+        if (done(row)) return;
         if (Date.now() >= deadline) {
-            throw new Error(
-                `${lb.name}: ${spec.backend}/${spec.server} was not UP within ${spec.attachTimeoutMs} ms (${describeRow(row)})`,
-            );
+            throw new Error(`${lb.name}: ${spec.backend}/${spec.server}: ${failure} within ${spec.attachTimeoutMs} ms (${describeRow(row)})`);
         }
         await sleep(interval);
     }
-}
-
-/** Takes a server this attach added back out (maint, then del); used when the attach failed elsewhere. */
-export async function undoAttach(client: RuntimeClient, spec: MembershipSpec): Promise<void> {
-    await client.setState(spec.backend, spec.server, "maint");
-    await client.delServer(spec.backend, spec.server);
 }

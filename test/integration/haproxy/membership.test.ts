@@ -190,6 +190,14 @@ describe("Membership provider against real HAProxy", function () {
         await provider.delete!("app/unreachable", outs);
     });
 
+    it("an unhealthy server never takes traffic: the attach fails with its last check and leaves nothing behind", async () => {
+        const s = await appServer("unhealthy");
+        s.setHealthy(false);
+        await assert.rejects(provider.create(inputs(s, { attachTimeoutMs: 1500 })), /unhealthy: its health check did not pass within 1500 ms \(status MAINT, last check L7STS/);
+        for (const lb of lbs) assert.equal(await statusOn(lb, "unhealthy"), undefined);
+        assert.equal(s.requests, 0, "no request reached the unhealthy server");
+    });
+
     it("adopts a half-done attach and refuses a conflicting server", async () => {
         const s = await appServer("adopt");
         const client = new RuntimeClient(lbs[0].unixAdmin);
