@@ -4,6 +4,7 @@
  * clearly on what conflicts.
  */
 import { RuntimeClient } from "./client";
+import { backendStats } from "./backendStats";
 import type { StatRow } from "./parsers";
 import type { LoadBalancerRef, MembershipSpec } from "./membershipSpec";
 import { progress } from "../providerLog";
@@ -35,7 +36,7 @@ export function describeRow(row: StatRow | undefined): string {
  */
 export async function attachOne(client: RuntimeClient, lb: LoadBalancerRef, spec: MembershipSpec): Promise<{ adopted: boolean }> {
     const { backend, server } = spec;
-    const existing = await client.getServer(backend, server);
+    const existing = await backendStats(client, backend).server(server);
     if (existing && existing.addr !== undefined && existing.addr !== expectedAddr(spec)) {
         throw new Error(
             `${lb.name}: server ${backend}/${server} already exists with address ${existing.addr}, expected ${expectedAddr(spec)}; ` +
@@ -68,7 +69,7 @@ async function waitFor(
     const deadline = Date.now() + spec.attachTimeoutMs;
     const interval = Math.min(UP_POLL_MS, spec.check.inter ?? UP_POLL_MS);
     for (;;) {
-        const row = await client.getServer(spec.backend, spec.server);
+        const row = await backendStats(client, spec.backend).server(spec.server);
         if (done(row)) return;
         if (Date.now() >= deadline) {
             throw new Error(`${lb.name}: ${spec.backend}/${spec.server}: ${failure} within ${spec.attachTimeoutMs} ms (${describeRow(row)})`);

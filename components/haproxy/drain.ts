@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { RuntimeClient, RuntimeCommandError } from "./client";
+import { backendStats } from "./backendStats";
 import type { StatRow } from "./parsers";
 import type { LoadBalancerRef, MembershipSpec } from "./membershipSpec";
 import { progress } from "../providerLog";
@@ -90,7 +91,7 @@ export async function drainOne(client: RuntimeClient, lb: LoadBalancerRef, spec:
 
 async function lookup(client: RuntimeClient, spec: MembershipSpec): Promise<StatRow | undefined> {
     try {
-        return await client.getServer(spec.backend, spec.server);
+        return await backendStats(client, spec.backend).server(spec.server);
     } catch (err) {
         if (err instanceof RuntimeCommandError && err.code === "no-such-backend") return undefined;
         throw err;

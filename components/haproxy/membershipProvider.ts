@@ -11,6 +11,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { attachOne } from "./attach";
 import { RuntimeClient } from "./client";
+import { backendStats } from "./backendStats";
 import { drainOne, type DrainResult } from "./drain";
 import { removeHealthFile } from "./healthFile";
 import { REPLACE_FIELDS, resolveMembershipSpec, type LoadBalancerRef, type MembershipSpec } from "./membershipSpec";
@@ -72,7 +73,7 @@ export async function attach(spec: MembershipSpec, lbs: LoadBalancerRef[]): Prom
 /** Names of the load balancers that have the server now. An unreachable load balancer fails the read. */
 async function attachedNow(spec: MembershipSpec): Promise<string[]> {
     const present = await onEach(`reading ${spec.backend}/${spec.server}`, spec.loadBalancers, async (lb) =>
-        (await clientFor(lb, spec).getServer(spec.backend, spec.server).catch((err) => {
+        (await backendStats(clientFor(lb, spec), spec.backend).server(spec.server).catch((err) => {
             if ((err as { code?: string }).code === "no-such-backend") return undefined;
             throw err;
         })) !== undefined,
