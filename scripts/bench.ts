@@ -4,8 +4,10 @@
  */
 import { formatFigures, type Figures } from "./bench/stats";
 import { scaleBenchmark } from "./bench/scale";
+import { drainBenchmark } from "./bench/drain";
 
 const BENCHMARKS: Record<string, () => Promise<Figures>> = {
+    drain: () => drainBenchmark(),
     scale: () => scaleBenchmark(),
 };
 
