@@ -21,6 +21,8 @@ export PULUMI_HOME="$BLUEGREEN_STATE/pulumi-home"
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$BLUEGREEN_STATE/backend}"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+# The program runs with ts-node in transpile-only mode (fast start); `npm test` type-checks with tsc.
+export PULUMI_NODEJS_TRANSPILE_ONLY=true
 # The file backend encrypts secrets with a passphrase. Unless the user gives one, the project keeps a
 # random one in a file only its owner can read (created by setup.sh), never on the command line.
 if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
