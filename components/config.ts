@@ -26,8 +26,8 @@ export const CONFIG_HELP: Record<string, { allowed: string; example: string }> =
     "pool.spec": { allowed: "an object with image, instanceType, appRepository, appRef, inputs", example: "{appRef: v1.4.0}" },
     "pool.spec.image": { allowed: "an AMI id (aws target)", example: "ami-0abcdef1234567890" },
     "pool.spec.instanceType": { allowed: "an EC2 instance type", example: "t3.small" },
-    "pool.spec.appRepository": { allowed: "a git URL without spaces or quotes", example: "https://git.example.com/shop.git" },
-    "pool.spec.appRef": { allowed: "a branch, tag or commit: letters, digits, '.', '_', '/', '-'", example: "v1.4.0" },
+    "pool.spec.appRepository": { allowed: "a git URL without spaces or quotes, not starting with '-'", example: "https://git.example.com/shop.git" },
+    "pool.spec.appRef": { allowed: "a branch, tag or commit: letters, digits, '.', '_', '/', '-', not starting with '-'", example: "v1.4.0" },
     "pool.spec.inputs": { allowed: "a map of UPPER_CASE names to strings without newlines", example: "{FEATURE_X: on}" },
     "pool.spec.inputs.*": { allowed: "a string without newlines or NUL", example: "on" },
     "pool.generations": { allowed: "a map of generation label to spec overrides", example: "{g2: {appRef: v1.5.0}}" },
@@ -70,8 +70,8 @@ const serverSpec = z
     .object({
         image: z.string().regex(/^ami-[0-9a-f]{8,17}$/),
         instanceType: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/),
-        appRepository: z.string().regex(/^[A-Za-z0-9+.:/@_~%-]+$/),
-        appRef: z.string().regex(/^[A-Za-z0-9._/-]{1,128}$/),
+        appRepository: z.string().regex(/^[A-Za-z0-9+.:/@_~%][A-Za-z0-9+.:/@_~%-]*$/),
+        appRef: z.string().regex(/^[A-Za-z0-9._][A-Za-z0-9._/-]{0,127}$/),
         inputs: z.record(z.string().regex(INPUT_NAME_PATTERN), z.string().max(4096).refine(noControl)),
     })
     .partial()
@@ -157,33 +157,54 @@ const schema = z
     })
     .strict();
 
-/** Cross-field rules that a single key cannot express. */
-function crossFieldProblems(cfg: z.infer<typeof schema>): ConfigProblem[] {
+/** The loosely typed view of raw config that cross-field rules read before the schema has passed. */
+interface LooseConfig {
+    generation?: unknown;
+    target?: unknown;
+    canarySize?: unknown;
+    pool?: { size?: unknown; spec?: Partial<ServerSpec>; generations?: Record<string, Partial<ServerSpec>> };
+    haproxy?: { loadBalancers?: { name?: unknown; endpoint?: unknown; frontendUrl?: unknown; frontendPort?: unknown }[]; drain?: { method?: unknown } };
+    database?: { volume?: unknown };
+    aws?: unknown;
+}
+
+/**
+ * Cross-field rules that a single key cannot express. They read the raw values defensively, so that they
+ * are reported together with the schema's own problems. Defaults are those of the schema.
+ */
+function crossFieldProblems(raw: LooseConfig): ConfigProblem[] {
     const problems: ConfigProblem[] = [];
     const add = (path: string, message: string) => problems.push(problem(path, message));
-    if (cfg.canarySize >= cfg.pool.size) {
-        add("canarySize", `is ${cfg.canarySize} but the pool has ${cfg.pool.size} servers`);
+    const target = raw.target ?? "local";
+    const size = typeof raw.pool?.size === "number" ? raw.pool.size : 2;
+    if (typeof raw.canarySize === "number" && raw.canarySize >= size) {
+        add("canarySize", `is ${raw.canarySize} but the pool has ${size} servers`);
     }
-    const seen = new Set<string>();
-    cfg.haproxy.loadBalancers.forEach((lb, i) => {
-        if (seen.has(lb.name)) add(`haproxy.loadBalancers.${i}.name`, `"${lb.name}" is used twice`);
-        seen.add(lb.name);
-        if (cfg.target === "aws") {
-            if (!lb.endpoint) add(`haproxy.loadBalancers.${i}.endpoint`, "is required on the aws target");
-            if (!lb.frontendUrl) add(`haproxy.loadBalancers.${i}.frontendUrl`, "is required on the aws target");
-            if (lb.frontendPort !== undefined) add(`haproxy.loadBalancers.${i}.frontendPort`, "is for the local target only");
-        } else if (lb.endpoint !== undefined || lb.frontendUrl !== undefined) {
+    const seen = new Set<unknown>();
+    (Array.isArray(raw.haproxy?.loadBalancers) ? raw.haproxy.loadBalancers : []).forEach((lb, i) => {
+        if (seen.has(lb?.name)) add(`haproxy.loadBalancers.${i}.name`, `"${lb.name}" is used twice`);
+        seen.add(lb?.name);
+        if (target === "aws") {
+            if (!lb?.endpoint) add(`haproxy.loadBalancers.${i}.endpoint`, "is required on the aws target");
+            if (!lb?.frontendUrl) add(`haproxy.loadBalancers.${i}.frontendUrl`, "is required on the aws target");
+            if (lb?.frontendPort !== undefined) add(`haproxy.loadBalancers.${i}.frontendPort`, "is for the local target only");
+        } else if (lb?.endpoint !== undefined || lb?.frontendUrl !== undefined) {
             add(`haproxy.loadBalancers.${i}.endpoint`, "the local target starts its own HAProxy: give name and frontendPort only");
         }
     });
-    if (cfg.target === "aws" && cfg.haproxy.drain.method === "healthcheck") {
-        add("haproxy.drain.method", "healthcheck is for the local target only; the aws target drains with HAProxy's drain state");
-    }
-    if (cfg.target === "aws") {
-        if (!cfg.aws) add("aws", "is required on the aws target");
-        const spec = { ...cfg.pool.spec, ...cfg.pool.generations[cfg.generation] };
-        if (!spec.image) add("pool.spec.image", "is required on the aws target (in pool.spec or pool.generations)");
-        if (!spec.instanceType) add("pool.spec.instanceType", "is required on the aws target");
+    if (target === "aws") {
+        if (raw.haproxy?.drain?.method === "healthcheck") {
+            add("haproxy.drain.method", "healthcheck is for the local target only; the aws target drains with HAProxy's drain state");
+        }
+        if (!raw.aws) add("aws", "is required on the aws target");
+        if (typeof raw.database?.volume === "string" && !/^vol-[0-9a-f]{8,17}$/.test(raw.database.volume)) {
+            add("database.volume", `"${raw.database.volume}" must be an EBS volume id (vol-...) on the aws target`);
+        }
+        const generation = typeof raw.generation === "string" ? raw.generation : "";
+        const spec = { ...raw.pool?.spec, ...raw.pool?.generations?.[generation] };
+        for (const key of ["image", "instanceType", "appRepository", "appRef"] as const) {
+            if (!spec[key]) add(`pool.spec.${key}`, "is required on the aws target (in pool.spec or pool.generations)");
+        }
     }
     return problems;
 }
@@ -224,6 +245,7 @@ export type DeploymentConfig = z.infer<typeof schema>;
 export function parseDeploymentConfig(raw: Record<string, unknown>, namespace = "haproxy-bluegreen"): DeploymentConfig {
     const defined = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
     const parsed = schema.safeParse(defined);
+    const crossField = crossFieldProblems(defined as LooseConfig);
     if (!parsed.success) {
         const problems = parsed.error.issues.map((issue) => {
             const path = issue.path.map(String).join(".") || "(root)";
@@ -234,10 +256,9 @@ export function parseDeploymentConfig(raw: Record<string, unknown>, namespace = 
             const received = issue.code === "invalid_type" && issue.input === undefined ? "is required" : `is invalid: ${issue.message}`;
             return problem(path, received);
         });
-        throw new ConfigError(problems, namespace);
+        throw new ConfigError([...problems, ...crossField], namespace);
     }
-    const problems = crossFieldProblems(parsed.data);
-    if (problems.length > 0) throw new ConfigError(problems, namespace);
+    if (crossField.length > 0) throw new ConfigError(crossField, namespace);
     return parsed.data;
 }
 

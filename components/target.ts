@@ -5,6 +5,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { DeploymentConfig, ServerSpec } from "./config";
+import type { SshCredentials } from "./haproxy/transport";
 
 /** A load balancer as the memberships and the smoke check see it. */
 export interface LoadBalancerOutputs {
@@ -51,5 +52,8 @@ export interface Target {
     server(request: ServerRequest, opts: pulumi.CustomResourceOptions): ServerOutputs;
 }
 
-/** Builds a target from the config; both targets take the same parsed config. */
-export type TargetFactory = (config: DeploymentConfig, deploymentName: string) => Target;
+/**
+ * Builds a target from the config; both targets take the same parsed config. `ssh` is what the target
+ * logs in with where it needs SSH (aws: the migration on the database host). @default none
+ */
+export type TargetFactory = (config: DeploymentConfig, deploymentName: string, ssh?: pulumi.Input<SshCredentials>) => Target;

@@ -1,0 +1,250 @@
+/**
+ * The aws program under strict mocks: the resources of one generation, what a flip renames, the
+ * options the engine receives (retainOnDelete, parents, dependencies) and the secrecy of the SSH key.
+ * Every test builds a fresh program (`buildAwsProgram` installs fresh mocks, then loads the modules
+ * under test).
+ */
+import * as assert from "node:assert/strict";
+import type { BlueGreenDeployment } from "../../../components/deployment";
+import { isSecretInput, plaintextPaths, promiseOf, restoreRuntime, secretValue, type RecordedResource, type Recorder } from "../../support/mocks";
+import {
+    PASSPHRASE,
+    PRIVATE_KEY,
+    STACK,
+    SUBNETS,
+    TYPES,
+    buildAwsProgram,
+    loadUnderMocks,
+    privateIpOf,
+    rawAwsConfig,
+    rawAwsConfigWith,
+    sshSecret,
+} from "./program";
+
+/** Resource names of the deployment "site" (migration version 0042-add-orders-index). */
+const SNAPSHOT = "site-snapshot-0042-add-orders-index";
+const MIGRATION = "site-migration-0042-add-orders-index";
+const pool = (g: string) => `site-pool-${g}`;
+const server = (g: string, i: number) => `site-pool-${g}-${i}`;
+const member = (g: string, i: number) => `site-member-${g}-${i}`;
+const smoke = (g: string) => `site-smoke-${g}`;
+
+describe("aws target under strict mocks", function () {
+    after(restoreRuntime);
+
+    describe("one generation", function () {
+        let recorder: Recorder;
+        let deployment: BlueGreenDeployment;
+        before(async function () {
+            ({ recorder, deployment } = await buildAwsProgram(rawAwsConfig()));
+        });
+
+        it("registers 3 instances, a snapshot, a migration, 3 memberships, a pool gate and a smoke check, and no other custom (or aws:*) resource", function () {
+            const custom = recorder.resources.filter((r) => r.custom).map((r) => `${r.type} ${r.name}`);
+            assert.deepEqual(custom.sort(), [
+                `${TYPES.command} ${MIGRATION}-run`,
+                `${TYPES.snapshot} ${SNAPSHOT}-volume`,
+                `${TYPES.instance} site-pool-g1-0`,
+                `${TYPES.instance} site-pool-g1-1`,
+                `${TYPES.instance} site-pool-g1-2`,
+                `${TYPES.gate} site-pool-g1-gate`,
+                `${TYPES.gate} site-smoke-g1`,
+                `${TYPES.membership} site-member-g1-0`,
+                `${TYPES.membership} site-member-g1-1`,
+                `${TYPES.membership} site-member-g1-2`,
+            ].sort());
+        });
+
+        it("joins every server to both load balancers through their ssh:// endpoints", function () {
+            [0, 1, 2].forEach((i) => {
+                const { inputs } = recorder.byName(member("g1", i));
+                assert.deepEqual(inputs.loadBalancers, [
+                    { name: "lb-prod-1", endpoint: "ssh://deploy@10.30.1.10/run/haproxy/admin.sock" },
+                    { name: "lb-prod-2", endpoint: "ssh://deploy@10.30.1.11/run/haproxy/admin.sock" },
+                ]);
+                assert.equal(inputs.server, `app-g1-${i}`);
+                assert.equal(inputs.address, privateIpOf(server("g1", i)));
+                assert.equal(inputs.port, 8080);
+                assert.equal(inputs.backend, "app");
+            });
+        });
+
+        it("gates the pool on each server's health URL and smoke-checks each load balancer's frontend", function () {
+            const gate = recorder.byName("site-pool-g1-gate");
+            assert.deepEqual(gate.inputs.targets, [0, 1, 2].map((i) => ({ name: `app-g1-${i}`, url: `http://10.30.0.${10 + i}:8080/health` })));
+            assert.deepEqual(recorder.byName("site-smoke-g1").inputs.targets, [
+                { name: "lb-prod-1", url: "http://10.30.1.10/health" },
+                { name: "lb-prod-2", url: "http://10.30.1.11/health" },
+            ]);
+        });
+
+        it("builds each instance from the generation's spec, round robin over the subnets, tagged", function () {
+            recorder.ofType(TYPES.instance).forEach((instance) => {
+                const i = Number(instance.name.slice(-1));
+                const { inputs } = instance;
+                assert.equal(inputs.ami, "ami-0a1b2c3d4e5f67890");
+                assert.equal(inputs.instanceType, "m6i.large");
+                assert.equal(inputs.subnetId, SUBNETS[i % SUBNETS.length]);
+                assert.deepEqual(inputs.vpcSecurityGroupIds, ["sg-0a1b2c3d4e5f60003"]);
+                assert.equal(inputs.keyName, "deploy-prod");
+                assert.equal(inputs.iamInstanceProfile, "app-server-prod");
+                assert.deepEqual(inputs.tags, { Name: `app-g1-${i}`, Pool: "app", Generation: "g1", Stack: STACK });
+                assert.equal(inputs.userDataReplaceOnChange, true);
+                const userData = String(inputs.userData);
+                assert.match(userData, /--branch 'v1\.4\.0' -- 'https:\/\/git\.example\.com\/shop\/app\.git'/);
+                for (const line of [`'LOG_LEVEL="info"'`, `'PORT="8080"'`, `'HOST="0.0.0.0"'`, `'SERVER_NAME="app-g1-${i}"'`, `'GENERATION="g1"'`]) {
+                    assert.ok(userData.includes(line), `user data of ${instance.name} has ${line}`);
+                }
+            });
+        });
+
+        it("snapshots the database volume, tagged with the migration version", function () {
+            const snapshot = recorder.byName(`${SNAPSHOT}-volume`);
+            assert.equal(snapshot.inputs.volumeId, "vol-0123456789abcdef0");
+            assert.deepEqual(snapshot.inputs.tags, { Name: `${SNAPSHOT}-volume`, Stack: STACK, MigrationVersion: "0042-add-orders-index" });
+        });
+
+        it("runs the migration argv, shell-quoted, on the database host, once per migration version", function () {
+            const { inputs } = recorder.byName(`${MIGRATION}-run`);
+            assert.equal(inputs.create, "'/opt/app/bin/migrate' '--to' '0042'");
+            assert.deepEqual(inputs.triggers, ["0042-add-orders-index"]);
+            const connection = secretValue(inputs.connection) as Record<string, unknown>;
+            assert.equal(connection.host, "10.30.2.5");
+            assert.equal(connection.user, "deploy");
+        });
+
+        it("registers the snapshot with retainOnDelete and no other resource, and nothing deletedWith (memberships must drain on delete)", function () {
+            const retained = recorder.resources.filter((r) => r.retainOnDelete).map((r) => r.name);
+            assert.deepEqual(retained, [`${SNAPSHOT}-volume`]);
+            assert.deepEqual(recorder.resources.filter((r) => r.deletedWith !== "").map((r) => r.name), []);
+        });
+
+        it("exposes the servers' private addresses, the frontends and the snapshot id as the deployment's outputs", async function () {
+            const servers = (await promiseOf(deployment.servers)).map(({ name, address, port }) => ({ name, address, port }));
+            assert.deepEqual(servers, [0, 1, 2].map((i) => ({ name: `app-g1-${i}`, address: `10.30.0.${10 + i}`, port: 8080 })));
+            const frontends = (await promiseOf(deployment.loadBalancers)).map(({ name, frontendUrl }) => ({ name, frontendUrl }));
+            assert.deepEqual(frontends, [
+                { name: "lb-prod-1", frontendUrl: "http://10.30.1.10/" },
+                { name: "lb-prod-2", frontendUrl: "http://10.30.1.11/" },
+            ]);
+            assert.equal(await promiseOf(deployment.snapshotId), `${SNAPSHOT}-volume-id`);
+        });
+
+        it("orders snapshot -> migration -> servers -> gate -> memberships -> smoke check through dependencies", function () {
+            const snapshot = recorder.byName(`${SNAPSHOT}-volume`);
+            const migration = recorder.byName(`${MIGRATION}-run`);
+            const gate = recorder.byName("site-pool-g1-gate");
+            const smokeCheck = recorder.byName("site-smoke-g1");
+            const servers = recorder.ofType(TYPES.instance);
+            const memberships = recorder.ofType(TYPES.membership);
+            assert.deepEqual(snapshot.dependencies, [], "the snapshot comes first");
+            assert.ok(migration.dependencies.includes(snapshot.urn), "the migration depends on the snapshot");
+            for (const instance of servers) {
+                assert.ok(recorder.dependsOn(instance, migration), `${instance.name} waits for the migration`);
+                assert.ok(gate.dependencies.includes(instance.urn), `the gate depends on ${instance.name}`);
+            }
+            memberships.forEach((membership) => {
+                const i = Number(membership.name.slice(-1));
+                assert.ok(membership.dependencies.includes(gate.urn), `${membership.name} depends on the gate`);
+                assert.ok(membership.dependencies.includes(recorder.byName(server("g1", i)).urn), `${membership.name} depends on its server, so it drains before the server is terminated`);
+                assert.ok(smokeCheck.dependencies.includes(membership.urn), `the smoke check depends on ${membership.name}`);
+            });
+        });
+
+        it("parents every resource inside the deployment", function () {
+            const parentName = (name: string) => recorder.byUrn(recorder.byName(name).parent).name;
+            assert.equal(parentName(`${SNAPSHOT}-volume`), SNAPSHOT);
+            assert.equal(parentName(`${MIGRATION}-run`), MIGRATION);
+            [0, 1, 2].forEach((i) => assert.equal(parentName(server("g1", i)), "site-pool-g1"));
+            assert.equal(parentName("site-pool-g1-gate"), "site-pool-g1");
+            for (const name of [SNAPSHOT, MIGRATION, "site-pool-g1", member("g1", 0), "site-smoke-g1"]) assert.equal(parentName(name), "site");
+            assert.equal(recorder.byName("site").parent, "", "the deployment is a root resource");
+        });
+
+        it("keeps the SSH private key and passphrase secret in the memberships and the migration connection", function () {
+            const membership = recorder.byName(member("g1", 0));
+            assert.ok(isSecretInput(membership.inputs.ssh), "membership ssh is a secret");
+            assert.deepEqual(secretValue(membership.inputs.ssh), { privateKey: PRIVATE_KEY, passphrase: PASSPHRASE });
+            const migration = recorder.byName(`${MIGRATION}-run`);
+            assert.ok(isSecretInput(migration.inputs.connection), "migration connection is a secret");
+            const connection = secretValue(migration.inputs.connection) as Record<string, unknown>;
+            assert.equal(connection.privateKey, PRIVATE_KEY);
+            assert.equal(connection.privateKeyPassword, PASSPHRASE);
+            const leaks = recorder.resources.flatMap((r) =>
+                [PRIVATE_KEY, PASSPHRASE].flatMap((secret) => plaintextPaths(r.wire, secret).map((path) => `${r.name} ${path}`)),
+            );
+            assert.deepEqual(leaks, [], "the key or passphrase is sent to the engine in plain text");
+        });
+    });
+
+    it("flipping g1 -> g2 renames exactly the generation-scoped resources and leaves snapshot and migration as they were", async function () {
+        const { recorder: g1 } = await buildAwsProgram(rawAwsConfig());
+        const { recorder: g2 } = await buildAwsProgram(rawAwsConfigWith({ generation: "g2" }));
+        const byUrn = (r: Recorder) => new Map(r.resources.map((x) => [x.urn, x]));
+        const [before, after] = [byUrn(g1), byUrn(g2)];
+        const gone = [...before.values()].filter((r) => !after.has(r.urn)).map((r) => r.name);
+        const added = [...after.values()].filter((r) => !before.has(r.urn)).map((r) => r.name);
+        const generationScoped = (g: string) =>
+            [pool(g), server(g, 0), server(g, 1), server(g, 2), `${pool(g)}-gate`, member(g, 0), member(g, 1), member(g, 2), smoke(g)].sort();
+        assert.deepEqual(gone.sort(), generationScoped("g1"));
+        assert.deepEqual(added.sort(), generationScoped("g2"));
+        const kept = [...after.values()].filter((r) => before.has(r.urn));
+        assert.deepEqual(kept.map((r) => r.name).sort(), ["site", SNAPSHOT, `${SNAPSHOT}-volume`, MIGRATION, `${MIGRATION}-run`].sort());
+        for (const resource of kept) {
+            assert.deepEqual(resource.wire, (before.get(resource.urn) as RecordedResource).wire, `${resource.name} keeps its inputs`);
+        }
+        const userData = String(g2.byName(server("g2", 0)).inputs.userData);
+        assert.ok(userData.includes("--branch 'v1.5.0'") && userData.includes(`'FEATURE_CHECKOUT_V2="on"'`), "g2 runs its own appRef and inputs");
+        assert.deepEqual(g2.byName(server("g2", 0)).inputs.tags, { Name: "app-g2-0", Pool: "app", Generation: "g2", Stack: STACK });
+    });
+
+    it("with canarySize 1 of 3, gates server 0 first and makes servers 1-2 wait for that canary gate", async function () {
+        const { recorder } = await buildAwsProgram(rawAwsConfigWith({ canarySize: 1 }));
+        const canaryGate = recorder.byName("site-pool-g1-canary-gate");
+        const [server0, server1, server2] = [0, 1, 2].map((i) => recorder.byName(server("g1", i)));
+        const migration = recorder.byName(`${MIGRATION}-run`);
+        assert.deepEqual(canaryGate.inputs.targets, [{ name: "app-g1-0", url: "http://10.30.0.10:8080/health" }]);
+        assert.ok(canaryGate.dependencies.includes(server0.urn), "the canary gate checks server 0");
+        assert.ok(server0.dependencies.includes(migration.urn) && !recorder.dependsOn(server0, canaryGate), "server 0 only waits for the migration");
+        for (const follower of [server1, server2]) {
+            assert.ok(follower.dependencies.includes(canaryGate.urn), `${follower.name} waits for the canary gate`);
+            assert.ok(recorder.dependsOn(follower, migration), `${follower.name} waits for the migration`);
+        }
+        const gate = recorder.byName("site-pool-g1-gate");
+        assert.deepEqual(gate.inputs.targets, [0, 1, 2].map((i) => ({ name: `app-g1-${i}`, url: `http://10.30.0.${10 + i}:8080/health` })));
+    });
+
+    it("leaves keyName and iamInstanceProfile unset when they are not configured", async function () {
+        const { keyName, instanceProfile, ...aws } = rawAwsConfig().aws as Record<string, unknown>;
+        assert.ok(keyName && instanceProfile);
+        const { recorder } = await buildAwsProgram(rawAwsConfigWith({ aws }));
+        for (const instance of recorder.ofType(TYPES.instance)) {
+            assert.equal("keyName" in instance.inputs, false);
+            assert.equal("iamInstanceProfile" in instance.inputs, false);
+        }
+    });
+
+    it("refuses to build the target without SSH credentials, and registers nothing", async function () {
+        const { recorder, parseDeploymentConfig, awsTarget } = await loadUnderMocks();
+        const config = parseDeploymentConfig(rawAwsConfig());
+        assert.throws(() => awsTarget(config, "site"), /SSH credentials \(sshPrivateKey\) are required/);
+        assert.doesNotThrow(() => awsTarget(config, "site", sshSecret()));
+        assert.deepEqual(recorder.resources, [], "building a target registers nothing");
+    });
+
+    it("a non-EBS volume and an app source git cannot fetch are refused by the config, all at once", async function () {
+        const { parseDeploymentConfig } = await loadUnderMocks();
+        const raw = rawAwsConfigWith({
+            database: { volume: "db", migration: { version: "1", command: ["migrate"] } },
+            pool: { ...(rawAwsConfig().pool as object), spec: { image: "ami-0a1b2c3d4e5f67890", instanceType: "t3.small", appRef: "--x" } },
+        });
+        assert.throws(
+            () => parseDeploymentConfig(raw),
+            (err: Error) =>
+                ['database.volume: "db" must be an EBS volume id', "pool.spec.appRepository: is required on the aws target", "pool.spec.appRef: is invalid"].every((part) =>
+                    err.message.includes(part),
+                ) || assert.fail(err.message),
+        );
+    });
+
+});
