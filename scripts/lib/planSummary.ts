@@ -1,0 +1,150 @@
+/**
+ * The upgrade plan of a `pulumi preview --json`, as short markdown for a pull request: generation from
+ * -> to, servers to create (with the spec fields that differ from the serving generation) and to
+ * terminate, load balancers to attach to and drain from, snapshot and migration, and, flagged loudly,
+ * anything else that would be replaced or deleted. Pure: exported for tests.
+ */
+
+/** The parts of a preview step this summary reads. */
+export interface PreviewStep {
+    op: string;
+    urn: string;
+    oldState?: ResourceState;
+    newState?: ResourceState;
+}
+
+interface ResourceState {
+    type: string;
+    inputs?: Record<string, unknown>;
+    outputs?: Record<string, unknown>;
+    retainOnDelete?: boolean;
+}
+
+export interface PreviewJson {
+    steps: PreviewStep[];
+    config?: Record<string, string>;
+}
+
+export interface UpgradePlan {
+    from?: string;
+    to?: string;
+    create: { name: string; differences: string[] }[];
+    terminate: string[];
+    attach: string[];
+    drainFrom: { loadBalancers: string[]; timeoutSeconds?: number; onTimeout?: string };
+    snapshots: string[];
+    migrations: string[];
+    /** Replaces and deletes outside the flip: reasons to stop and look. */
+    unexpected: string[];
+}
+
+const SERVER_TYPES = /(dynamic\/local:AppServer|aws:ec2\/instance:Instance)$/;
+const MEMBERSHIP_TYPE = /dynamic\/haproxy:Membership$/;
+const SNAPSHOT_TYPES = /(dynamic\/local:Snapshot|aws:ebs\/snapshot:Snapshot)$/;
+const MIGRATION_TYPES = /(dynamic\/local:Command|command:remote:Command)$/;
+/** Fields of a server's inputs that make up its spec, per target. */
+const SPEC_FIELDS = ["appRef", "env", "ami", "instanceType", "userData", "tags"];
+
+const nameOf = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
+const state = (s: PreviewStep) => s.newState ?? s.oldState;
+const isDelete = (op: string) => op === "delete" || op === "delete-replaced" || op === "discard";
+const isReplace = (op: string) => op === "replace" || op === "create-replacement";
+
+/** The generation label a generation-scoped resource name carries (`site-pool-g2-0` -> `g2`). */
+function generationOf(name: string): string | undefined {
+    return /-(?:pool|member|smoke)-([a-z][a-z0-9]*)(?:-|$)/.exec(name)?.[1];
+}
+
+function describeDifference(key: string, before: unknown, after: unknown): string | undefined {
+    const a = JSON.stringify(before);
+    const b = JSON.stringify(after);
+    if (a === b) return undefined;
+    if (key === "userData") return "userData (app source, ref or inputs)";
+    if (key === "tags") {
+        const changed = Object.keys({ ...(before as object), ...(after as object) }).filter(
+            (k) => k !== "Name" && k !== "Generation" && JSON.stringify((before as Record<string, unknown>)?.[k]) !== JSON.stringify((after as Record<string, unknown>)?.[k]),
+        );
+        return changed.length > 0 ? `tags ${changed.join(", ")}` : undefined;
+    }
+    return `${key}: ${a ?? "(unset)"} -> ${b ?? "(unset)"}`;
+}
+
+export function summarizePreview(preview: PreviewJson): UpgradePlan {
+    const steps = preview.steps.filter((s) => s.op !== "same" && !state(s)?.type.startsWith("pulumi:providers:"));
+    const created = steps.filter((s) => s.op === "create");
+    const deleted = steps.filter((s) => isDelete(s.op));
+    const servers = (list: PreviewStep[]) => list.filter((s) => SERVER_TYPES.test(state(s)?.type ?? ""));
+    const memberships = (list: PreviewStep[]) => list.filter((s) => MEMBERSHIP_TYPE.test(state(s)?.type ?? ""));
+
+    const to = created.map((s) => generationOf(nameOf(s.urn))).find(Boolean) ?? preview.config?.["haproxy-bluegreen:generation"];
+    const from = deleted.map((s) => generationOf(nameOf(s.urn))).find(Boolean);
+    const serving = servers(deleted)[0]?.oldState?.inputs ?? {};
+
+    const plan: UpgradePlan = {
+        from,
+        to,
+        create: servers(created).map((s) => ({
+            name: nameOf(s.urn),
+            differences: SPEC_FIELDS.map((k) => describeDifference(k, serving[k], s.newState?.inputs?.[k])).filter((d): d is string => !!d),
+        })),
+        terminate: servers(deleted).map((s) => nameOf(s.urn)),
+        attach: [...new Set(memberships(created).flatMap((s) => loadBalancerNames(s.newState?.inputs)))],
+        drainFrom: drainOf(memberships(deleted)),
+        snapshots: created.filter((s) => SNAPSHOT_TYPES.test(state(s)?.type ?? "")).map((s) => nameOf(s.urn)),
+        migrations: created.filter((s) => MIGRATION_TYPES.test(state(s)?.type ?? "")).map((s) => nameOf(s.urn)),
+        unexpected: [],
+    };
+
+    for (const s of steps) {
+        const name = nameOf(s.urn);
+        const type = state(s)?.type ?? "?";
+        const gen = generationOf(name);
+        if (isReplace(s.op) || s.op === "delete-replaced") {
+            plan.unexpected.push(`${s.op} ${type} ${name}`);
+        } else if (isDelete(s.op) && !(gen !== undefined && gen === from && gen !== to) && !s.oldState?.retainOnDelete && !isFlipBookkeeping(type)) {
+            plan.unexpected.push(`delete ${type} ${name}`);
+        }
+    }
+    return plan;
+}
+
+/** Components and bookkeeping resources whose deletion destroys nothing (snapshot and migration wrappers). */
+function isFlipBookkeeping(type: string): boolean {
+    return /^bluegreen:database:(DatabaseSnapshot|Migration)$/.test(type) || MIGRATION_TYPES.test(type);
+}
+
+function loadBalancerNames(inputs: Record<string, unknown> | undefined): string[] {
+    const lbs = inputs?.loadBalancers;
+    return Array.isArray(lbs) ? lbs.map((lb) => String((lb as { name?: unknown }).name)) : [];
+}
+
+function drainOf(deleted: PreviewStep[]): UpgradePlan["drainFrom"] {
+    const inputs = deleted[0]?.oldState?.outputs ?? deleted[0]?.oldState?.inputs;
+    const drain = inputs?.drain as { timeoutMs?: number; onTimeout?: string } | undefined;
+    return {
+        loadBalancers: [...new Set(deleted.flatMap((s) => loadBalancerNames(s.oldState?.outputs ?? s.oldState?.inputs)))],
+        ...(drain?.timeoutMs !== undefined ? { timeoutSeconds: drain.timeoutMs / 1000 } : {}),
+        ...(drain?.onTimeout ? { onTimeout: drain.onTimeout } : {}),
+    };
+}
+
+const list = (items: string[]) => (items.length > 0 ? items.join(", ") : "none");
+
+export function formatPlan(plan: UpgradePlan): string {
+    const lines = [`## Upgrade plan: generation ${plan.from ?? "(none)"} -> ${plan.to ?? "(unchanged)"}`, ""];
+    if (plan.unexpected.length > 0) {
+        lines.push("> [!CAUTION]", "> **Unexpected replace or delete outside the flip. Do not merge before you understand it:**");
+        for (const u of plan.unexpected) lines.push(`> - \`${u}\``);
+        lines.push("");
+    }
+    lines.push(`- **Create ${plan.create.length} servers**${plan.create.length ? ":" : ""}`);
+    for (const c of plan.create) lines.push(`  - ${c.name}${c.differences.length ? ` (differs: ${c.differences.join("; ")})` : ""}`);
+    lines.push(`- **Terminate ${plan.terminate.length} servers**: ${list(plan.terminate)}`);
+    lines.push(`- **Attach to**: ${list(plan.attach)}`);
+    const drain = plan.drainFrom;
+    const limit = drain.timeoutSeconds !== undefined ? ` (drain timeout ${drain.timeoutSeconds} s, then ${drain.onTimeout ?? "fail"})` : "";
+    lines.push(`- **Drain from**: ${list(drain.loadBalancers)}${drain.loadBalancers.length ? limit : ""}`);
+    lines.push(`- **Database snapshot**: ${list(plan.snapshots)}`);
+    lines.push(`- **Migration**: ${list(plan.migrations)}`);
+    return lines.join("\n");
+}

@@ -1,0 +1,76 @@
+/**
+ * The upgrade plan of real `pulumi preview --json` output captured from the local stack
+ * (test/fixtures/preview, provider code elided), and the command's exit codes.
+ */
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { formatPlan, summarizePreview, type PreviewJson } from "../../../scripts/lib/planSummary";
+
+const ROOT = join(__dirname, "..", "..", "..");
+const fixture = (name: string): PreviewJson => JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "preview", `${name}.json`), "utf8"));
+
+function runCommand(file: string) {
+    return spawnSync(process.execPath, ["-r", "ts-node/register", join(ROOT, "scripts", "plan-summary.ts"), file], {
+        cwd: ROOT,
+        env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+        encoding: "utf8",
+    });
+}
+
+describe("plan summary", () => {
+    it("lists exactly the changes of a flip g2 -> g1", () => {
+        const plan = summarizePreview(fixture("flip-g2-to-g1"));
+        assert.equal(plan.from, "g2");
+        assert.equal(plan.to, "g1");
+        assert.deepEqual(plan.create, [
+            { name: "site-pool-g1-0", differences: ['appRef: "v1.1.0" -> "v1.0.0"'] },
+            { name: "site-pool-g1-1", differences: ['appRef: "v1.1.0" -> "v1.0.0"'] },
+        ]);
+        assert.deepEqual(plan.terminate, ["site-pool-g2-0", "site-pool-g2-1"]);
+        assert.deepEqual(plan.attach, ["lb1", "lb2"]);
+        assert.deepEqual(plan.drainFrom, { loadBalancers: ["lb1", "lb2"], timeoutSeconds: 120, onTimeout: "fail" });
+        assert.deepEqual(plan.snapshots, []);
+        assert.deepEqual(plan.migrations, []);
+        assert.deepEqual(plan.unexpected, []);
+        assert.match(formatPlan(plan), /^## Upgrade plan: generation g2 -> g1\n/);
+    });
+
+    it("shows the snapshot and migration of a new migration version, and keeps retained snapshots quiet", () => {
+        const plan = summarizePreview(fixture("flip-with-migration"));
+        assert.deepEqual(plan.snapshots, ["site-snapshot-0002-volume"]);
+        assert.deepEqual(plan.migrations, ["site-migration-0002-run"]);
+        assert.deepEqual(plan.unexpected, []);
+    });
+
+    it("flags a replaced load balancer loudly", () => {
+        const plan = summarizePreview(fixture("flip-replacing-load-balancer"));
+        assert.deepEqual(plan.unexpected, ["replace pulumi-nodejs:dynamic/local:LoadBalancer site-lb-lb2"]);
+        assert.match(formatPlan(plan), /CAUTION[\s\S]*replace pulumi-nodejs:dynamic\/local:LoadBalancer site-lb-lb2/);
+    });
+
+    it("flags a snapshot that would really be deleted, and a serving membership that would be replaced", () => {
+        const preview = fixture("flip-with-migration");
+        const snapshot = preview.steps.find((s) => s.urn.endsWith("::site-snapshot-0001-volume"))!;
+        snapshot.oldState!.retainOnDelete = false;
+        const membership = fixture("flip-g2-to-g1").steps.find((s) => s.urn.endsWith("::site-member-g1-0"))!;
+        preview.steps.push({ ...membership, op: "replace" });
+        assert.deepEqual(summarizePreview(preview).unexpected, [
+            "delete pulumi-nodejs:dynamic/local:Snapshot site-snapshot-0001-volume",
+            "replace pulumi-nodejs:dynamic/haproxy:Membership site-member-g1-0",
+        ]);
+    });
+
+    it("the command exits 0 on a plain flip and non-zero when something unexpected would be replaced", () => {
+        const flip = runCommand(join(ROOT, "test", "fixtures", "preview", "flip-g2-to-g1.json"));
+        assert.equal(flip.status, 0, flip.stderr);
+        assert.match(flip.stdout, /Drain from\*\*: lb1, lb2 \(drain timeout 120 s, then fail\)/);
+        const unexpected = runCommand(join(ROOT, "test", "fixtures", "preview", "flip-replacing-load-balancer.json"));
+        assert.equal(unexpected.status, 2);
+        assert.match(unexpected.stdout, /Unexpected replace or delete/);
+        const garbage = runCommand(join(ROOT, "package.json"));
+        assert.equal(garbage.status, 1);
+        assert.match(garbage.stderr, /is not the output of `pulumi preview --json`/);
+    });
+});
