@@ -3,15 +3,23 @@
  * Change `generation` in the stack config and run `pulumi up` to flip to a new generation.
  */
 import { BlueGreenDeployment } from "./components/deployment";
+import { nextHistory, readLastOutputs } from "./components/generationHistory";
 import { readStackConfig } from "./components/stackConfig";
 import { targetFor } from "./components/targets";
 
-const { config, ssh } = readStackConfig();
-const deployment = new BlueGreenDeployment("site", { config, target: targetFor(config, "site", ssh), ssh });
-
-export const activeGeneration = deployment.activeGeneration;
-export const servers = deployment.servers;
-export const loadBalancers = deployment.loadBalancers;
-export const snapshotId = deployment.snapshotId;
-export const migrationVersion = deployment.migrationVersion;
-export const backend = config.haproxy.backend;
+export = async () => {
+    const { config, ssh } = readStackConfig();
+    const history = nextHistory(config.generation, await readLastOutputs(), config.pool.standby);
+    const deployment = new BlueGreenDeployment("site", { config, target: targetFor(config, "site", ssh), ssh, history });
+    return {
+        activeGeneration: deployment.activeGeneration,
+        // Absent rather than undefined, so that the stack shows no empty outputs.
+        ...(history.previous ? { previousGeneration: history.previous } : {}),
+        ...(history.standby ? { standbyGeneration: history.standby } : {}),
+        servers: deployment.servers,
+        loadBalancers: deployment.loadBalancers,
+        snapshotId: deployment.snapshotId,
+        migrationVersion: deployment.migrationVersion,
+        backend: config.haproxy.backend,
+    };
+};

@@ -30,6 +30,7 @@ export const CONFIG_HELP: Record<string, { allowed: string; example: string }> =
     "pool.spec.appRef": { allowed: "a branch, tag or commit: letters, digits, '.', '_', '/', '-', not starting with '-'", example: "v1.4.0" },
     "pool.spec.inputs": { allowed: "a map of UPPER_CASE names to strings without newlines", example: "{FEATURE_X: on}" },
     "pool.spec.inputs.*": { allowed: "a string without newlines or NUL", example: "on" },
+    "pool.standby": { allowed: "true (keep the previous generation running but detached until the next flip) or false", example: "true" },
     "pool.generations": { allowed: "a map of generation label to spec overrides", example: "{g2: {appRef: v1.5.0}}" },
     "healthCheck.path": { allowed: "an absolute URL path without spaces", example: "/health" },
     "healthCheck.expectedStatus": { allowed: "an HTTP status from 100 to 599", example: "200" },
@@ -101,9 +102,10 @@ const schema = z
                 port: port.default(8080),
                 spec: serverSpec.default({}),
                 generations: z.record(generation, serverSpec).default({}),
+                standby: z.boolean().default(false),
             })
             .strict()
-            .default({ size: 2, namePrefix: "app", port: 8080, spec: {}, generations: {} }),
+            .default({ size: 2, namePrefix: "app", port: 8080, spec: {}, generations: {}, standby: false }),
         healthCheck: z
             .object({
                 path: z.string().regex(/^\/[A-Za-z0-9._~/%?=&-]*$/).default("/health"),

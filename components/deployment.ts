@@ -16,12 +16,15 @@ import { DatabaseSnapshot } from "./snapshot";
 import { Migration } from "./migration";
 import { AppServerPool } from "./pool";
 import type { LoadBalancerOutputs, ServerOutputs, Target } from "./target";
+import type { GenerationHistory } from "./generationHistory";
 
 export interface BlueGreenDeploymentArgs {
     config: DeploymentConfig;
     target: Target;
     /** Credentials for `ssh://` load balancer endpoints (a Pulumi secret). @default none */
     ssh?: pulumi.Input<SshCredentials>;
+    /** Generations remembered from the last update (see generationHistory.ts). @default none */
+    history?: GenerationHistory;
 }
 
 /** Names of the generation-scoped children of a deployment. Exported for tests. */
@@ -30,6 +33,7 @@ export function childNames(name: string, generation: string, migrationVersion: s
         snapshot: `${name}-snapshot-${migrationVersion}`,
         migration: `${name}-migration-${migrationVersion}`,
         pool: `${name}-pool-${generation}`,
+        poolOf: (gen: string) => `${name}-pool-${gen}`,
         membership: (index: number) => `${name}-member-${generation}-${index}`,
         smoke: `${name}-smoke-${generation}`,
     };
@@ -41,6 +45,8 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
     public readonly loadBalancers: pulumi.Output<{ name: string; endpoint: string; frontendUrl: string }[]>;
     public readonly snapshotId: pulumi.Output<string>;
     public readonly migrationVersion: pulumi.Output<string>;
+    /** What a rollback flips back to, and the generation kept as warm standby (`pool.standby`), if any. */
+    public readonly history: GenerationHistory;
 
     constructor(name: string, args: BlueGreenDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
         super("bluegreen:index:BlueGreenDeployment", name, {}, opts);
@@ -53,6 +59,12 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         const snapshot = new DatabaseSnapshot(names.snapshot, { target, migrationVersion: version }, { parent: this });
         const migration = new Migration(names.migration, { target, snapshot }, { parent: this, dependsOn: [snapshot] });
         const pool = new AppServerPool(names.pool, { target, config, generation, after: [migration.run] }, { parent: this });
+        // Warm standby: the previous generation's pool stays registered (so it keeps running) without
+        // memberships (so it is drained and detached). Flipping back re-attaches it without provisioning.
+        const standby = args.history?.standby;
+        if (standby) {
+            new AppServerPool(names.poolOf(standby), { target, config, generation: standby, after: [migration.run] }, { parent: this });
+        }
         const memberships = pool.servers.map(
             (server, i) =>
                 new Membership(names.membership(i), membershipArgs(config, lbs, server, args.ssh), {
@@ -78,7 +90,10 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         );
         this.snapshotId = snapshot.snapshotId;
         this.migrationVersion = pulumi.output(version);
+        this.history = args.history ?? {};
         this.registerOutputs({
+            previousGeneration: this.history.previous,
+            standbyGeneration: this.history.standby,
             activeGeneration: this.activeGeneration,
             servers: this.servers,
             loadBalancers: this.loadBalancers,

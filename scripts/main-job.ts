@@ -5,24 +5,12 @@
  *
  * Usage: npx ts-node scripts/main-job.ts [--stack local]
  */
-import { LocalWorkspace } from "@pulumi/pulumi/automation";
-import * as path from "node:path";
 import { deployedState, flipUnderTraffic, nextGeneration } from "./lib/flip";
+import { openStack } from "./lib/localStack";
 import { formatReport } from "./lib/report";
 
-const ROOT = path.resolve(__dirname, "..");
-
-function stackName(argv: string[]): string {
-    const i = argv.indexOf("--stack");
-    const name = i >= 0 ? argv[i + 1] : "local";
-    if (!name || !/^[A-Za-z0-9_.-]{1,100}$/.test(name)) {
-        throw new Error(`--stack: ${JSON.stringify(name)} is not a stack name (letters, digits, '_', '.', '-')`);
-    }
-    return name;
-}
-
 async function main(): Promise<number> {
-    const stack = await LocalWorkspace.createOrSelectStack({ stackName: stackName(process.argv.slice(2)), workDir: ROOT });
+    const stack = await openStack(process.argv.slice(2));
     const print = (line: string) => process.stdout.write(line);
     let state = await deployedState(stack);
     if (!state.generation) {

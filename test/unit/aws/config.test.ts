@@ -36,9 +36,9 @@ const badConfigs: { what: string; raw: Record<string, unknown>; message: string 
     { what: "frontendPort on aws", raw: withHaproxy({ loadBalancers: [{ ...lb1, frontendPort: 18080 }] }), message: "haproxy.loadBalancers.0.frontendPort: is for the local target only" },
     { what: "unknown key", raw: rawAwsConfigWith({ pool: { ...base.pool, sise: 3 } }), message: "pool.sise: unknown key" },
     { what: "drain.onTimeout invalid", raw: withHaproxy({ drain: { ...base.haproxy.drain, onTimeout: "wait" } }), message: "haproxy.drain.onTimeout: is invalid" },
-    { what: "image missing on aws", raw: rawAwsConfigWith({ pool: { ...base.pool, spec: { ...base.pool.spec, image: undefined } } }), message: "pool.spec.image: is required on the aws target" },
-    { what: "an app ref git would read as an option", raw: rawAwsConfigWith({ pool: { ...base.pool, spec: { ...base.pool.spec, appRef: "--x" } } }), message: "pool.spec.appRef: is invalid" },
-    { what: "a database volume that is not an EBS volume", raw: rawAwsConfigWith({ database: { ...base.database, volume: "db" } }), message: `database.volume: "db" must be an EBS volume id` },
+    { what: "image missing on aws", raw: rawAwsConfigWith({ pool: { ...base.pool, spec: { ...(base.pool.spec as object), image: undefined } } }), message: "pool.spec.image: is required on the aws target" },
+    { what: "an app ref git would read as an option", raw: rawAwsConfigWith({ pool: { ...base.pool, spec: { ...(base.pool.spec as object), appRef: "--x" } } }), message: "pool.spec.appRef: is invalid" },
+    { what: "a database volume that is not an EBS volume", raw: rawAwsConfigWith({ database: { ...(rawAwsConfig().database as object), volume: "db" } }), message: `database.volume: "db" must be an EBS volume id` },
     { what: "the healthcheck drain on aws", raw: withHaproxy({ drain: { ...base.haproxy.drain, method: "healthcheck" } }), message: "haproxy.drain.method: healthcheck is for the local target only" },
     { what: "subnet that is not a subnet id", raw: rawAwsConfigWith({ aws: { ...(rawAwsConfig().aws as object), subnetIds: ["10.0.0.0/24"] } }), message: "aws.subnetIds.0: is invalid" },
 ];

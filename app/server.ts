@@ -1,0 +1,108 @@
+/**
+ * The demo app server (Node http only). Settings come from the environment:
+ *
+ *   PORT             port to listen on (required)
+ *   HOST             address to listen on, default 127.0.0.1
+ *   SERVER_NAME, GENERATION, APP_REF   reported by every answer
+ *   DATABASE_PATH    the database file; health needs it readable
+ *   HEALTH_FILE      health needs this file to exist (runbook step 12: removing it fails the check)
+ *   REQUIRED_SCHEMA  optional: a migration version that health needs applied
+ *   APP_FAIL_HEALTH  `1` makes health always fail (tests use it for a broken generation)
+ *
+ * Routes: `GET /` answers `{server, generation, appRef}`; `GET /slow?ms=N` (0..60000) answers the same
+ * after N ms; `GET /health` answers 200, or 503 with the reason. Keep-alive is on (10 s idle). On SIGTERM
+ * or SIGINT the server stops accepting, lets requests in flight finish (30 s at most) and exits 0.
+ * One log line per request on stdout.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { access, readFile } from "node:fs/promises";
+import { parseDatabase } from "./database";
+
+/** Longest `/slow` delay, in ms. */
+const MAX_SLOW_MS = 60_000;
+/** Longest wait for requests in flight after SIGTERM, in ms. */
+const SHUTDOWN_GRACE_MS = 30_000;
+/** Idle time after which a keep-alive connection is closed, in ms. */
+const KEEP_ALIVE_MS = 10_000;
+
+const env = process.env;
+const identity = JSON.stringify({ server: env.SERVER_NAME ?? "", generation: env.GENERATION ?? "", appRef: env.APP_REF ?? "" });
+let stopping = false;
+
+/** Why the server is unhealthy, or undefined when it is healthy. */
+async function unhealthyReason(): Promise<string | undefined> {
+    if (env.APP_FAIL_HEALTH === "1") return "APP_FAIL_HEALTH=1";
+    if (!env.HEALTH_FILE) return "HEALTH_FILE is not set";
+    if (!env.DATABASE_PATH) return "DATABASE_PATH is not set";
+    try {
+        await access(env.HEALTH_FILE);
+    } catch {
+        return `health-check file ${env.HEALTH_FILE} is missing`;
+    }
+    let schema: string[];
+    try {
+        schema = parseDatabase(await readFile(env.DATABASE_PATH, "utf8"), env.DATABASE_PATH).schemaVersion;
+    } catch (err) {
+        return `database unavailable: ${(err as Error).message}`;
+    }
+    const required = env.REQUIRED_SCHEMA;
+    if (required && !schema.includes(required)) return `database lacks schema version ${required}`;
+    return undefined;
+}
+
+function send(res: ServerResponse, status: number, body: string): void {
+    res.writeHead(status, { "content-type": "application/json", ...(stopping ? { connection: "close" } : {}) });
+    res.end(`${body}\n`);
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://app");
+    if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, JSON.stringify({ error: "only GET" }));
+    if (url.pathname === "/") return send(res, 200, identity);
+    if (url.pathname === "/health") {
+        const reason = await unhealthyReason();
+        return reason === undefined ? send(res, 200, identity) : send(res, 503, JSON.stringify({ status: "unhealthy", reason }));
+    }
+    if (url.pathname === "/slow") {
+        const ms = Number(url.searchParams.get("ms") ?? "0");
+        if (!Number.isInteger(ms) || ms < 0 || ms > MAX_SLOW_MS) {
+            return send(res, 400, JSON.stringify({ error: `ms must be a whole number from 0 to ${MAX_SLOW_MS}` }));
+        }
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        return send(res, 200, identity);
+    }
+    send(res, 404, JSON.stringify({ error: `no route ${url.pathname}` }));
+}
+
+const server = createServer({ keepAliveTimeout: KEEP_ALIVE_MS }, (req, res) => {
+    const started = Date.now();
+    res.on("finish", () =>
+        process.stdout.write(`${new Date().toISOString()} ${req.method} ${req.url} ${res.statusCode} ${Date.now() - started}ms\n`),
+    );
+    handle(req, res).catch((err: Error) => send(res, 500, JSON.stringify({ error: err.message })));
+});
+
+function shutdown(signal: string): void {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`${new Date().toISOString()} ${signal}: no new connections, finishing requests in flight\n`);
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+    setTimeout(() => {
+        process.stdout.write(`${new Date().toISOString()} requests still in flight after ${SHUTDOWN_GRACE_MS} ms: closing them\n`);
+        server.closeAllConnections();
+        process.exit(0);
+    }, SHUTDOWN_GRACE_MS).unref();
+}
+
+process.on("SIGTERM", () => shutdown("SIGTERM"));
+process.on("SIGINT", () => shutdown("SIGINT"));
+
+const port = Number(env.PORT);
+if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    console.error(`PORT must be a port number from 1 to 65535, got ${JSON.stringify(env.PORT)}`);
+    process.exit(1);
+}
+server.listen(port, env.HOST ?? "127.0.0.1", () =>
+    process.stdout.write(`${new Date().toISOString()} ${env.SERVER_NAME} (${env.GENERATION}, ${env.APP_REF}) listening on ${env.HOST ?? "127.0.0.1"}:${port}\n`),
+);

@@ -1,0 +1,104 @@
+/**
+ * The local HAProxy configuration: what it renders (checked by the real `haproxy -c`), and every value
+ * that could change the file's shape refused with the field named.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { renderHaproxyConfig, type LocalHaproxySpec } from "../../../components/local/haproxyConfig";
+import { RuntimeInputError } from "../../../components/haproxy/validate";
+import { requireBinary } from "../../support/process";
+
+const SPEC: LocalHaproxySpec = {
+    name: "lb1",
+    dir: "/var/lib/bluegreen/lb/lb1",
+    frontendPort: 18080,
+    backend: "app",
+    healthCheck: { path: "/health", expectedStatus: 200, intervalMs: 500, rise: 2, fall: 3 },
+};
+
+/** Values that would break out of a config line, comment it or expand a variable. */
+const HOSTILE = ["a b", "a\nb", "a#b", "a\\b", "a'b", 'a"b', "a$b", "a\rb", "a\tb", "a\0b", "a`b"];
+
+function rejects(override: Partial<LocalHaproxySpec>, field: string) {
+    assert.throws(
+        () => renderHaproxyConfig({ ...SPEC, ...override }),
+        (err: unknown) => {
+            assert.ok(err instanceof RuntimeInputError, `expected RuntimeInputError for ${JSON.stringify(override)}, got ${err}`);
+            assert.equal(err.field, field);
+            assert.match(err.message, new RegExp(`^${field.replace(".", "\\.")}: .* is not allowed; expected `));
+            return true;
+        },
+    );
+}
+
+describe("local haproxy config", () => {
+    it("renders the admin socket, the frontend and the health-checked backend without servers", async () => {
+        const lines = renderHaproxyConfig(SPEC).split("\n").map((l) => l.trim());
+        for (const expected of [
+            "stats socket /var/lib/bluegreen/lb/lb1/admin.sock mode 600 level admin expose-fd listeners",
+            "mode http",
+            "option http-server-close",
+            "timeout server 65s",
+            "timeout http-keep-alive 10s",
+            "frontend fe_lb1",
+            "bind 127.0.0.1:18080",
+            "default_backend app",
+            "backend app",
+            "balance roundrobin",
+            "option httpchk GET /health",
+            "http-check expect status 200",
+            "default-server inter 500ms rise 2 fall 3",
+        ]) {
+            assert.ok(lines.includes(expected), `missing line: ${expected}`);
+        }
+        assert.ok(!lines.some((l) => l.startsWith("server ")), "no static servers");
+    });
+
+    it("is accepted by haproxy -c", async () => {
+        requireBinary("haproxy", ["-v"], "apt-get install -y haproxy");
+        const dir = mkdtempSync(join(tmpdir(), "bluegreen-cfg-"));
+        try {
+            const path = join(dir, "haproxy.cfg");
+            writeFileSync(path, renderHaproxyConfig({ ...SPEC, dir, healthCheck: { ...SPEC.healthCheck, path: "/health?deep=1&x=a-b" } }));
+            const check = spawnSync("haproxy", ["-c", "-f", path], { encoding: "utf8" });
+            assert.equal(check.status, 0, check.stdout + check.stderr);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("refuses names and backends that are not HAProxy identifiers", async () => {
+        for (const bad of [...HOSTILE, "", "-x", "x".repeat(64), "a/b", "a;b"]) {
+            rejects({ name: bad }, "name");
+            rejects({ backend: bad }, "backend");
+        }
+    });
+
+    it("refuses a backend named like the frontend", async () => {
+        rejects({ backend: "fe_lb1" }, "backend");
+    });
+
+    it("refuses folders that are relative, unnormalized, unusual or too long for the socket", async () => {
+        for (const bad of [...HOSTILE.map((h) => `/tmp/${h}`), "tmp/lb", "/tmp/../etc", "/tmp/lb/", "/tmp//lb", `/${"x".repeat(100)}`]) {
+            rejects({ dir: bad }, "dir");
+        }
+    });
+
+    it("refuses ports outside 1024..65535", async () => {
+        for (const bad of [0, 80, 1023, 65536, 8080.5, NaN, "8080" as unknown as number]) rejects({ frontendPort: bad }, "frontendPort");
+    });
+
+    it("refuses health-check values naming the nested field", async () => {
+        for (const bad of [...HOSTILE.map((h) => `/${h}`), "health", "", "/a b", "/a<b", `/${"x".repeat(256)}`]) {
+            rejects({ healthCheck: { ...SPEC.healthCheck, path: bad } }, "healthCheck.path");
+        }
+        rejects({ healthCheck: { ...SPEC.healthCheck, expectedStatus: 99 } }, "healthCheck.expectedStatus");
+        rejects({ healthCheck: { ...SPEC.healthCheck, intervalMs: 50 } }, "healthCheck.intervalMs");
+        rejects({ healthCheck: { ...SPEC.healthCheck, rise: 0 } }, "healthCheck.rise");
+        rejects({ healthCheck: { ...SPEC.healthCheck, fall: 1.5 } }, "healthCheck.fall");
+        rejects({ healthCheck: null as unknown as LocalHaproxySpec["healthCheck"] }, "healthCheck");
+    });
+});
