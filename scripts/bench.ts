@@ -5,10 +5,14 @@
 import { formatFigures, type Figures } from "./bench/stats";
 import { scaleBenchmark } from "./bench/scale";
 import { drainBenchmark } from "./bench/drain";
+import { flipBenchmark } from "./bench/flip";
+import { previewBenchmark } from "./bench/preview";
 
 const BENCHMARKS: Record<string, () => Promise<Figures>> = {
+    flip: () => flipBenchmark(),
     drain: () => drainBenchmark(),
     scale: () => scaleBenchmark(),
+    preview: () => previewBenchmark(),
 };
 
 async function main(): Promise<void> {

@@ -27,13 +27,13 @@ export interface ScratchProject {
     dispose(): Promise<void>;
 }
 
-/** The local config the tests start from: g1, 2 servers, 2 load balancers on free ports. */
-export async function e2eConfig(): Promise<Record<string, unknown>> {
+/** The local config the tests start from: g1, `size` servers (default 2), 2 load balancers on free ports. */
+export async function e2eConfig(size = 2): Promise<Record<string, unknown>> {
     const [p1, p2] = [await freePort(), await freePort()];
     return {
         generation: "g1",
         target: "local",
-        pool: { size: 2, namePrefix: "app", spec: { appRef: "v1.0.0" }, generations: { g2: { appRef: "v1.1.0" } } },
+        pool: { size, namePrefix: "app", spec: { appRef: "v1.0.0" }, generations: { g2: { appRef: "v1.1.0" } } },
         healthCheck: { timeoutSeconds: 20, intervalMs: 100, rise: 1, fall: 1 },
         haproxy: {
             loadBalancers: [
@@ -47,14 +47,14 @@ export async function e2eConfig(): Promise<Record<string, unknown>> {
     };
 }
 
-export async function scratchProject(stackName = "e2e"): Promise<ScratchProject> {
+export async function scratchProject(stackName = "e2e", size = 2): Promise<ScratchProject> {
     requireEngine();
     const dir = mkdtempSync(join(tmpdir(), "bluegreen-e2e-"));
     for (const file of PROJECT_FILES) cpSync(join(PROJECT_ROOT, file), join(dir, file), { recursive: true });
     symlinkSync(join(PROJECT_ROOT, "node_modules"), join(dir, "node_modules"), "dir");
     const stateDir = join(dir, ".bluegreen");
     const stackFile = join(dir, `Pulumi.${stackName}.yaml`);
-    const initial = await e2eConfig();
+    const initial = await e2eConfig(size);
     writeFileSync(stackFile, dump({ config: Object.fromEntries(Object.entries(initial).map(([k, v]) => [`${NAMESPACE}:${k}`, v])) }));
     const backend: ScratchBackend = scratchBackend();
     const env = { ...backend.env, BLUEGREEN_STATE: stateDir, PULUMI_NODEJS_TRANSPILE_ONLY: "true" };

@@ -1,0 +1,40 @@
+/**
+ * Benchmark 4: preview cost. No-change `pulumi preview` time of a local stack of 25, 50 and 100 servers
+ * (2 load balancers), to see how it grows, and the size of one membership's state, serialized provider
+ * included.
+ */
+import { scratchProject } from "../../test/e2e/scratchProject";
+import { measure, median, type Figures } from "./stats";
+
+const MEMBERSHIP_TYPE = "pulumi-nodejs:dynamic/haproxy:Membership";
+
+export async function previewBenchmark(options: { sizes?: number[]; runs?: number } = {}): Promise<Figures> {
+    const sizes = options.sizes ?? [25, 50, 100];
+    const runs = options.runs ?? 5;
+    const project = await scratchProject("bench-preview", sizes[0]);
+    const rows: [string, string][] = [];
+    const raw: Record<string, number[] | number> = {};
+    try {
+        let perServer: number[] = [];
+        for (const size of sizes) {
+            const pool = { size, namePrefix: "app", spec: { appRef: "v1.0.0" } };
+            await project.setConfig("pool", pool);
+            await project.stack.up();
+            const samples: number[] = [];
+            for (let r = 0; r < runs; r++) samples.push(await measure(() => project.stack.preview({ expectNoChanges: true })));
+            raw[`preview${size}Ms`] = samples;
+            rows.push([`no-change preview, ${size} servers (median of ${runs})`, `${(median(samples) / 1000).toFixed(2)} s`]);
+            perServer = [...perServer, median(samples) / size];
+        }
+        rows.push(["preview time per server at each size", perServer.map((ms) => `${ms.toFixed(1)} ms`).join(", ")]);
+        const state = await project.stack.exportStack();
+        const memberships = (state.deployment.resources as { type: string }[]).filter((r) => r.type === MEMBERSHIP_TYPE);
+        const bytes = memberships.map((m) => Buffer.byteLength(JSON.stringify(m)));
+        raw.membershipStateBytes = bytes;
+        rows.push(["state of one membership (JSON, provider included), median", `${median(bytes)} bytes`]);
+        return { title: "preview cost and state size, local target", rows, raw };
+    } finally {
+        await project.stack.destroy().catch(() => undefined);
+        await project.dispose();
+    }
+}
