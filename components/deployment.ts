@@ -107,7 +107,7 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
 function membershipArgs(config: DeploymentConfig, lbs: LoadBalancerOutputs[], server: ServerOutputs, ssh?: pulumi.Input<SshCredentials>) {
     const { drain } = config.haproxy;
     return {
-        loadBalancers: lbs.map((lb) => ({ name: lb.name, endpoint: lb.endpoint })),
+        loadBalancers: lbs.map((lb) => ({ name: lb.name, endpoint: lb.endpoint, ...(lb.instance ? { instance: lb.instance } : {}) })),
         backend: config.haproxy.backend,
         server: server.name,
         address: server.address,

@@ -1,38 +1,50 @@
 /**
- * Dynamic providers that stay small and stable in state.
+ * Dynamic resources whose provider is a module of this project.
  *
- * Pulumi serializes a dynamic provider's code into the state of every resource it manages, and a delete
- * runs the code stored then. Serializing our real implementation would put kilobytes of closures into each
- * resource and freeze old code into old state. Instead each resource stores this shim: a few lines that,
- * inside the dynamic-provider host (whose working directory is the Pulumi program's), load the
- * implementation module from the project by its path relative to the program, with ts-node.
+ * A dynamic resource stores its provider's code in state (`__provider`), and the dynamic-provider host
+ * runs that code: `require`s it as a module and calls its `handler()` to get the provider. Pulumi's own
+ * `dynamic.Resource` serializes a closure there, kilobytes per resource, and slow to build. Here the
+ * stored code is a few lines that load the implementation module from the project by its path relative
+ * to the program directory (the host's working directory), through ts-node. The module's default export
+ * is the `pulumi.dynamic.ResourceProvider`; the host supplies defaults for methods it does not define.
+ * State stays small, previews skip closure serialization, and old state runs today's code.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 
 /**
- * A dynamic provider whose every method is `require(<modulePath>).default[method](...)`, loaded lazily in
- * the provider host. `modulePath` is absolute here (pass `__dirname`-based paths); it is stored relative to
- * the program directory so that a moved checkout still finds it.
+ * The `__provider` module text for the provider module at `modulePath` (absolute; stored relative to
+ * the program directory `programDir`). Exported for tests.
  */
-export function lazyProvider(modulePath: string): pulumi.dynamic.ResourceProvider {
-    const relativePath = path.relative(process.cwd(), modulePath);
-    const load = (): pulumi.dynamic.ResourceProvider => {
-        const nodePath = require("path");
-        const registered = Symbol.for("ts-node.register.instance");
-        if (!(registered in process)) {
-            require("ts-node").register({ transpileOnly: true, compilerOptions: { module: "commonjs" } });
-        }
-        return require(nodePath.resolve(relativePath)).default;
-    };
-    return {
-        check: (olds, news) => load().check?.(olds, news) ?? Promise.resolve({ inputs: news }),
-        diff: (id, olds, news) => load().diff?.(id, olds, news) ?? Promise.resolve({}),
-        create: (inputs) => load().create(inputs),
-        read: (id, props) => load().read?.(id, props) ?? Promise.resolve({ id, props }),
-        update: (id, olds, news) => load().update?.(id, olds, news) ?? Promise.resolve({ outs: news }),
-        delete: (id, props) => load().delete?.(id, props) ?? Promise.resolve(),
-    };
+export function providerModuleText(modulePath: string, programDir = process.cwd()): string {
+    const relative = path.relative(programDir, modulePath).split(path.sep).join("/");
+    if (relative.startsWith("..") || path.isAbsolute(relative)) {
+        throw new Error(`provider module ${modulePath} is outside the program directory ${programDir}`);
+    }
+    return [
+        "exports.handler = () => {",
+        '  if (!(Symbol.for("ts-node.register.instance") in process)) require("ts-node").register({ transpileOnly: true, compilerOptions: { module: "commonjs" } });',
+        `  return require(require("path").resolve(${JSON.stringify(relative)})).default;`,
+        "};",
+    ].join("\n");
+}
+
+/**
+ * A dynamic resource (type `pulumi-nodejs:dynamic/<module>:<type>`) served by the provider module at
+ * `providerModule`, an absolute path such as `path.join(__dirname, "membershipProvider")`.
+ */
+export class ProjectDynamicResource extends pulumi.CustomResource {
+    constructor(
+        providerModule: string,
+        module: string,
+        type: string,
+        name: string,
+        props: pulumi.Inputs,
+        opts?: pulumi.CustomResourceOptions,
+    ) {
+        if ("__provider" in props) throw new Error("a dynamic resource must not define the __provider key");
+        super(`pulumi-nodejs:dynamic/${module}:${type}`, name, { ...props, __provider: providerModuleText(providerModule) }, opts);
+    }
 }
 
 /** `T` with every field a `pulumi.Input`: the shape dynamic resources accept for nested plain objects. */

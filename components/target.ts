@@ -14,6 +14,11 @@ export interface LoadBalancerOutputs {
     endpoint: pulumi.Output<string>;
     /** Where clients reach the site through this load balancer. */
     frontendUrl: pulumi.Output<string>;
+    /**
+     * What changes when the load balancer is a new process that lost the servers added at run time
+     * (local target: its pid). Memberships attach again when it changes. @default none (hosts that stay)
+     */
+    instance?: pulumi.Output<string>;
 }
 
 /** One app server of a generation. */

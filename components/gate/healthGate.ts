@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { lazyProvider, type InputFields } from "../providerShim";
+import { ProjectDynamicResource, type InputFields } from "../providerShim";
 import type { GateTarget } from "./healthGateProvider";
 
 export interface HealthGateArgs {
@@ -20,16 +20,12 @@ export interface HealthGateArgs {
     consecutive?: pulumi.Input<number>;
 }
 
-const healthGateProvider = lazyProvider(path.join(__dirname, "healthGateProvider"));
-
-export class HealthGate extends pulumi.dynamic.Resource {
+export class HealthGate extends ProjectDynamicResource {
     /** How long the gate waited, in ms. */
     declare readonly passedInMs: pulumi.Output<number>;
 
     constructor(name: string, args: HealthGateArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            healthGateProvider,
-            name,
+        super(path.join(__dirname, "healthGateProvider"), "gate", "HealthGate", name,
             {
                 targets: args.targets,
                 expectedStatus: args.expectedStatus ?? 200,
@@ -37,10 +33,6 @@ export class HealthGate extends pulumi.dynamic.Resource {
                 intervalMs: args.intervalMs ?? 500,
                 consecutive: args.consecutive ?? 1,
                 passedInMs: undefined,
-            },
-            opts,
-            "gate",
-            "HealthGate",
-        );
+            }, opts);
     }
 }

@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { lazyProvider, type InputFields } from "../providerShim";
+import { ProjectDynamicResource, type InputFields } from "../providerShim";
 import type { CheckOptions } from "./validate";
 import type { DrainSettings, LoadBalancerRef } from "./membershipSpec";
 import type { SshCredentials } from "./transport";
@@ -32,10 +32,7 @@ export interface MembershipArgs {
     ssh?: pulumi.Input<SshCredentials>;
 }
 
-/** One provider object for every Membership (its serialization is cached per object). */
-const membershipProvider = lazyProvider(path.join(__dirname, "membershipProvider"));
-
-export class Membership extends pulumi.dynamic.Resource {
+export class Membership extends ProjectDynamicResource {
     /** Names of the load balancers that have the server, as last seen. */
     declare readonly attachedTo: pulumi.Output<string[]>;
     declare readonly backend: pulumi.Output<string>;
@@ -43,13 +40,7 @@ export class Membership extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: MembershipArgs, opts?: pulumi.CustomResourceOptions) {
         const ssh = args.ssh === undefined ? undefined : pulumi.secret(args.ssh);
-        super(
-            membershipProvider,
-            name,
-            { ...args, ssh, attachedTo: undefined },
-            { ...opts, additionalSecretOutputs: ["ssh"] },
-            "haproxy",
-            "Membership",
-        );
+        super(path.join(__dirname, "membershipProvider"), "haproxy", "Membership", name,
+            { ...args, ssh, attachedTo: undefined }, { ...opts, additionalSecretOutputs: ["ssh"] });
     }
 }

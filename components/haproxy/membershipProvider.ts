@@ -109,7 +109,7 @@ const provider: pulumi.dynamic.ResourceProvider = {
         const inPlace = (Object.keys(after) as (keyof MembershipSpec)[]).filter(
             (f) => !(REPLACE_FIELDS as readonly string[]).includes(f) && JSON.stringify(before[f]) !== JSON.stringify(after[f]),
         );
-        const missing = after.loadBalancers.some((lb) => !(olds.attachedTo as string[] | undefined)?.includes(lb.name));
+        const missing = attachTargets(before, after, (olds.attachedTo as string[] | undefined) ?? []).length > 0;
         return {
             changes: replaces.length > 0 || inPlace.length > 0 || missing,
             replaces,
@@ -138,7 +138,7 @@ const provider: pulumi.dynamic.ResourceProvider = {
         const attachedTo = (olds.attachedTo as string[] | undefined) ?? [];
         const removed = before.loadBalancers.filter((lb) => !after.loadBalancers.some((n) => n.name === lb.name));
         await detach({ ...before, loadBalancers: removed }, removed);
-        const missing = after.loadBalancers.filter((lb) => !attachedTo.includes(lb.name));
+        const missing = attachTargets(before, after, attachedTo);
         const kept = after.loadBalancers.filter((lb) => !missing.includes(lb));
         if (before.weight !== after.weight) {
             await onEach("setting weight", kept, (lb) => clientFor(lb, after).setWeight(after.backend, after.server, after.weight));
@@ -152,6 +152,15 @@ const provider: pulumi.dynamic.ResourceProvider = {
         await detach(spec, spec.loadBalancers);
     },
 };
+
+/**
+ * The load balancers an update must attach to: those the server is not on, and those whose HAProxy
+ * process changed since (a restarted HAProxy lost the servers added at run time).
+ */
+function attachTargets(before: MembershipSpec, after: MembershipSpec, attachedTo: string[]): LoadBalancerRef[] {
+    const instanceBefore = new Map(before.loadBalancers.map((lb) => [lb.name, lb.instance]));
+    return after.loadBalancers.filter((lb) => !attachedTo.includes(lb.name) || instanceBefore.get(lb.name) !== lb.instance);
+}
 
 /** The spec fields of raw inputs or outputs (without the engine's `__provider` or `attachedTo`). */
 function specInputs(values: Record<string, unknown>): Record<string, unknown> {

@@ -22,6 +22,11 @@ export interface LoadBalancerRef {
     name: string;
     /** `unix:///path/admin.sock`, `tcp://host:port` or `ssh://user@host[:port]/path/admin.sock` */
     endpoint: string;
+    /**
+     * Identity of the HAProxy process behind the endpoint (e.g. its pid). When it changes, HAProxy was
+     * restarted and lost the servers added at run time, so the server is attached again. @default none
+     */
+    instance?: string;
 }
 
 /** How a server is taken out of rotation before it is removed (runbook steps 12-14). */
@@ -78,13 +83,16 @@ function validateLoadBalancers(value: unknown): LoadBalancerRef[] {
     }
     const names = new Set<string>();
     return value.map((lb, i) => {
-        const o = validateKeys(`loadBalancers[${i}]`, lb, ["name", "endpoint"]);
+        const o = validateKeys(`loadBalancers[${i}]`, lb, ["name", "endpoint", "instance"]);
         const name = validateName(`loadBalancers[${i}].name`, o.name);
         if (names.has(name)) throw new RuntimeInputError(`loadBalancers[${i}].name`, name, "a name not used by another load balancer");
         names.add(name);
         if (typeof o.endpoint !== "string") throw new RuntimeInputError(`loadBalancers[${i}].endpoint`, o.endpoint, "an endpoint URL");
         parseEndpoint(o.endpoint, `loadBalancers[${i}].endpoint`);
-        return { name, endpoint: o.endpoint };
+        if (o.instance !== undefined && (typeof o.instance !== "string" || !/^[A-Za-z0-9._:-]{1,64}$/.test(o.instance))) {
+            throw new RuntimeInputError(`loadBalancers[${i}].instance`, o.instance, "up to 64 letters, digits, '.', '_', ':', '-'");
+        }
+        return { name, endpoint: o.endpoint, ...(o.instance !== undefined ? { instance: o.instance } : {}) };
     });
 }
 

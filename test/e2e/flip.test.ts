@@ -137,6 +137,7 @@ describe("end to end: generation flips under live traffic", function () {
                     cwd: p.dir,
                     env: { ...process.env, ...p.env },
                     stdio: ["ignore", "pipe", "pipe"],
+                    detached: true, // its own process group, as in a terminal: Ctrl-C and the kill reach its plugins too
                 });
                 let output = "";
                 const exited = new Promise<void>((resolve) => cli.on("exit", () => resolve()));
@@ -144,8 +145,8 @@ describe("end to end: generation flips under live traffic", function () {
                     output += chunk.toString();
                     if (!drainSeen && /draining: no new sessions/.test(output)) {
                         drainSeen = true;
-                        cli.kill("SIGINT");
-                        setTimeout(() => cli.kill("SIGKILL"), 500);
+                        process.kill(-cli.pid!, "SIGINT");
+                        setTimeout(() => process.kill(-cli.pid!, "SIGKILL"), 500);
                     }
                 });
                 await exited;

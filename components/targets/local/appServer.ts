@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { lazyProvider } from "../../providerShim";
+import { ProjectDynamicResource } from "../../providerShim";
 
 export interface LocalAppServerArgs {
     /** Server name (1 to 63 letters, digits, `-`, `_`, `.`, `:`), e.g. `app-g2-0`; the app reports it. */
@@ -25,10 +25,7 @@ export interface LocalAppServerArgs {
     env?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
-/** One provider object for every LocalAppServer (its serialization is cached per object). */
-const appServerProvider = lazyProvider(path.join(__dirname, "appServerProvider"));
-
-export class LocalAppServer extends pulumi.dynamic.Resource {
+export class LocalAppServer extends ProjectDynamicResource {
     // `declare`: with ES2022 class fields a plain declaration would overwrite the outputs the base class set.
     /** Always `127.0.0.1`. */
     declare readonly address: pulumi.Output<string>;
@@ -44,9 +41,7 @@ export class LocalAppServer extends pulumi.dynamic.Resource {
     declare readonly logPath: pulumi.Output<string>;
 
     constructor(name: string, args: LocalAppServerArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            appServerProvider,
-            name,
+        super(path.join(__dirname, "appServerProvider"), "local", "AppServer", name,
             {
                 ...args,
                 env: args.env ?? {},
@@ -57,10 +52,6 @@ export class LocalAppServer extends pulumi.dynamic.Resource {
                 pid: undefined,
                 healthFile: undefined,
                 logPath: undefined,
-            },
-            opts,
-            "local",
-            "AppServer",
-        );
+            }, opts);
     }
 }

@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { lazyProvider } from "../../providerShim";
+import { ProjectDynamicResource } from "../../providerShim";
 
 export interface CommandRunArgs {
     /** Program and arguments, e.g. `["node", "app/migrate.ts", "0002"]`; no shell is involved. */
@@ -18,10 +18,7 @@ export interface CommandRunArgs {
     triggers?: pulumi.Input<pulumi.Input<string>[]>;
 }
 
-/** One provider object for every CommandRun (its serialization is cached per object). */
-const commandProvider = lazyProvider(path.join(__dirname, "commandProvider"));
-
-export class CommandRun extends pulumi.dynamic.Resource {
+export class CommandRun extends ProjectDynamicResource {
     // `declare`: with ES2022 class fields a plain declaration would overwrite the outputs the base class set.
     /** The last 4 KB of the last run's stdout. */
     declare readonly stdout: pulumi.Output<string>;
@@ -29,6 +26,6 @@ export class CommandRun extends pulumi.dynamic.Resource {
     declare readonly exitCode: pulumi.Output<number>;
 
     constructor(name: string, args: CommandRunArgs, opts?: pulumi.CustomResourceOptions) {
-        super(commandProvider, name, { ...args, stdout: undefined, exitCode: undefined }, opts, "local", "Command");
+        super(path.join(__dirname, "commandProvider"), "local", "Command", name, { ...args, stdout: undefined, exitCode: undefined }, opts);
     }
 }

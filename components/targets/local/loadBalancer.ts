@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { lazyProvider, type InputFields } from "../../providerShim";
+import { ProjectDynamicResource, type InputFields } from "../../providerShim";
 import type { HealthCheckSettings } from "../../local/haproxyConfig";
 
 export interface LocalLoadBalancerArgs {
@@ -21,10 +21,7 @@ export interface LocalLoadBalancerArgs {
     healthCheck: pulumi.Input<InputFields<HealthCheckSettings>>;
 }
 
-/** One provider object for every LocalLoadBalancer (its serialization is cached per object). */
-const loadBalancerProvider = lazyProvider(path.join(__dirname, "loadBalancerProvider"));
-
-export class LocalLoadBalancer extends pulumi.dynamic.Resource {
+export class LocalLoadBalancer extends ProjectDynamicResource {
     // `declare`: with ES2022 class fields a plain declaration would overwrite the outputs the base class set.
     /** Runtime API endpoint, `unix://<stateDir>/lb/<name>/admin.sock`. */
     declare readonly endpoint: pulumi.Output<string>;
@@ -37,13 +34,7 @@ export class LocalLoadBalancer extends pulumi.dynamic.Resource {
     declare readonly logPath: pulumi.Output<string>;
 
     constructor(name: string, args: LocalLoadBalancerArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            loadBalancerProvider,
-            name,
-            { ...args, endpoint: undefined, frontendUrl: undefined, pid: undefined, configPath: undefined, logPath: undefined },
-            opts,
-            "local",
-            "LoadBalancer",
-        );
+        super(path.join(__dirname, "loadBalancerProvider"), "local", "LoadBalancer", name,
+            { ...args, endpoint: undefined, frontendUrl: undefined, pid: undefined, configPath: undefined, logPath: undefined }, opts);
     }
 }

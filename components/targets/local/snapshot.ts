@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { lazyProvider } from "../../providerShim";
+import { ProjectDynamicResource } from "../../providerShim";
 
 export interface LocalSnapshotArgs {
     /** Absolute folder of the database volume (holds `database.json`; created with an empty database if missing). */
@@ -16,10 +16,7 @@ export interface LocalSnapshotArgs {
     migrationVersion: pulumi.Input<string>;
 }
 
-/** One provider object for every LocalSnapshot (its serialization is cached per object). */
-const snapshotProvider = lazyProvider(path.join(__dirname, "snapshotProvider"));
-
-export class LocalSnapshot extends pulumi.dynamic.Resource {
+export class LocalSnapshot extends ProjectDynamicResource {
     // `declare`: with ES2022 class fields a plain declaration would overwrite the outputs the base class set.
     /** Folder name of the snapshot in `snapshotsDir`, e.g. `0002-20261121T205400123Z`. */
     declare readonly snapshotId: pulumi.Output<string>;
@@ -31,13 +28,7 @@ export class LocalSnapshot extends pulumi.dynamic.Resource {
     declare readonly createdAt: pulumi.Output<string>;
 
     constructor(name: string, args: LocalSnapshotArgs, opts?: pulumi.CustomResourceOptions) {
-        super(
-            snapshotProvider,
-            name,
-            { ...args, snapshotId: undefined, path: undefined, bytes: undefined, createdAt: undefined },
-            opts,
-            "local",
-            "Snapshot",
-        );
+        super(path.join(__dirname, "snapshotProvider"), "local", "Snapshot", name,
+            { ...args, snapshotId: undefined, path: undefined, bytes: undefined, createdAt: undefined }, opts);
     }
 }

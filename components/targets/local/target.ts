@@ -42,7 +42,7 @@ export const localTarget: TargetFactory = (config: DeploymentConfig, deploymentN
                     },
                     { parent },
                 );
-                return { name: lb.name, endpoint: resource.endpoint, frontendUrl: resource.frontendUrl };
+                return { name: lb.name, endpoint: resource.endpoint, frontendUrl: resource.frontendUrl, instance: resource.pid.apply(String) };
             });
         },
         snapshot(resourceName, opts) {

@@ -227,6 +227,23 @@ describe("Membership provider against real HAProxy", function () {
         await provider.delete!("app/drift", updated.outs);
     });
 
+    it("attaches again, in place, when a load balancer's HAProxy process changed (its instance)", async () => {
+        const s = await appServer("instance");
+        const withInstances = (second: string) => ({
+            ...inputs(s),
+            loadBalancers: lbs.map((lb, i) => ({ name: `lb${i + 1}`, endpoint: lb.unixAdmin, instance: i === 1 ? second : "a" })),
+        });
+        const outs = await create(withInstances("a"));
+        await lbs[1].reload();
+        const diff = await provider.diff!("app/instance", outs, withInstances("b"));
+        assert.equal(diff.changes, true);
+        assert.deepEqual(diff.replaces, []);
+        const updated = await provider.update!("app/instance", outs, withInstances("b"));
+        assert.equal(await statusOn(lbs[1], "instance"), "UP");
+        assert.equal(await statusOn(lbs[0], "instance"), "UP");
+        await provider.delete!("app/instance", updated.outs);
+    });
+
     it("changes weight in place and replaces on address changes", async () => {
         const s = await appServer("weights");
         const outs = await create(inputs(s));

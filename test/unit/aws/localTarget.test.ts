@@ -32,6 +32,7 @@ const LOCAL_OUTPUTS: Record<string, MockOutputs> = {
     "pulumi-nodejs:dynamic/local:LoadBalancer": ({ inputs }) => ({
         ...inputs,
         endpoint: `unix://${inputs.stateDir}/lb/${inputs.name}/admin.sock`,
+        pid: inputs.name === "lb1" ? 4101 : 4102,
         frontendUrl: `http://127.0.0.1:${inputs.frontendPort}/`,
     }),
     "pulumi-nodejs:dynamic/local:AppServer": ({ inputs }) => ({
@@ -61,8 +62,8 @@ describe("local target under strict mocks", function () {
         assert.deepEqual(recorder.ofType(TYPES.gate).map((r) => r.name).sort(), ["site-pool-g1-gate", "site-smoke-g1"]);
         const { stateDir } = recorder.byName("site-lb-lb1").inputs;
         assert.deepEqual(recorder.byName("site-member-g1-0").inputs.loadBalancers, [
-            { name: "lb1", endpoint: `unix://${stateDir}/lb/lb1/admin.sock` },
-            { name: "lb2", endpoint: `unix://${stateDir}/lb/lb2/admin.sock` },
+            { name: "lb1", endpoint: `unix://${stateDir}/lb/lb1/admin.sock`, instance: "4101" },
+            { name: "lb2", endpoint: `unix://${stateDir}/lb/lb2/admin.sock`, instance: "4102" },
         ]);
     });
 });

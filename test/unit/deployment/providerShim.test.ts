@@ -1,0 +1,35 @@
+/**
+ * The `__provider` module text: small, relative to the program directory, and loading the provider
+ * module the way the dynamic-provider host does (require the text as a module, call `handler()`).
+ */
+import * as assert from "node:assert/strict";
+import { join } from "node:path";
+import { providerModuleText } from "../../../components/providerShim";
+
+const ROOT = join(__dirname, "..", "..", "..");
+
+describe("provider module text", () => {
+    it("stores the provider module relative to the program directory, in a few hundred bytes", () => {
+        const text = providerModuleText(join(ROOT, "components", "haproxy", "membershipProvider"), ROOT);
+        assert.match(text, /resolve\("components\/haproxy\/membershipProvider"\)/);
+        assert.ok(!text.includes(ROOT), "no absolute path");
+        assert.ok(Buffer.byteLength(text) < 400, `${Buffer.byteLength(text)} bytes`);
+    });
+
+    it("refuses a provider module outside the program directory", () => {
+        assert.throws(() => providerModuleText("/elsewhere/provider", ROOT), /outside the program directory/);
+    });
+
+    it("gives the host the provider module's default export", () => {
+        const requireFromString = require(require.resolve("require-from-string", { paths: [require.resolve("@pulumi/pulumi")] }));
+        const text = providerModuleText(join(ROOT, "components", "gate", "healthGateProvider"), ROOT);
+        const cwd = process.cwd();
+        process.chdir(ROOT);
+        try {
+            const provider = requireFromString(text).handler();
+            assert.equal(provider, require("../../../components/gate/healthGateProvider").default);
+        } finally {
+            process.chdir(cwd);
+        }
+    });
+});
