@@ -22,7 +22,10 @@ export async function flipBenchmark(options: { runs?: number; servers?: number }
             generation = nextGeneration(generation);
             const run = await flipUnderTraffic(project.stack, generation, { traffic: { longRequestMs: 2000 }, warmupMs: 500 });
             if (run.error) throw run.error;
-            if (run.traffic.failed.length > 0) throw new Error(`flip to ${generation}: ${run.traffic.failed.length} requests failed`);
+            if (run.traffic.failed.length > 0) {
+                const detail = run.traffic.failed.slice(0, 5).map((f) => `${f.kind} ${f.url} at +${f.startedAt - run.startedAt} ms: ${f.error}`);
+                throw new Error(`flip to ${generation}: ${run.traffic.failed.length} requests failed:\n  ${detail.join("\n  ")}`);
+            }
             const wall = run.endedAt - run.startedAt;
             const waits = 1000 * ((run.phases.gate ?? 0) + (run.phases.attach ?? 0) + (run.phases.drain ?? 0));
             walls.push(wall);

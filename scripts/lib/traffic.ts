@@ -101,7 +101,9 @@ export class Traffic {
             };
             this.timers.push(setTimeout(() => void loop(), (intervalMs / o.clients) * c));
         }
-        const longAgent = new Agent({ keepAlive: true });
+        // Long requests each take a new connection: a pool of keep-alive sockets used now and then would
+        // let one sit idle past HAProxy's keep-alive timeout and race its close (a client-side failure).
+        const longAgent = new Agent({ keepAlive: false });
         this.agents.push(longAgent);
         const startLong = () => void track(send(longAgent, "long", `${pick()}/slow?ms=${o.longRequestMs}`, o.requestTimeoutMs));
         startLong();
