@@ -21,12 +21,12 @@ export function providerModuleText(modulePath: string, programDir = process.cwd(
     if (relative.startsWith("..") || path.isAbsolute(relative)) {
         throw new Error(`provider module ${modulePath} is outside the program directory ${programDir}`);
     }
-    return [
-        "exports.handler = () => {",
-        '  if (!(Symbol.for("ts-node.register.instance") in process)) require("ts-node").register({ transpileOnly: true, compilerOptions: { module: "commonjs" } });',
-        `  return require(require("path").resolve(${JSON.stringify(relative)})).default;`,
-        "};",
-    ].join("\n");
+    // Kept short: it is stored twice (inputs and outputs) in every resource's state. ts-node takes its
+    // compiler options from the program's tsconfig.json.
+    return (
+        'exports.handler=()=>{Symbol.for("ts-node.register.instance")in process||require("ts-node").register({transpileOnly:true});' +
+        `return require(require("path").resolve(${JSON.stringify(relative)})).default}`
+    );
 }
 
 /**
