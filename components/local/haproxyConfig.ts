@@ -9,6 +9,8 @@
  *   timeout http-request 10s      to receive a complete request header
  *   timeout http-keep-alive 10s   an idle client connection waiting for its next request
  *   timeout queue 30s             a request waiting for a free server
+ *   timeout check 2s              a health check's answer (without it, a check must finish within its
+ *                                 interval, and a busy server misses a 100 ms one and goes DOWN)
  * `option http-server-close` keeps clients' connections alive but sends one request per server
  * connection, so a draining server's session count reaches zero as soon as its requests finish (no idle
  * pooled connection lingers). `retries 2` with `option redispatch` sends a request whose connection to a
@@ -118,6 +120,7 @@ export function renderHaproxyConfig(spec: LocalHaproxySpec): string {
         "    timeout http-request 10s",
         "    timeout http-keep-alive 10s",
         "    timeout queue 30s",
+        "    timeout check 2s",
         "",
         `frontend fe_${name}`,
         `    bind 127.0.0.1:${port}`,

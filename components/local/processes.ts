@@ -109,13 +109,29 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
     }
 }
 
+/** Longest wait, once its marker is gone, for an exiting process to release its sockets and ports. */
+const EXIT_SETTLE_MS = 2000;
+
 async function exited(pid: number, marker: string, timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (isRunning(pid, marker)) {
         if (Date.now() >= deadline) return false;
         await sleep(POLL_MS);
     }
+    // The environment (and so the marker) goes first while a process exits; its sockets and ports are
+    // released only when it is gone or a zombie. Wait for that, briefly (the pid could be reused).
+    const settle = Date.now() + EXIT_SETTLE_MS;
+    while (!exitedFully(pid) && Date.now() < settle) await sleep(POLL_MS);
     return true;
+}
+
+/** Whether `pid` no longer exists or is a zombie (state Z or X in /proc/<pid>/stat). */
+function exitedFully(pid: number): boolean {
+    try {
+        return /\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, "latin1"));
+    } catch {
+        return true;
+    }
 }
 
 /** Binds `port` (0: any) on 127.0.0.1 exclusively, then closes it; resolves the port bound. */

@@ -34,7 +34,7 @@ export async function e2eConfig(size = 2): Promise<Record<string, unknown>> {
         generation: "g1",
         target: "local",
         pool: { size, namePrefix: "app", spec: { appRef: "v1.0.0" }, generations: { g2: { appRef: "v1.1.0" } } },
-        healthCheck: { timeoutSeconds: 20, intervalMs: 100, rise: 1, fall: 1 },
+        healthCheck: { timeoutSeconds: 20, intervalMs: 100, rise: 1, fall: 2 },
         haproxy: {
             loadBalancers: [
                 { name: "lb1", frontendPort: p1 },

@@ -68,6 +68,7 @@ function haproxyConfig(p: {
         "  timeout connect 2s",
         "  timeout client 30s",
         "  timeout server 30s",
+        "  timeout check 2s",
         "  option http-server-close",
         ...(p.serverStateFile ? ["  load-server-state-from-file global"] : []),
         "frontend fe",
