@@ -25,7 +25,11 @@ export class HealthGate extends ProjectDynamicResource {
     declare readonly passedInMs: pulumi.Output<number>;
 
     constructor(name: string, args: HealthGateArgs, opts?: pulumi.CustomResourceOptions) {
-        super(path.join(__dirname, "healthGateProvider"), "gate", "HealthGate", name,
+        super(
+            path.join(__dirname, "healthGateProvider"),
+            "gate",
+            "HealthGate",
+            name,
             {
                 targets: args.targets,
                 expectedStatus: args.expectedStatus ?? 200,
@@ -33,6 +37,8 @@ export class HealthGate extends ProjectDynamicResource {
                 intervalMs: args.intervalMs ?? 500,
                 consecutive: args.consecutive ?? 1,
                 passedInMs: undefined,
-            }, opts);
+            },
+            opts,
+        );
     }
 }

@@ -41,7 +41,11 @@ export class LocalAppServer extends ProjectDynamicResource {
     declare readonly logPath: pulumi.Output<string>;
 
     constructor(name: string, args: LocalAppServerArgs, opts?: pulumi.CustomResourceOptions) {
-        super(path.join(__dirname, "appServerProvider"), "local", "AppServer", name,
+        super(
+            path.join(__dirname, "appServerProvider"),
+            "local",
+            "AppServer",
+            name,
             {
                 ...args,
                 env: args.env ?? {},
@@ -52,6 +56,8 @@ export class LocalAppServer extends ProjectDynamicResource {
                 pid: undefined,
                 healthFile: undefined,
                 logPath: undefined,
-            }, opts);
+            },
+            opts,
+        );
     }
 }

@@ -26,6 +26,13 @@ export class CommandRun extends ProjectDynamicResource {
     declare readonly exitCode: pulumi.Output<number>;
 
     constructor(name: string, args: CommandRunArgs, opts?: pulumi.CustomResourceOptions) {
-        super(path.join(__dirname, "commandProvider"), "local", "Command", name, { ...args, stdout: undefined, exitCode: undefined }, opts);
+        super(
+            path.join(__dirname, "commandProvider"),
+            "local",
+            "Command",
+            name,
+            { ...args, stdout: undefined, exitCode: undefined },
+            opts,
+        );
     }
 }

@@ -34,7 +34,13 @@ export class LocalLoadBalancer extends ProjectDynamicResource {
     declare readonly logPath: pulumi.Output<string>;
 
     constructor(name: string, args: LocalLoadBalancerArgs, opts?: pulumi.CustomResourceOptions) {
-        super(path.join(__dirname, "loadBalancerProvider"), "local", "LoadBalancer", name,
-            { ...args, endpoint: undefined, frontendUrl: undefined, pid: undefined, configPath: undefined, logPath: undefined }, opts);
+        super(
+            path.join(__dirname, "loadBalancerProvider"),
+            "local",
+            "LoadBalancer",
+            name,
+            { ...args, endpoint: undefined, frontendUrl: undefined, pid: undefined, configPath: undefined, logPath: undefined },
+            opts,
+        );
     }
 }

@@ -28,7 +28,13 @@ export class LocalSnapshot extends ProjectDynamicResource {
     declare readonly createdAt: pulumi.Output<string>;
 
     constructor(name: string, args: LocalSnapshotArgs, opts?: pulumi.CustomResourceOptions) {
-        super(path.join(__dirname, "snapshotProvider"), "local", "Snapshot", name,
-            { ...args, snapshotId: undefined, path: undefined, bytes: undefined, createdAt: undefined }, opts);
+        super(
+            path.join(__dirname, "snapshotProvider"),
+            "local",
+            "Snapshot",
+            name,
+            { ...args, snapshotId: undefined, path: undefined, bytes: undefined, createdAt: undefined },
+            opts,
+        );
     }
 }
