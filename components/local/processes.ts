@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 import { connect, createServer, type NetConnectOpts } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { rm } from "node:fs/promises";
 
 /** The environment variable holding a process's marker. */
 export const MARKER_VARIABLE = "BLUEGREEN_MARKER";
@@ -93,6 +94,13 @@ export async function stopProcess(pid: number, marker: string, options: StopOpti
     signalGroup(pid, "SIGKILL");
     if (await exited(pid, marker, KILL_WAIT_MS)) return "killed";
     throw new Error(`process ${pid} (${marker}) is still running ${KILL_WAIT_MS} ms after SIGKILL`);
+}
+
+/** Stops a process of `startDetached` (as `stopProcess`), then removes the folder it lived in. */
+export async function stopAndRemove(pid: number, marker: string, dir: string, options: StopOptions = {}): Promise<StopOutcome> {
+    const outcome = await stopProcess(pid, marker, options);
+    await rm(dir, { recursive: true, force: true });
+    return outcome;
 }
 
 /** Signals the process group led by `pid` (detached processes lead their own), else the process alone. */

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { validateName } from "../../haproxy/validate";
 import { SERVER_ENTRY, buildRelease } from "../../local/appRelease";
-import { baseEnvironment, freePort, isRunning, logTail, startDetached, stopProcess, waitForPort } from "../../local/processes";
+import { baseEnvironment, freePort, isRunning, logTail, startDetached, stopAndRemove, stopProcess, waitForPort } from "../../local/processes";
 import { progress } from "../../providerLog";
 import { absolutePath, changedKeys, checkFields, environment, matching, pickInputs, text } from "./inputs";
 
@@ -112,8 +112,7 @@ const provider: pulumi.dynamic.ResourceProvider<AppServerInputs, AppServerOutput
     },
 
     async delete(_id, props) {
-        const outcome = await stopProcess(props.pid, props.marker, { graceMs: STOP_GRACE_MS });
-        await rm(props.serverDir, { recursive: true, force: true });
+        const outcome = await stopAndRemove(props.pid, props.marker, props.serverDir, { graceMs: STOP_GRACE_MS });
         progress(`app server ${props.name}: process ${props.pid} ${outcome}, ${props.serverDir} removed`);
     },
 };

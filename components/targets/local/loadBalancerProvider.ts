@@ -7,7 +7,7 @@
  * run time, so a replacement is the honest description of what happens.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { validateName } from "../../haproxy/validate";
@@ -19,7 +19,7 @@ import {
     validateHealthCheck,
     type HealthCheckSettings,
 } from "../../local/haproxyConfig";
-import { baseEnvironment, isPortFree, isRunning, logTail, startDetached, stopProcess, waitForUnixSocket } from "../../local/processes";
+import { baseEnvironment, isPortFree, isRunning, logTail, startDetached, stopAndRemove, stopProcess, waitForUnixSocket } from "../../local/processes";
 import { containsUnknown } from "../../previewValues";
 import { progress } from "../../providerLog";
 import { absolutePath, changedKeys, checkFields, pickInputs } from "./inputs";
@@ -113,8 +113,7 @@ const provider: pulumi.dynamic.ResourceProvider<LoadBalancerInputs, LoadBalancer
     },
 
     async delete(_id, props) {
-        const outcome = await stopProcess(props.pid, props.marker, { graceMs: STOP_GRACE_MS });
-        await rm(props.dir, { recursive: true, force: true });
+        const outcome = await stopAndRemove(props.pid, props.marker, props.dir, { graceMs: STOP_GRACE_MS });
         progress(`load balancer ${props.name}: HAProxy ${props.pid} ${outcome}, ${props.dir} removed`);
     },
 };

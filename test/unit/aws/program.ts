@@ -45,6 +45,15 @@ export const PASSPHRASE = "correct horse battery staple";
 export const SUBNETS = ["subnet-0a1b2c3d4e5f61001", "subnet-0a1b2c3d4e5f61002"];
 const MIGRATION_VERSION = "0042-add-orders-index";
 
+/** The shared server spec of the prod-like stack. */
+export const PROD_SPEC = {
+    image: "ami-0a1b2c3d4e5f67890",
+    instanceType: "m6i.large",
+    appRepository: "https://git.example.com/shop/app.git",
+    appRef: "v1.4.0",
+    inputs: { DATABASE_URL_FILE: "/etc/app/database-url", LOG_LEVEL: "info" } as Record<string, string>,
+};
+
 /** A complete aws stack config as `pulumi.Config.getObject` returns it; `generation` g1. */
 export function rawAwsConfig(): Record<string, unknown> {
     return {
@@ -55,13 +64,7 @@ export function rawAwsConfig(): Record<string, unknown> {
             size: 3,
             namePrefix: "app",
             port: 8080,
-            spec: {
-                image: "ami-0a1b2c3d4e5f67890",
-                instanceType: "m6i.large",
-                appRepository: "https://git.example.com/shop/app.git",
-                appRef: "v1.4.0",
-                inputs: { DATABASE_URL_FILE: "/etc/app/database-url", LOG_LEVEL: "info" },
-            },
+            spec: { ...PROD_SPEC, inputs: { ...PROD_SPEC.inputs } },
             generations: { g2: { appRef: "v1.5.0", inputs: { FEATURE_CHECKOUT_V2: "on" } } },
         },
         healthCheck: { path: "/health", expectedStatus: 200, timeoutSeconds: 300, intervalMs: 2000, rise: 2, fall: 3 },

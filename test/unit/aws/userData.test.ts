@@ -9,6 +9,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
+import { PROD_SPEC } from "./program";
 import {
     APP_DIR,
     ENV_FILE,
@@ -42,14 +43,7 @@ interface Run {
 /** A spec like the prod stack's. */
 function args(overrides: Partial<UserDataArgs["spec"]> = {}): UserDataArgs {
     return {
-        spec: {
-            image: "ami-0a1b2c3d4e5f67890",
-            instanceType: "m6i.large",
-            appRepository: "https://git.example.com/shop/app.git",
-            appRef: "v1.4.0",
-            inputs: { DATABASE_URL_FILE: "/etc/app/database-url", LOG_LEVEL: "info" },
-            ...overrides,
-        },
+        spec: { ...PROD_SPEC, ...overrides },
         port: 8080,
         serverName: "app-g1-0",
         generation: "g1",
