@@ -44,6 +44,11 @@ export const CONFIG_HELP: Record<string, { allowed: string; example: string }> =
     "haproxy.loadBalancers.*.endpoint": { allowed: "unix:///path/admin.sock, tcp://host:port or ssh://user@host[:port]/path/admin.sock", example: "ssh://ops@10.0.1.10/run/haproxy/admin.sock" },
     "haproxy.loadBalancers.*.frontendUrl": { allowed: "an http:// or https:// URL", example: "http://10.0.1.10/" },
     "haproxy.loadBalancers.*.frontendPort": { allowed: "a port from 1024 to 65535 (local target)", example: "18080" },
+    "haproxy.runtimeOnly": { allowed: "true (servers live only in the running HAProxy: lost at a reload until the next pulumi up; needed for tcp:// endpoints) or false", example: "false" },
+    "haproxy.serversFile": { allowed: "an absolute path on the load balancer hosts (aws target), loaded by HAProxy with -f", example: "/etc/haproxy/bluegreen/app.cfg" },
+    "haproxy.backendDefaults": { allowed: "the name of the defaults section in haproxy.cfg holding the backend's settings", example: "app-settings" },
+    forgetLoadBalancers: { allowed: "a list of load balancer names that are gone for good (not in haproxy.loadBalancers)", example: "[lb3]" },
+    "forgetLoadBalancers.*": { allowed: "a load balancer name", example: "lb3" },
     "haproxy.attachTimeoutSeconds": { allowed: "seconds from 1 to 3600", example: "60" },
     "haproxy.drain.method": { allowed: "drain (HAProxy drain state) or healthcheck (fail the server's health check, runbook step 12)", example: "drain" },
     "haproxy.drain.timeoutSeconds": { allowed: "seconds from 1 to 86400", example: "300" },
@@ -121,6 +126,9 @@ const schema = z
             .object({
                 backend: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/).default("app"),
                 loadBalancers: z.array(loadBalancer).min(1),
+                runtimeOnly: z.boolean().default(false),
+                serversFile: z.string().regex(/^(\/[A-Za-z0-9_.@+-]+)+$/).optional(),
+                backendDefaults: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/).optional(),
                 attachTimeoutSeconds: z.number().min(1).max(3600).default(60),
                 drain: z
                     .object({
@@ -133,6 +141,7 @@ const schema = z
                     .prefault({}),
             })
             .strict(),
+        forgetLoadBalancers: z.array(name).default([]),
         database: z
             .object({
                 volume: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
@@ -165,7 +174,14 @@ interface LooseConfig {
     target?: unknown;
     canarySize?: unknown;
     pool?: { size?: unknown; spec?: Partial<ServerSpec>; generations?: Record<string, Partial<ServerSpec>> };
-    haproxy?: { loadBalancers?: { name?: unknown; endpoint?: unknown; frontendUrl?: unknown; frontendPort?: unknown }[]; drain?: { method?: unknown } };
+    haproxy?: {
+        loadBalancers?: { name?: unknown; endpoint?: unknown; frontendUrl?: unknown; frontendPort?: unknown }[];
+        drain?: { method?: unknown };
+        runtimeOnly?: unknown;
+        serversFile?: unknown;
+        backendDefaults?: unknown;
+    };
+    forgetLoadBalancers?: unknown;
     database?: { volume?: unknown };
     aws?: unknown;
 }
@@ -194,6 +210,12 @@ function crossFieldProblems(raw: LooseConfig): ConfigProblem[] {
             add(`haproxy.loadBalancers.${i}.endpoint`, "the local target starts its own HAProxy: give name and frontendPort only");
         }
     });
+    (Array.isArray(raw.forgetLoadBalancers) ? raw.forgetLoadBalancers : []).forEach((forgotten, i) => {
+        if (seen.has(forgotten)) add(`forgetLoadBalancers.${i}`, `"${forgotten}" is still in haproxy.loadBalancers: remove it there first`);
+    });
+    if (target !== "aws" && (raw.haproxy?.serversFile !== undefined || raw.haproxy?.backendDefaults !== undefined)) {
+        add(raw.haproxy?.serversFile !== undefined ? "haproxy.serversFile" : "haproxy.backendDefaults", "is for the aws target only; the local target writes its own");
+    }
     if (target === "aws") {
         if (raw.haproxy?.drain?.method === "healthcheck") {
             add("haproxy.drain.method", "healthcheck is for the local target only; the aws target drains with HAProxy's drain state");
@@ -265,7 +287,7 @@ export function parseDeploymentConfig(raw: Record<string, unknown>, namespace = 
 }
 
 /** The keys `parseDeploymentConfig` reads from the stack config (the program reads each with getObject). */
-export const CONFIG_KEYS = ["generation", "target", "canarySize", "pool", "healthCheck", "haproxy", "database", "aws"] as const;
+export const CONFIG_KEYS = ["generation", "target", "canarySize", "pool", "healthCheck", "haproxy", "forgetLoadBalancers", "database", "aws"] as const;
 
 /** The spec of one generation: the shared spec with that generation's overrides on top. */
 export function specForGeneration(cfg: DeploymentConfig, gen: string): ServerSpec {

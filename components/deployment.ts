@@ -107,7 +107,13 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
 function membershipArgs(config: DeploymentConfig, lbs: LoadBalancerOutputs[], server: ServerOutputs, ssh?: pulumi.Input<SshCredentials>) {
     const { drain } = config.haproxy;
     return {
-        loadBalancers: lbs.map((lb) => ({ name: lb.name, endpoint: lb.endpoint, ...(lb.instance ? { instance: lb.instance } : {}) })),
+        loadBalancers: lbs.map((lb) => ({
+            name: lb.name,
+            endpoint: lb.endpoint,
+            ...(lb.serversFile ? { serversFile: lb.serversFile } : {}),
+            ...(lb.backendDefaults ? { backendDefaults: lb.backendDefaults } : {}),
+            ...(lb.hostKeySha256 ? { hostKeySha256: lb.hostKeySha256 } : {}),
+        })),
         backend: config.haproxy.backend,
         server: server.name,
         address: server.address,
@@ -121,6 +127,7 @@ function membershipArgs(config: DeploymentConfig, lbs: LoadBalancerOutputs[], se
             pollIntervalMs: drain.pollIntervalMs,
             ...(drain.method === "healthcheck" ? { healthFile: server.healthFile } : {}),
         },
+        ...(config.haproxy.runtimeOnly ? { runtimeOnly: true } : {}),
         ...(ssh ? { ssh } : {}),
     };
 }

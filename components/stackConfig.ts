@@ -9,7 +9,7 @@ import type { SshCredentials } from "./haproxy/transport";
 /** Keys holding one scalar; the rest hold objects. */
 const SCALAR_KEYS = ["generation", "target"] as const;
 const NUMBER_KEYS = ["canarySize"] as const;
-const OBJECT_KEYS = ["pool", "healthCheck", "haproxy", "database", "aws"] as const;
+const OBJECT_KEYS = ["pool", "healthCheck", "haproxy", "forgetLoadBalancers", "database", "aws"] as const;
 
 export interface StackSettings {
     config: DeploymentConfig;

@@ -15,10 +15,15 @@ export interface LoadBalancerOutputs {
     /** Where clients reach the site through this load balancer. */
     frontendUrl: pulumi.Output<string>;
     /**
-     * What changes when the load balancer is a new process that lost the servers added at run time
-     * (local target: its pid). Memberships attach again when it changes. @default none (hosts that stay)
+     * Absolute path, on the load balancer's host, of the file holding the backend's section with its
+     * servers, which that HAProxy loads at every start and reload (docs/DURABLE-MEMBERSHIP.md).
+     * @default none: the membership lives only in the running process (`runtimeOnly`)
      */
-    instance?: pulumi.Output<string>;
+    serversFile?: pulumi.Output<string>;
+    /** Name of the `defaults` section the servers file's backend takes its settings from. @default none */
+    backendDefaults?: pulumi.Output<string>;
+    /** Expected SSH host key fingerprint (`SHA256:...`) of an `ssh://` endpoint's host. @default none */
+    hostKeySha256?: pulumi.Output<string>;
 }
 
 /** One app server of a generation. */

@@ -1,14 +1,18 @@
 /**
- * Attaching one server to one load balancer (runbook step 11): add it, enable its check, set it ready
- * and wait until HAProxy reports it UP. A re-run after a half-done attach adopts what matches and fails
- * clearly on what conflicts.
+ * Attaching one server to one load balancer (runbook step 11), and the repair every later `pulumi up`
+ * makes: the server is present, its health check passes, it is ready (not DRAIN or MAINT) with its
+ * weight, HAProxy reports it UP, and the servers file records it, so the next HAProxy process has it too.
+ *
+ * Each round first asks which HAProxy process answers (`currentProcess`), so a reload or restart in the
+ * middle is followed to the new process, which is then brought to the same state. A server that is
+ * already there with the same address is adopted; one with another address is a conflict.
  */
-import { RuntimeClient } from "./client";
+import { RuntimeClient, RuntimeCommandError } from "./client";
 import { backendStats } from "./backendStats";
-import type { StatRow } from "./parsers";
-import type { LoadBalancerRef, MembershipSpec } from "./membershipSpec";
+import { describeProcess, type StatRow } from "./parsers";
+import type { MembershipSpec } from "./membershipSpec";
+import { firstLine, inRounds, type LoadBalancerAccess } from "./loadBalancerAccess";
 import { progress } from "../providerLog";
-import { setTimeout as sleep } from "node:timers/promises";
 
 /** Interval between two status reads while waiting for UP, in ms (at most the check interval). */
 const UP_POLL_MS = 100;
@@ -30,50 +34,87 @@ export function describeRow(row: StatRow | undefined): string {
     return `status ${row.status ?? "?"}${check ? `, last check ${check}` : ""}`;
 }
 
-/**
- * Attaches `spec`'s server on one load balancer and waits until it is UP.
- * Returns whether the server was already there (adopted) rather than added.
- */
-export async function attachOne(client: RuntimeClient, lb: LoadBalancerRef, spec: MembershipSpec): Promise<{ adopted: boolean }> {
-    const { backend, server } = spec;
-    const existing = await backendStats(client, backend).server(server);
-    if (existing && existing.addr !== undefined && existing.addr !== expectedAddr(spec)) {
-        throw new Error(
-            `${lb.name}: server ${backend}/${server} already exists with address ${existing.addr}, expected ${expectedAddr(spec)}; ` +
-                "remove it or choose another server name",
-        );
-    }
-    if (!existing) {
-        await client.addServer(backend, server, { address: spec.address, port: spec.port, weight: spec.weight, check: spec.check });
-    }
-    if (spec.check.enabled) {
-        // HAProxy reports a server UP (`UP 1/3`, check INI) as soon as it is ready, before any check
-        // ran; so the check must pass while the server is still in MAINT, and only then is it made ready.
-        await client.enableHealth(backend, server);
-        await waitFor(client, lb, spec, (row) => row?.check_status === "L7OK" || row?.check_status === "L4OK", "its health check did not pass");
-    }
-    await client.setState(backend, server, "ready");
-    await waitFor(client, lb, spec, (row) => row?.status === "UP" || row?.status === "no check", "it was not UP");
-    progress(`${lb.name}: ${backend}/${server} ${existing ? "adopted" : "attached"} and UP`);
-    return { adopted: existing !== undefined };
+/** Whether the server's row shows what a serving membership wants: UP (or no check) with its weight. */
+export function isServingAsSpecified(row: StatRow | undefined, spec: MembershipSpec): boolean {
+    return row !== undefined && (row.status === "UP" || row.status === "no check") && row.weight === spec.weight && row.addr === expectedAddr(spec);
 }
 
-/** Polls the server's row until `done`, bounded by the attach timeout (one deadline per call). */
-async function waitFor(
-    client: RuntimeClient,
-    lb: LoadBalancerRef,
-    spec: MembershipSpec,
-    done: (row: StatRow | undefined) => boolean,
-    failure: string,
-): Promise<void> {
-    const deadline = Date.now() + spec.attachTimeoutMs;
+function checkPassed(row: StatRow, spec: MembershipSpec): boolean {
+    return !spec.check.enabled || row.check_status === "L7OK" || row.check_status === "L4OK";
+}
+
+/**
+ * Brings `spec`'s server to serving on one load balancer and records it in the servers file; returns
+ * whether it was already there (adopted) rather than added. Fails at `deadline` with the last status.
+ */
+export async function ensureServing(access: LoadBalancerAccess, spec: MembershipSpec, deadline: number): Promise<{ adopted: boolean }> {
+    const { client, lb } = access;
+    const { backend, server } = spec;
+    const name = `${lb.name}: ${backend}/${server}`;
     const interval = Math.min(UP_POLL_MS, spec.check.inter ?? UP_POLL_MS);
-    for (;;) {
-        const row = await backendStats(client, spec.backend).server(spec.server);
-        if (done(row)) return;
-        if (Date.now() >= deadline) {
-            throw new Error(`${lb.name}: ${spec.backend}/${spec.server}: ${failure} within ${spec.attachTimeoutMs} ms (${describeRow(row)})`);
-        }
-        await sleep(interval);
+    let adopted: boolean | undefined;
+    let recordedMaint = false;
+    let readiedOn: string | undefined;
+    let lastRow: StatRow | undefined;
+    let servingOn: string | undefined;
+    await inRounds(
+        { deadline, intervalMs: interval, name },
+        async () => {
+            const process = describeProcess(await client.currentProcess());
+            if (servingOn !== undefined) {
+                // The line was recorded as ready: done if no other process took over meanwhile.
+                if (servingOn === process) return { done: undefined };
+                servingOn = undefined;
+            }
+            const row = (lastRow = await backendStats(client, backend).server(server));
+            if (row?.addr !== undefined && row.addr !== expectedAddr(spec)) {
+                throw new Error(`${name} already exists with address ${row.addr}, expected ${expectedAddr(spec)}; remove it or choose another server name`);
+            }
+            if (!row || (/^MAINT/.test(row.status ?? "") && !checkPassed(row, spec))) {
+                // Never served yet: recorded in MAINT first, so that a reload cannot serve it unchecked.
+                if (!recordedMaint) await access.record(spec, "maint");
+                recordedMaint = true;
+            }
+            if (!row) {
+                adopted ??= false;
+                await addServer(client, spec);
+                return "again";
+            }
+            adopted ??= true;
+            if (isServingAsSpecified(row, spec)) {
+                await access.record(spec, "ready");
+                servingOn = process;
+                return "again";
+            }
+            if (/^MAINT/.test(row.status ?? "") && !checkPassed(row, spec)) {
+                // HAProxy reports a server UP (`UP 1/3`, check INI) as soon as it is ready, before any check
+                // ran; so the check must pass while the server is still in MAINT, and only then is it made ready.
+                if (readiedOn !== process) await client.enableHealth(backend, server);
+                readiedOn = process;
+                return "again";
+            }
+            if (readiedOn !== `${process}:ready` || row.weight !== spec.weight) {
+                await client.setWeight(backend, server, spec.weight);
+                await client.setState(backend, server, "ready");
+                readiedOn = `${process}:ready`;
+            }
+            return "again";
+        },
+        (lastError) =>
+            new Error(
+                `${name}: not UP within ${spec.attachTimeoutMs} ms (${describeRow(lastRow)})` +
+                    (lastError ? `; last error: ${firstLine(lastError)}` : ""),
+            ),
+    );
+    progress(`${name} ${adopted ? "adopted" : "attached"} and UP`);
+    return { adopted: adopted ?? true };
+}
+
+/** `add server`; one that exists already (a reload loaded it from the servers file meanwhile) is left to the next round. */
+async function addServer(client: RuntimeClient, spec: MembershipSpec): Promise<void> {
+    try {
+        await client.addServer(spec.backend, spec.server, { address: spec.address, port: spec.port, weight: spec.weight, check: spec.check });
+    } catch (err) {
+        if (!(err instanceof RuntimeCommandError && err.code === "already-exists")) throw err;
     }
 }

@@ -4,11 +4,14 @@
  */
 import { describeEndpoint, parseEndpoint, type Endpoint } from "./endpoint";
 import {
+    describeProcess,
     findStatRow,
+    parseProcessInfo,
     parseServersState,
     parseShowStat,
     RuntimeFormatError,
     splitReplies,
+    type ProcessIdentity,
     type ServerStateRow,
     type StatRow,
 } from "./parsers";
@@ -58,6 +61,8 @@ export type RuntimeErrorCode =
     | "still-has-connections"
     | "already-exists"
     | "not-in-maintenance"
+    | "referenced"
+    | "proxy-disabled"
     | "unexpected-reply";
 
 /** HAProxy 2.6.12 error replies (trimmed) and their codes. */
@@ -69,11 +74,21 @@ const KNOWN_REPLIES: Readonly<Record<string, RuntimeErrorCode>> = {
     "Server still has connections attached to it, cannot remove it.": "still-has-connections",
     "Already exists a server with the same name in backend.": "already-exists",
     "Only servers in maintenance mode can be deleted.": "not-in-maintenance",
+    // A soft-stopping process (the old one after a reload) answers every write with this.
+    "Proxy is disabled.": "proxy-disabled",
 };
+
+/** Reply prefixes with a code (the reply goes on with details). */
+const KNOWN_PREFIXES: readonly [string, RuntimeErrorCode][] = [
+    // "This server is referenced by other configuration elements ..." (`track`, `use-server`, ...).
+    ["This server is referenced", "referenced"],
+    ["Server still has connections attached to it", "still-has-connections"],
+];
 
 /** The code of an error reply. Exported for testing. */
 export function classifyReply(reply: string): RuntimeErrorCode {
-    return KNOWN_REPLIES[reply.trim()] ?? "unexpected-reply";
+    const text = reply.trim();
+    return KNOWN_REPLIES[text] ?? KNOWN_PREFIXES.find(([prefix]) => text.startsWith(prefix))?.[1] ?? "unexpected-reply";
 }
 
 /** Longest part of a reply quoted in an error message (the full reply is in `reply`). */
@@ -123,13 +138,31 @@ export interface AddServerOptions {
     check?: CheckOptions;
 }
 
-/** A client for one HAProxy Runtime API endpoint. Call `close()` when done. */
+/** An HAProxy process that was replaced (reload, restart) but may still finish sessions. */
+export interface PreviousProcess {
+    process: ProcessIdentity;
+    /** `show stat <backend> -1 -1` of that process (reads are all a soft-stopping process answers). */
+    showStat(backend: string): Promise<StatRow[]>;
+    /** Closes the connection to it: an open admin connection keeps a soft-stopping process alive. */
+    release(): void;
+}
+
+/**
+ * A client for one HAProxy Runtime API endpoint. Call `close()` when done.
+ *
+ * A reload or restart puts a new process behind the endpoint while a connection opened before keeps
+ * talking to the old, soft-stopping one. So `currentProcess()` checks, on a new connection, which
+ * process answers now: commands then go to that one, and the old connection stays open, for reads only,
+ * as a `PreviousProcess` (its sessions still count while a server drains).
+ */
 export class RuntimeClient {
     readonly endpoint: Endpoint;
     private readonly where: string;
     private readonly settings: SessionSettings;
     private live?: Session;
     private opening?: Promise<Session>;
+    private verifying?: Promise<ProcessIdentity>;
+    private readonly previous: Session[] = [];
 
     constructor(endpoint: string | Endpoint, options: RuntimeClientOptions = {}) {
         this.endpoint = typeof endpoint === "string" ? parseEndpoint(endpoint) : endpoint;
@@ -151,11 +184,44 @@ export class RuntimeClient {
         return (await this.session()).send(command);
     }
 
-    /** Waits for unanswered commands, then closes the connection. A later command opens a new one. */
+    /** Waits for unanswered commands, then closes the connections. A later command opens a new one. */
     async close(): Promise<void> {
         const session = this.live ?? (await this.opening?.catch(() => undefined));
         this.live = undefined;
+        for (const old of this.previous.splice(0)) old.end();
         await session?.shutdown();
+    }
+
+    /**
+     * The process that answers on the endpoint now, asked on a new connection, which later commands
+     * use. If it is not the process the client talked to before, that older connection is kept as a
+     * `PreviousProcess`. Concurrent calls share one check.
+     */
+    currentProcess(): Promise<ProcessIdentity> {
+        this.verifying ??= this.reconnect().finally(() => (this.verifying = undefined));
+        return this.verifying;
+    }
+
+    /** Replaced processes still reachable through a connection opened before their replacement. */
+    previousProcesses(): PreviousProcess[] {
+        for (let i = this.previous.length - 1; i >= 0; i--) if (this.previous[i].closed) this.previous.splice(i, 1);
+        return this.previous.map((session) => ({
+            process: session.process,
+            showStat: (backend: string) =>
+                session.send(`show stat ${validateName("backend", backend)} -1 -1`).then((reply) => parseShowStat(reply)),
+            release: () => session.end(),
+        }));
+    }
+
+    private async reconnect(): Promise<ProcessIdentity> {
+        const before = this.live ?? (await this.opening?.catch(() => undefined));
+        const fresh = await Session.open(this.endpoint, this.settings);
+        this.live = fresh;
+        if (before && !before.closed) {
+            if (describeProcess(before.process) === describeProcess(fresh.process)) void before.shutdown();
+            else this.previous.push(before);
+        }
+        return fresh.process;
     }
 
     /** `add server <backend>/<server> <address>:<port> [weight W] [check [inter I] [rise R] [fall F]]`; the server starts in MAINT. */
@@ -276,6 +342,9 @@ class Session {
     private idleTimer?: NodeJS.Timeout;
     private drained?: () => void;
 
+    /** The process this connection reached (set by `open`). */
+    process: ProcessIdentity = { pid: 0 };
+
     private constructor(
         private readonly connection: Connection,
         private readonly where: string,
@@ -289,15 +358,24 @@ class Session {
         stream.on("close", () => this.end());
     }
 
-    /** Connects and switches HAProxy to interactive mode (`prompt`, whose reply is empty). */
+    /** Connects, switches HAProxy to interactive mode (`prompt`, whose reply is empty) and asks which process it is. */
     static async open(endpoint: Endpoint, settings: SessionSettings): Promise<Session> {
         const where = describeEndpoint(endpoint);
         const connection = await openConnection(endpoint, settings.transport);
         const session = new Session(connection, where, settings.ioTimeoutMs, settings.idleTimeoutMs);
-        const reply = await session.send("prompt");
-        if (reply !== "") {
+        const [prompt, info] = await Promise.all([session.send("prompt"), session.send("show info")]).catch((err) => {
             session.end();
-            throw new RuntimeCommandError(classifyReply(reply), "prompt", where, reply);
+            throw err;
+        });
+        if (prompt !== "") {
+            session.end();
+            throw new RuntimeCommandError(classifyReply(prompt), "prompt", where, prompt);
+        }
+        try {
+            session.process = parseProcessInfo(info);
+        } catch (err) {
+            session.end();
+            throw new RuntimeCommandError(classifyReply(info), "show info", where, info);
         }
         return session;
     }

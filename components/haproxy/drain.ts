@@ -1,31 +1,25 @@
 /**
- * Draining and detaching one server from one load balancer (runbook steps 12-14): stop new sessions,
- * watch current and queued sessions until both are zero, then put the server in MAINT and delete it,
- * retrying while HAProxy still holds idle connections to it.
+ * Draining one server on one load balancer (runbook steps 12 and 13): no new sessions (HAProxy's drain
+ * state, or a failing health check), then watch its sessions until they reach zero.
+ *
+ * Sessions are counted on the process that answers now and on every process it replaced that is still
+ * finishing requests (a reload in the middle of a drain leaves the long requests on the old process:
+ * they count until they end). Each round asks which process answers, so a new one gets the drain state
+ * too; the servers file records the drain (`weight 0`) for any process started later. Errors that pass
+ * (connection, reload) are retried until the drain's deadline.
  */
-import { setTimeout as sleep } from "node:timers/promises";
-import { RuntimeClient, RuntimeCommandError } from "./client";
+import type { RuntimeClient } from "./client";
 import { backendStats } from "./backendStats";
-import type { StatRow } from "./parsers";
-import type { LoadBalancerRef, MembershipSpec } from "./membershipSpec";
-import { progress } from "../providerLog";
+import { describeProcess, findStatRow, type StatRow } from "./parsers";
+import type { MembershipSpec } from "./membershipSpec";
+import { firstLine, inRounds, type LoadBalancerAccess } from "./loadBalancerAccess";
 import { isServing } from "./attach";
+import { progress } from "../providerLog";
 
-/** Longest wait for HAProxy to release idle connections after the sessions ended, in ms. */
-export const IDLE_CONNECTION_GRACE_MS = 30_000;
+/** With `onTimeout: force`, how long after the deadline a load balancer may take to be reached, in ms. */
+const FORCE_GRACE_MS = 15_000;
 /** Interval between two unchanged progress lines while sessions drain, in ms. */
 const PROGRESS_EVERY_MS = 5_000;
-
-export interface DrainResult {
-    lb: string;
-    /** `removed`: this drain deleted the server; `already-gone`: it was not there. */
-    outcome: "removed" | "already-gone";
-    /** Whether sessions were shut down at the timeout (`onTimeout: force`). */
-    forced: boolean;
-    /** When sessions were first seen at zero (epoch ms), and when the server was deleted. */
-    sessionsZeroAt?: number;
-    removedAt?: number;
-}
 
 /** Sessions still on the server: current plus queued. */
 export function sessionsOf(row: StatRow): number {
@@ -34,84 +28,98 @@ export function sessionsOf(row: StatRow): number {
 
 /** Raised when sessions did not reach zero in time and `onTimeout` is `fail`. */
 export class DrainTimeoutError extends Error {
-    constructor(lb: string, spec: MembershipSpec, row: StatRow) {
+    constructor(lb: string, spec: MembershipSpec, detail: string) {
         super(
-            `${lb}: ${spec.backend}/${spec.server} still has ${row.scur ?? 0} sessions and ${row.qcur ?? 0} queued after ` +
-                `${spec.drain.timeoutMs} ms of draining (status ${row.status}). The server stays out of rotation and attached; ` +
-                "run `pulumi up` again to resume the drain, or set drain.onTimeout to force.",
+            `${lb}: ${spec.backend}/${spec.server}: ${detail} after ${spec.drain.timeoutMs} ms of draining. ` +
+                "The server stays attached, out of rotation; run `pulumi up` again to resume the drain, set drain.onTimeout to " +
+                "force, or roll back (the serving generation is made ready again). If the load balancer is gone for good, " +
+                "list it in forgetLoadBalancers (docs/OPERATING.md).",
         );
         this.name = "DrainTimeoutError";
     }
 }
 
+/** What a drain saw at its end. */
+export interface DrainOutcome {
+    /** The server was not on the load balancer at all. */
+    absent: boolean;
+    /** Sessions were shut down at the timeout (`onTimeout: force`). */
+    forced: boolean;
+    /** When sessions were first seen at zero everywhere (epoch ms). */
+    sessionsZeroAt: number;
+}
+
 /**
- * Drains and removes the server on one load balancer. `deadline` (epoch ms) bounds the wait for
- * sessions. With the `healthcheck` method the caller has already made the server's check fail.
+ * Drains the server on one load balancer until its sessions are zero on every process, bounded by
+ * `deadline` (epoch ms). With the `healthcheck` method the caller has already made its check fail.
  */
-export async function drainOne(client: RuntimeClient, lb: LoadBalancerRef, spec: MembershipSpec, deadline: number): Promise<DrainResult> {
+export async function drainOne(access: LoadBalancerAccess, spec: MembershipSpec, deadline: number): Promise<DrainOutcome> {
+    const { client, lb } = access;
     const { backend, server } = spec;
     const name = `${lb.name}: ${backend}/${server}`;
-    const startedAt = Date.now();
-    let row = await lookup(client, spec);
-    if (!row) return { lb: lb.name, outcome: "already-gone", forced: false };
-    if (spec.drain.method === "drain" && !/^(DRAIN|MAINT)/.test(row.status ?? "")) {
-        await client.setState(backend, server, "drain");
-        progress(`${name} draining: no new sessions, ${sessionsOf(row)} in flight`);
-    }
-    let forced = false;
+    let drainedOn: string | undefined;
+    let recorded = false;
+    let lastSeen = "";
     let lastShown = { sessions: -1, at: 0 };
-    for (;;) {
-        row = await lookup(client, spec);
-        if (!row) return { lb: lb.name, outcome: "already-gone", forced };
-        const sessions = sessionsOf(row);
-        // Any status but UP (DRAIN, DOWN, NOLB, MAINT) means no new sessions: in drain state HAProxy
-        // shows DOWN when the check also fails; with the healthcheck method DOWN is the goal.
-        if (sessions === 0 && !isServing(row.status)) break;
-        if (Date.now() >= deadline) {
-            if (spec.drain.onTimeout === "fail") throw new DrainTimeoutError(lb.name, spec, row);
-            progress(`${name}: drain timeout, shutting down ${sessions} remaining sessions (onTimeout: force)`);
-            await client.setState(backend, server, "maint");
-            await client.shutdownSessions(backend, server);
-            forced = true;
-            break;
-        }
-        if (sessions !== lastShown.sessions || Date.now() - lastShown.at >= PROGRESS_EVERY_MS) {
-            progress(`${name}: ${row.scur ?? 0} sessions, ${row.qcur ?? 0} queued (status ${row.status})`);
-            lastShown = { sessions, at: Date.now() };
-        }
-        await sleep(spec.drain.pollIntervalMs);
-    }
-    const sessionsZeroAt = Date.now();
-    await client.setState(backend, server, "maint");
-    const removedAt = await deleteWhenIdle(client, spec, name);
-    const timing = `drained in ${sessionsZeroAt - startedAt} ms, detached in ${(removedAt ?? Date.now()) - sessionsZeroAt} ms`;
-    progress(`${name} removed: ${timing}${forced ? " (sessions shut down at the timeout)" : ""}`);
-    return { lb: lb.name, outcome: removedAt === undefined ? "already-gone" : "removed", forced, sessionsZeroAt, removedAt };
+    let forced = false;
+    // With `force`, the rounds go on past the deadline for as long as it takes to shut the sessions down.
+    const lastRound = spec.drain.onTimeout === "force" ? deadline + FORCE_GRACE_MS : deadline;
+    return inRounds(
+        { deadline: lastRound, intervalMs: spec.drain.pollIntervalMs, name },
+        async () => {
+            const process = describeProcess(await client.currentProcess());
+            const row = await backendStats(client, backend).server(server);
+            const previous = await previousSessions(client, backend, server);
+            if (!row && previous === 0) return { done: { absent: !recorded, forced, sessionsZeroAt: Date.now() } };
+            if (row && !recorded) {
+                if (spec.drain.method === "drain") await access.record(spec, "drain");
+                recorded = true;
+            }
+            if (row && spec.drain.method === "drain" && drainedOn !== process && !/^(DRAIN|MAINT)/.test(row.status ?? "")) {
+                await client.setState(backend, server, "drain");
+                if (drainedOn === undefined) progress(`${name} draining: no new sessions, ${sessionsOf(row) + previous} in flight`);
+                drainedOn = process;
+            }
+            const sessions = (row ? sessionsOf(row) : 0) + previous;
+            lastSeen = `${sessions} sessions${previous ? ` (${previous} on a process replaced by a reload)` : ""}, status ${row?.status ?? "absent"}`;
+            // Any status but UP (DRAIN, DOWN, NOLB, MAINT) means no new sessions: in drain state HAProxy
+            // shows DOWN when the check also fails; with the healthcheck method DOWN is the goal.
+            if (sessions === 0 && !isServing(row?.status)) return { done: { absent: false, forced, sessionsZeroAt: Date.now() } };
+            if (sessions !== lastShown.sessions || Date.now() - lastShown.at >= PROGRESS_EVERY_MS) {
+                progress(`${name}: ${lastSeen}`);
+                lastShown = { sessions, at: Date.now() };
+            }
+            if (Date.now() >= deadline && spec.drain.onTimeout === "force" && row) {
+                progress(`${name}: drain timeout, shutting down ${sessions} remaining sessions (onTimeout: force)`);
+                await client.setState(backend, server, "maint");
+                await client.shutdownSessions(backend, server);
+                forced = true;
+                return { done: { absent: false, forced, sessionsZeroAt: Date.now() } };
+            }
+            return "again";
+        },
+        (lastError) =>
+            lastError
+                ? new DrainTimeoutError(lb.name, spec, `the load balancer could not be asked (${firstLine(lastError)})`)
+                : new DrainTimeoutError(lb.name, spec, `still ${lastSeen}`),
+    );
 }
 
-async function lookup(client: RuntimeClient, spec: MembershipSpec): Promise<StatRow | undefined> {
-    try {
-        return await backendStats(client, spec.backend).server(spec.server);
-    } catch (err) {
-        if (err instanceof RuntimeCommandError && err.code === "no-such-backend") return undefined;
-        throw err;
-    }
-}
-
-/** `del server`, retried while idle connections remain. Returns when it was deleted, or undefined if it was already gone. */
-async function deleteWhenIdle(client: RuntimeClient, spec: MembershipSpec, name: string): Promise<number | undefined> {
-    const giveUpAt = Date.now() + IDLE_CONNECTION_GRACE_MS;
-    const retryMs = Math.min(spec.drain.pollIntervalMs, 100);
-    for (let attempt = 0; ; attempt++) {
-        try {
-            await client.delServer(spec.backend, spec.server);
-            return Date.now();
-        } catch (err) {
-            if (!(err instanceof RuntimeCommandError)) throw err;
-            if (err.code === "no-such-server" || err.code === "no-such-backend") return undefined;
-            if (err.code !== "still-has-connections" || Date.now() >= giveUpAt) throw err;
-            if (attempt === 0) progress(`${name}: waiting for HAProxy to close idle connections before removing it`);
-            await sleep(retryMs);
+/**
+ * Sessions of the server on processes replaced by a reload that still finish requests. A replaced
+ * process whose backend has no session left is released (our open connection would keep it alive).
+ */
+async function previousSessions(client: RuntimeClient, backend: string, server: string): Promise<number> {
+    let total = 0;
+    for (const old of client.previousProcesses()) {
+        const rows = await old.showStat(backend).catch(() => undefined);
+        const backendRow = rows && findStatRow(rows, backend, "BACKEND");
+        if (!rows || !backendRow || sessionsOf(backendRow) === 0) {
+            old.release();
+            continue;
         }
+        const row = findStatRow(rows, backend, server);
+        total += row ? sessionsOf(row) : 0;
     }
+    return total;
 }

@@ -1,22 +1,30 @@
 /**
  * The Membership dynamic provider: loaded by the provider shim inside the dynamic-provider host.
  *
- * - create: attach on every load balancer in parallel; on failure take the server back out everywhere,
- *   so a failed attach leaves nothing behind.
- * - delete: drain on every load balancer in parallel, wait for sessions to reach zero, detach.
- * - read: what HAProxy really has (a server lost by a reload is drift that the next `up` repairs).
- * - update: weight in place, attach to added load balancers, drain from removed ones.
+ * What HAProxy says wins over what the state remembers: `diff` asks every load balancer, so a plain
+ * `pulumi up` notices a server lost by a reload or restart, left in DRAIN or MAINT (a rollback after a
+ * drain timeout), or missing from the servers file, and `update` repairs it before anything is drained.
+ *
+ * - create: attach on every load balancer in parallel; on failure take the server back out everywhere.
+ * - update: drain from load balancers no longer listed, then make the server serve on every listed one.
+ * - delete: check nothing blocks the removal, then drain on every load balancer and detach.
+ * - read: which load balancers have the server now.
+ *
+ * Load balancers named in the stack config key `haproxy-bluegreen:forgetLoadBalancers` (read by
+ * `configure`) are gone for good: never contacted, by any membership, old generations' included.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { createHash } from "node:crypto";
-import { attachOne } from "./attach";
-import { RuntimeClient } from "./client";
 import { backendStats } from "./backendStats";
-import { drainOne, type DrainResult } from "./drain";
+import { ensureServing, isServingAsSpecified, describeRow } from "./attach";
+import { drainOne } from "./drain";
+import { detachOne, referencedError } from "./detach";
 import { removeHealthFile } from "./healthFile";
+import { accessTo, firstLine } from "./loadBalancerAccess";
 import { REPLACE_FIELDS, resolveMembershipSpec, type LoadBalancerRef, type MembershipSpec } from "./membershipSpec";
 import { RuntimeInputError } from "./validate";
 import { containsUnknown } from "../previewValues";
+import { progress } from "../providerLog";
+import { parseForgottenLoadBalancers, FORGET_CONFIG_KEY } from "./forget";
 
 /** What a Membership stores: its spec plus where it is attached now. */
 export interface MembershipOutputs extends MembershipSpec {
@@ -24,22 +32,23 @@ export interface MembershipOutputs extends MembershipSpec {
     attachedTo: string[];
 }
 
-/** The spec stored in a membership's outputs. */
-function specOf(props: Record<string, unknown>): MembershipSpec {
-    return resolveMembershipSpec(specInputs(props));
+/** Load balancers gone for good (`forgetLoadBalancers`), set by `configure`. */
+let forgotten = new Set<string>();
+
+/** The load balancers of `lbs` that are not forgotten. */
+function reachable(lbs: LoadBalancerRef[]): LoadBalancerRef[] {
+    return lbs.filter((lb) => !forgotten.has(lb.name));
 }
 
-/** One client per endpoint and credentials, shared by every membership in this provider host. */
-const clients = new Map<string, RuntimeClient>();
-
-function clientFor(lb: LoadBalancerRef, spec: MembershipSpec): RuntimeClient {
-    const key = createHash("sha256").update(JSON.stringify([lb.endpoint, spec.ssh ?? null])).digest("hex");
-    let client = clients.get(key);
-    if (!client) {
-        client = new RuntimeClient(lb.endpoint, spec.ssh ? { ssh: spec.ssh } : {});
-        clients.set(key, client);
-    }
-    return client;
+/**
+ * The spec stored in a membership's outputs. Memberships stored before servers files existed have none
+ * on their load balancers: they are runtime-only.
+ */
+function specOf(props: Record<string, unknown>): MembershipSpec {
+    const inputs = specInputs(props);
+    const lbs = Array.isArray(inputs.loadBalancers) ? (inputs.loadBalancers as Record<string, unknown>[]) : [];
+    const legacy = inputs.runtimeOnly === undefined && lbs.length > 0 && lbs.every((lb) => lb?.serversFile === undefined);
+    return resolveMembershipSpec(legacy ? { ...inputs, runtimeOnly: true } : inputs);
 }
 
 /** Runs `task` on every load balancer in parallel; throws one error naming each one that failed. */
@@ -50,17 +59,58 @@ async function onEach<T>(what: string, lbs: LoadBalancerRef[], task: (lb: LoadBa
     return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
 }
 
-/** Drains and removes the server on `lbs` (all of them share one deadline). */
-export async function detach(spec: MembershipSpec, lbs: LoadBalancerRef[]): Promise<DrainResult[]> {
+/**
+ * Fails, before anything changes, if a load balancer's own configuration refers to the server
+ * (another server's `track`): HAProxy would refuse to delete it after the drain.
+ */
+async function checkRemovable(spec: MembershipSpec, lbs: LoadBalancerRef[]): Promise<void> {
+    await onEach(`checking that ${spec.backend}/${spec.server} can be removed`, lbs, async (lb) => {
+        const rows = await accessTo(lb, spec).client.showStat().catch(() => []); // unreachable: the drain retries and reports it
+        const trackers = rows.filter((r) => r.tracked === `${spec.backend}/${spec.server}`).map((r) => `${r.pxname}/${r.svname}`);
+        if (trackers.length > 0) {
+            throw referencedError(`${lb.name}: ${spec.backend}/${spec.server}`, `tracked by ${trackers.join(", ")} (track ${spec.backend}/${spec.server})`);
+        }
+    });
+}
+
+/** How the server left one load balancer. */
+export interface DetachResult {
+    lb: string;
+    /** When the sessions were seen at zero everywhere, and when the server was deleted (epoch ms); absent if it was not there. */
+    sessionsZeroAt?: number;
+    removedAt?: number;
+    /** Sessions were shut down at the drain timeout (`onTimeout: force`). */
+    forced: boolean;
+}
+
+/** Drains and removes the server on `lbs` (all of them share one drain deadline). */
+export async function detach(spec: MembershipSpec, lbs: LoadBalancerRef[]): Promise<DetachResult[]> {
+    if (lbs.length === 0) return [];
+    await checkRemovable(spec, lbs);
     if (spec.drain.method === "healthcheck" && spec.drain.healthFile) await removeHealthFile(spec.drain.healthFile);
     const deadline = Date.now() + spec.drain.timeoutMs;
-    return onEach(`draining ${spec.backend}/${spec.server}`, lbs, (lb) => drainOne(clientFor(lb, spec), lb, spec, deadline));
+    return onEach(`draining ${spec.backend}/${spec.server}`, lbs, async (lb): Promise<DetachResult> => {
+        const access = accessTo(lb, spec);
+        const startedAt = Date.now();
+        const drained = await drainOne(access, spec, deadline);
+        const removedAt = await detachOne(access, spec);
+        if (drained.absent && removedAt === undefined) return { lb: lb.name, forced: false };
+        const timing = `drained in ${drained.sessionsZeroAt - startedAt} ms, detached in ${(removedAt ?? Date.now()) - drained.sessionsZeroAt} ms`;
+        progress(`${lb.name}: ${spec.backend}/${spec.server} removed: ${timing}${drained.forced ? " (sessions shut down at the timeout)" : ""}`);
+        return { lb: lb.name, sessionsZeroAt: drained.sessionsZeroAt, removedAt, forced: drained.forced };
+    });
+}
+
+/** Makes the server serve on every one of `lbs` (attach, or repair after a reload, drain or drift). */
+async function serveOn(spec: MembershipSpec, lbs: LoadBalancerRef[]): Promise<void> {
+    const deadline = Date.now() + spec.attachTimeoutMs;
+    await onEach(`attaching ${spec.backend}/${spec.server}`, lbs, (lb) => ensureServing(accessTo(lb, spec), spec, deadline));
 }
 
 /** Attaches on `lbs`; if any fails, takes the server back out of all of them before failing. */
 export async function attach(spec: MembershipSpec, lbs: LoadBalancerRef[]): Promise<void> {
     try {
-        await onEach(`attaching ${spec.backend}/${spec.server}`, lbs, (lb) => attachOne(clientFor(lb, spec), lb, spec));
+        await serveOn(spec, lbs);
     } catch (err) {
         const undo = { ...spec, drain: { ...spec.drain, method: "drain" as const, onTimeout: "force" as const } };
         await detach(undo, lbs).catch((undoErr: Error) => {
@@ -70,15 +120,40 @@ export async function attach(spec: MembershipSpec, lbs: LoadBalancerRef[]): Prom
     }
 }
 
+/**
+ * What differs between what HAProxy has and a serving membership, one line per load balancer
+ * (not UP with its weight, missing from its servers file, unreachable). Empty when all is as it should be.
+ */
+export async function servingDrift(spec: MembershipSpec): Promise<string[]> {
+    const drift = await Promise.all(
+        reachable(spec.loadBalancers).map(async (lb) => {
+            const access = accessTo(lb, spec);
+            try {
+                await access.client.currentProcess();
+                const row = await backendStats(access.client, spec.backend).server(spec.server);
+                if (!isServingAsSpecified(row, spec)) return `${lb.name}: ${describeRow(row)}${row ? `, weight ${row.weight}` : ""}`;
+                if (!(await access.isRecorded(spec, "ready"))) return `${lb.name}: not in its servers file ${lb.serversFile}`;
+                return undefined;
+            } catch (err) {
+                return `${lb.name}: ${firstLine(err)}`;
+            }
+        }),
+    );
+    return drift.filter((d): d is string => d !== undefined);
+}
+
 /** Names of the load balancers that have the server now. An unreachable load balancer fails the read. */
 async function attachedNow(spec: MembershipSpec): Promise<string[]> {
-    const present = await onEach(`reading ${spec.backend}/${spec.server}`, spec.loadBalancers, async (lb) =>
-        (await backendStats(clientFor(lb, spec), spec.backend).server(spec.server).catch((err) => {
+    const lbs = reachable(spec.loadBalancers);
+    const present = await onEach(`reading ${spec.backend}/${spec.server}`, lbs, async (lb) => {
+        const client = accessTo(lb, spec).client;
+        await client.currentProcess();
+        return (await backendStats(client, spec.backend).server(spec.server).catch((err) => {
             if ((err as { code?: string }).code === "no-such-backend") return undefined;
             throw err;
-        })) !== undefined,
-    );
-    return spec.loadBalancers.filter((_, i) => present[i]).map((lb) => lb.name);
+        })) !== undefined;
+    });
+    return lbs.filter((_, i) => present[i]).map((lb) => lb.name);
 }
 
 function outputs(spec: MembershipSpec, attachedTo: string[]): MembershipOutputs {
@@ -86,6 +161,10 @@ function outputs(spec: MembershipSpec, attachedTo: string[]): MembershipOutputs 
 }
 
 const provider: pulumi.dynamic.ResourceProvider = {
+    async configure(req) {
+        forgotten = parseForgottenLoadBalancers(req.config.get(FORGET_CONFIG_KEY));
+    },
+
     async check(_olds, news) {
         if (containsUnknown(news)) return { inputs: news };
         try {
@@ -109,9 +188,10 @@ const provider: pulumi.dynamic.ResourceProvider = {
         const inPlace = (Object.keys(after) as (keyof MembershipSpec)[]).filter(
             (f) => !(REPLACE_FIELDS as readonly string[]).includes(f) && JSON.stringify(before[f]) !== JSON.stringify(after[f]),
         );
-        const missing = attachTargets(before, after, (olds.attachedTo as string[] | undefined) ?? []).length > 0;
+        const drift = replaces.length > 0 || inPlace.length > 0 ? [] : await servingDrift(after);
+        if (drift.length > 0) progress(`${after.backend}/${after.server} differs from what it should be, to repair:\n  ${drift.join("\n  ")}`);
         return {
-            changes: replaces.length > 0 || inPlace.length > 0 || missing,
+            changes: replaces.length > 0 || inPlace.length > 0 || drift.length > 0,
             replaces,
             // The same server name cannot be in one backend twice: remove the old one first.
             deleteBeforeReplace: before.server === after.server && before.backend === after.backend,
@@ -120,8 +200,9 @@ const provider: pulumi.dynamic.ResourceProvider = {
 
     async create(inputs) {
         const spec = resolveMembershipSpec(specInputs(inputs));
-        await attach(spec, spec.loadBalancers);
-        return { id: `${spec.backend}/${spec.server}`, outs: outputs(spec, spec.loadBalancers.map((lb) => lb.name)) };
+        const lbs = reachable(spec.loadBalancers);
+        await attach(spec, lbs);
+        return { id: `${spec.backend}/${spec.server}`, outs: outputs(spec, lbs.map((lb) => lb.name)) };
     },
 
     async read(id, props) {
@@ -135,37 +216,36 @@ const provider: pulumi.dynamic.ResourceProvider = {
     async update(_id, olds, news) {
         const before = specOf(olds);
         const after = resolveMembershipSpec(specInputs(news));
-        const attachedTo = (olds.attachedTo as string[] | undefined) ?? [];
-        const removed = before.loadBalancers.filter((lb) => !after.loadBalancers.some((n) => n.name === lb.name));
+        const removed = reachable(before.loadBalancers).filter((lb) => !after.loadBalancers.some((n) => n.name === lb.name));
         await detach({ ...before, loadBalancers: removed }, removed);
-        const missing = attachTargets(before, after, attachedTo);
-        const kept = after.loadBalancers.filter((lb) => !missing.includes(lb));
-        if (before.weight !== after.weight) {
-            await onEach("setting weight", kept, (lb) => clientFor(lb, after).setWeight(after.backend, after.server, after.weight));
-        }
-        await attach(after, missing);
-        return { outs: outputs(after, after.loadBalancers.map((lb) => lb.name)) };
+        const lbs = reachable(after.loadBalancers);
+        await serveOn(after, lbs);
+        return { outs: outputs(after, lbs.map((lb) => lb.name)) };
     },
 
     async delete(_id, props) {
         const spec = specOf(props);
-        await detach(spec, spec.loadBalancers);
+        const skipped = spec.loadBalancers.filter((lb) => forgotten.has(lb.name)).map((lb) => lb.name);
+        if (skipped.length > 0) progress(`${spec.backend}/${spec.server}: not contacting ${skipped.join(", ")} (${FORGET_CONFIG_KEY})`);
+        await detach(spec, reachable(spec.loadBalancers));
     },
 };
 
 /**
- * The load balancers an update must attach to: those the server is not on, and those whose HAProxy
- * process changed since (a restarted HAProxy lost the servers added at run time).
+ * The spec fields of raw inputs or outputs: without the engine's `__provider`, `attachedTo`, and the
+ * `instance` of load balancers that earlier versions stored (HAProxy is asked instead now).
  */
-function attachTargets(before: MembershipSpec, after: MembershipSpec, attachedTo: string[]): LoadBalancerRef[] {
-    const instanceBefore = new Map(before.loadBalancers.map((lb) => [lb.name, lb.instance]));
-    return after.loadBalancers.filter((lb) => !attachedTo.includes(lb.name) || instanceBefore.get(lb.name) !== lb.instance);
-}
-
-/** The spec fields of raw inputs or outputs (without the engine's `__provider` or `attachedTo`). */
 function specInputs(values: Record<string, unknown>): Record<string, unknown> {
     const { attachedTo: _attached, __provider: _provider, ...inputs } = values;
-    return Object.fromEntries(Object.entries(inputs).filter(([, v]) => v !== undefined));
+    const defined = Object.fromEntries(Object.entries(inputs).filter(([, v]) => v !== undefined));
+    if (Array.isArray(defined.loadBalancers)) {
+        defined.loadBalancers = defined.loadBalancers.map((lb: unknown) => {
+            if (typeof lb !== "object" || lb === null) return lb;
+            const { instance: _instance, ...rest } = lb as Record<string, unknown>;
+            return rest;
+        });
+    }
+    return defined;
 }
 
 export default provider;

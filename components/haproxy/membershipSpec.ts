@@ -4,6 +4,7 @@
  * Pure: exported for tests.
  */
 import { parseEndpoint } from "./endpoint";
+import { validateHostPath } from "./hostFiles";
 import type { SshCredentials } from "./transport";
 import {
     RuntimeInputError,
@@ -23,10 +24,15 @@ export interface LoadBalancerRef {
     /** `unix:///path/admin.sock`, `tcp://host:port` or `ssh://user@host[:port]/path/admin.sock` */
     endpoint: string;
     /**
-     * Identity of the HAProxy process behind the endpoint (e.g. its pid). When it changes, HAProxy was
-     * restarted and lost the servers added at run time, so the server is attached again. @default none
+     * Absolute path, on the load balancer's host, of the servers file: the backend's section with the
+     * servers this plugin manages, loaded by HAProxy at every start and reload. Required unless the
+     * membership is `runtimeOnly`. @default none
      */
-    instance?: string;
+    serversFile?: string;
+    /** The `defaults` section the servers file's backend takes its settings from (`backend <b> from <name>`). @default none */
+    backendDefaults?: string;
+    /** Expected SSH host key fingerprint of this load balancer's host (`SHA256:...`). @default `ssh.hostKeySha256` */
+    hostKeySha256?: string;
 }
 
 /** How a server is taken out of rotation before it is removed (runbook steps 12-14). */
@@ -62,6 +68,12 @@ export interface MembershipSpec {
     drain: DrainSettings;
     /** Credentials for `ssh://` endpoints and health files; a Pulumi secret. */
     ssh?: SshCredentials;
+    /**
+     * Keep the membership only in the running HAProxy processes, without servers files: a reload or
+     * restart loses the server until the next `pulumi up` repairs it. Needed for `tcp://` endpoints.
+     * @default false
+     */
+    runtimeOnly?: boolean;
 }
 
 export const MEMBERSHIP_DEFAULTS = {
@@ -70,6 +82,9 @@ export const MEMBERSHIP_DEFAULTS = {
     drain: { method: "drain", timeoutMs: 300_000, onTimeout: "fail", pollIntervalMs: 250 },
 } as const;
 
+/** An OpenSSH SHA256 host key fingerprint. */
+const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
+
 const HEALTH_FILE_PATTERN = /^file:\/\/(\/[A-Za-z0-9._/-]+)$/;
 
 function validateEnum<T extends string>(field: string, value: unknown, allowed: readonly T[]): T {
@@ -77,22 +92,43 @@ function validateEnum<T extends string>(field: string, value: unknown, allowed: 
     return value as T;
 }
 
-function validateLoadBalancers(value: unknown): LoadBalancerRef[] {
+function validateLoadBalancers(value: unknown, runtimeOnly: boolean): LoadBalancerRef[] {
     if (!Array.isArray(value) || value.length === 0) {
-        throw new RuntimeInputError("loadBalancers", value, "a non-empty list of { name, endpoint }");
+        throw new RuntimeInputError("loadBalancers", value, "a non-empty list of { name, endpoint, serversFile }");
     }
     const names = new Set<string>();
     return value.map((lb, i) => {
-        const o = validateKeys(`loadBalancers[${i}]`, lb, ["name", "endpoint", "instance"]);
-        const name = validateName(`loadBalancers[${i}].name`, o.name);
-        if (names.has(name)) throw new RuntimeInputError(`loadBalancers[${i}].name`, name, "a name not used by another load balancer");
+        const field = `loadBalancers[${i}]`;
+        const o = validateKeys(field, lb, ["name", "endpoint", "serversFile", "backendDefaults", "hostKeySha256"]);
+        const name = validateName(`${field}.name`, o.name);
+        if (names.has(name)) throw new RuntimeInputError(`${field}.name`, name, "a name not used by another load balancer");
         names.add(name);
-        if (typeof o.endpoint !== "string") throw new RuntimeInputError(`loadBalancers[${i}].endpoint`, o.endpoint, "an endpoint URL");
-        parseEndpoint(o.endpoint, `loadBalancers[${i}].endpoint`);
-        if (o.instance !== undefined && (typeof o.instance !== "string" || !/^[A-Za-z0-9._:-]{1,64}$/.test(o.instance))) {
-            throw new RuntimeInputError(`loadBalancers[${i}].instance`, o.instance, "up to 64 letters, digits, '.', '_', ':', '-'");
+        if (typeof o.endpoint !== "string") throw new RuntimeInputError(`${field}.endpoint`, o.endpoint, "an endpoint URL");
+        const endpoint = parseEndpoint(o.endpoint, `${field}.endpoint`);
+        if (!runtimeOnly && endpoint.kind === "tcp") {
+            throw new RuntimeInputError(
+                `${field}.endpoint`,
+                o.endpoint,
+                "a unix:// or ssh:// endpoint: over tcp:// the plugin cannot write the servers file on the load balancer, so the " +
+                    "servers it adds would be lost at the next reload or restart of HAProxy; use ssh://, or set runtimeOnly " +
+                    "(haproxy.runtimeOnly: true) to accept that",
+            );
         }
-        return { name, endpoint: o.endpoint, ...(o.instance !== undefined ? { instance: o.instance } : {}) };
+        if (!runtimeOnly && o.serversFile === undefined) {
+            throw new RuntimeInputError(`${field}.serversFile`, "(missing)", "the servers file's path on the load balancer host (see docs/DURABLE-MEMBERSHIP.md), or runtimeOnly");
+        }
+        const serversFile = o.serversFile === undefined ? undefined : validateHostPath(`${field}.serversFile`, o.serversFile);
+        const backendDefaults = o.backendDefaults === undefined ? undefined : validateName(`${field}.backendDefaults`, o.backendDefaults);
+        if (o.hostKeySha256 !== undefined && (typeof o.hostKeySha256 !== "string" || !FINGERPRINT.test(o.hostKeySha256))) {
+            throw new RuntimeInputError(`${field}.hostKeySha256`, o.hostKeySha256, "SHA256:<base64> as `ssh-keygen -lf` prints it");
+        }
+        return {
+            name,
+            endpoint: o.endpoint,
+            ...(serversFile !== undefined ? { serversFile } : {}),
+            ...(backendDefaults !== undefined ? { backendDefaults } : {}),
+            ...(o.hostKeySha256 !== undefined ? { hostKeySha256: o.hostKeySha256 as string } : {}),
+        };
     });
 }
 
@@ -128,7 +164,7 @@ function validateSsh(value: unknown): SshCredentials | undefined {
     if (o.passphrase !== undefined && typeof o.passphrase !== "string") {
         throw new RuntimeInputError("ssh.passphrase", "(secret)", "a string");
     }
-    if (o.hostKeySha256 !== undefined && (typeof o.hostKeySha256 !== "string" || !/^SHA256:[A-Za-z0-9+/]{43}=?$/.test(o.hostKeySha256))) {
+    if (o.hostKeySha256 !== undefined && (typeof o.hostKeySha256 !== "string" || !FINGERPRINT.test(o.hostKeySha256))) {
         throw new RuntimeInputError("ssh.hostKeySha256", o.hostKeySha256, "SHA256:<base64> as `ssh-keygen -lf` prints it");
     }
     return {
@@ -141,9 +177,11 @@ function validateSsh(value: unknown): SshCredentials | undefined {
 /** Validates raw inputs and fills defaults; throws RuntimeInputError naming the first bad field. */
 export function resolveMembershipSpec(raw: Record<string, unknown>): MembershipSpec {
     const o = validateKeys("inputs", raw, [
-        "loadBalancers", "backend", "server", "address", "port", "weight", "check", "attachTimeoutMs", "drain", "ssh",
+        "loadBalancers", "backend", "server", "address", "port", "weight", "check", "attachTimeoutMs", "drain", "ssh", "runtimeOnly",
     ]);
-    const loadBalancers = validateLoadBalancers(o.loadBalancers);
+    if (o.runtimeOnly !== undefined && typeof o.runtimeOnly !== "boolean") throw new RuntimeInputError("runtimeOnly", o.runtimeOnly, "true or false");
+    const runtimeOnly = o.runtimeOnly === true;
+    const loadBalancers = validateLoadBalancers(o.loadBalancers, runtimeOnly);
     const needsSsh = loadBalancers.some((lb) => lb.endpoint.startsWith("ssh://"));
     const ssh = validateSsh(o.ssh);
     if (needsSsh && !ssh) throw new RuntimeInputError("ssh", "(missing)", "SSH credentials, since a load balancer endpoint is ssh://");
@@ -157,6 +195,7 @@ export function resolveMembershipSpec(raw: Record<string, unknown>): MembershipS
         check: validateCheck("check", o.check ?? { enabled: true }),
         attachTimeoutMs: validateInteger("attachTimeoutMs", o.attachTimeoutMs ?? MEMBERSHIP_DEFAULTS.attachTimeoutMs, 1, 24 * 3600_000),
         drain: validateDrain(o.drain),
+        ...(runtimeOnly ? { runtimeOnly } : {}),
     };
     if (spec.drain.method === "healthcheck" && !spec.check.enabled) {
         throw new RuntimeInputError("drain.method", "healthcheck", "drain (the healthcheck method needs check.enabled)");

@@ -116,7 +116,7 @@ const STAT_NUMBERS = [
     "downtime", "iid", "sid", "lbtot", "type", "check_code", "check_duration", "check_rise", "check_fall",
     "check_health", "req_tot",
 ] as const;
-const STAT_STRINGS = ["status", "check_status", "check_desc", "last_chk", "addr", "mode"] as const;
+const STAT_STRINGS = ["status", "check_status", "check_desc", "last_chk", "addr", "mode", "tracked"] as const;
 
 /**
  * One row of `show stat`: the columns below, integers parsed, empty columns `undefined`. `status` is e.g. `UP`, `UP 1/3`, `DOWN`, `DRAIN`, `MAINT`, `no check`. `weight` is the
@@ -199,4 +199,25 @@ export function findStatRow(rows: readonly StatRow[], backend: string, server: s
 /** The `show servers state` row of one server, if present. */
 export function findServerState(rows: readonly ServerStateRow[], backend: string, server: string): ServerStateRow | undefined {
     return rows.find((r) => r.be_name === backend && r.srv_name === server);
+}
+
+/** Which HAProxy process answered: its pid and start time, from `show info`. */
+export interface ProcessIdentity {
+    pid: number;
+    /** `Start_time_sec` (epoch seconds); absent on versions that do not print it. */
+    startTimeSec?: number;
+}
+
+/** The process identity in a `show info` reply. */
+export function parseProcessInfo(text: string): ProcessIdentity {
+    const field = (name: string) => new RegExp(`^${name}: *(\\d+)\\s*$`, "m").exec(text)?.[1];
+    const pid = field("Pid");
+    if (pid === undefined) throw new RuntimeFormatError(`show info: no "Pid:" line in ${JSON.stringify(text.slice(0, 80))}`);
+    const start = field("Start_time_sec");
+    return { pid: Number(pid), ...(start === undefined ? {} : { startTimeSec: Number(start) }) };
+}
+
+/** `pid` or `pid@start` for messages and comparisons. */
+export function describeProcess(p: ProcessIdentity): string {
+    return p.startTimeSec === undefined ? `${p.pid}` : `${p.pid}@${p.startTimeSec}`;
 }

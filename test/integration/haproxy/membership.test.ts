@@ -4,7 +4,7 @@
  */
 import * as assert from "node:assert/strict";
 import { get } from "node:http";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -58,7 +58,7 @@ describe("Membership provider against real HAProxy", function () {
 
     function inputs(server: TestHttpServer, extra: Record<string, unknown> = {}): Record<string, unknown> {
         return {
-            loadBalancers: lbs.map((lb, i) => ({ name: `lb${i + 1}`, endpoint: lb.unixAdmin })),
+            loadBalancers: lbRefs(),
             backend: "app",
             server: server.name,
             address: server.host,
@@ -68,6 +68,10 @@ describe("Membership provider against real HAProxy", function () {
             drain: { pollIntervalMs: 50, timeoutMs: 20_000 },
             ...extra,
         };
+    }
+
+    function lbRefs(endpoint = (lb: RunningHaproxy) => lb.unixAdmin): Record<string, unknown>[] {
+        return lbs.map((lb, i) => ({ name: `lb${i + 1}`, endpoint: endpoint(lb), serversFile: lb.serversFile, backendDefaults: lb.backendDefaults }));
     }
 
     async function statusOn(lb: RunningHaproxy, server: string): Promise<string | undefined> {
@@ -128,7 +132,7 @@ describe("Membership provider against real HAProxy", function () {
         const outs = await create(inputs(s, { drain: { pollIntervalMs: 50, timeoutMs: 400, onTimeout: "fail" } }));
         const slow = fetchText(`${lbs[0].frontendUrl}/slow?ms=2000`);
         await new Promise((r) => setTimeout(r, 200));
-        await assert.rejects(provider.delete!("app/timeout-fail", outs), /lb1: app\/timeout-fail still has 1 sessions.*run `pulumi up` again/s);
+        await assert.rejects(provider.delete!("app/timeout-fail", outs), /lb1: app\/timeout-fail: still 1 sessions, status DRAIN after 400 ms.*run `pulumi up` again/s);
         assert.equal(await statusOn(lbs[0], "timeout-fail"), "DRAIN");
         assert.equal((await slow).body, "timeout-fail");
         await provider.delete!("app/timeout-fail", outs); // the re-run
@@ -179,9 +183,12 @@ describe("Membership provider against real HAProxy", function () {
     it("an unreachable load balancer fails the attach clearly, leaves nothing behind, and a re-run converges", async () => {
         const s = await appServer("unreachable");
         const deadPort = await freePort();
-        const broken = { ...inputs(s), loadBalancers: [{ name: "lb1", endpoint: lbs[0].unixAdmin }, { name: "lb2", endpoint: `tcp://127.0.0.1:${deadPort}` }] };
+        const broken = {
+            ...inputs(s, { attachTimeoutMs: 1500, runtimeOnly: true }),
+            loadBalancers: [{ name: "lb1", endpoint: lbs[0].unixAdmin }, { name: "lb2", endpoint: `tcp://127.0.0.1:${deadPort}` }],
+        };
         await assert.rejects(provider.create(broken), (err: Error) => {
-            assert.match(err.message, /lb2: .*127\.0\.0\.1:\d+.*(refused|ECONNREFUSED)/i);
+            assert.match(err.message, /lb2: .*not UP within 1500 ms \(not present\); last error: .*127\.0\.0\.1:\d+.*(refused|ECONNREFUSED)/i);
             return true;
         });
         assert.equal(await statusOn(lbs[0], "unreachable"), undefined, "taken back out of the reachable load balancer");
@@ -193,7 +200,7 @@ describe("Membership provider against real HAProxy", function () {
     it("an unhealthy server never takes traffic: the attach fails with its last check and leaves nothing behind", async () => {
         const s = await appServer("unhealthy");
         s.setHealthy(false);
-        await assert.rejects(provider.create(inputs(s, { attachTimeoutMs: 1500 })), /unhealthy: its health check did not pass within 1500 ms \(status MAINT, last check L7STS/);
+        await assert.rejects(provider.create(inputs(s, { attachTimeoutMs: 1500 })), /unhealthy: not UP within 1500 ms \(status MAINT, last check L7STS/);
         for (const lb of lbs) assert.equal(await statusOn(lb, "unhealthy"), undefined);
         assert.equal(s.requests, 0, "no request reached the unhealthy server");
     });
@@ -212,36 +219,30 @@ describe("Membership provider against real HAProxy", function () {
         await provider.delete!("app/conflict", { ...inputs(s), server: "conflict", port: 1, attachedTo: ["lb1"] });
     });
 
-    it("refresh shows a server lost by an HAProxy reload, and the update re-attaches it", async () => {
+    it("a runtime-only membership lost by a restart is noticed by a plain diff (no refresh) and re-attached", async () => {
         const s = await appServer("drift");
-        const outs = await create(inputs(s));
-        await lbs[1].reload();
-        const read = await provider.read!("app/drift", outs);
-        assert.deepEqual((read.props as MembershipOutputs).attachedTo, ["lb1"]);
-        const diff = await provider.diff!("app/drift", read.props as MembershipOutputs, inputs(s));
+        const runtimeOnly = inputs(s, { runtimeOnly: true, loadBalancers: lbs.map((lb, i) => ({ name: `lb${i + 1}`, endpoint: lb.unixAdmin })) });
+        const outs = await create(runtimeOnly);
+        await lbs[1].reload("restart");
+        assert.equal(await statusOn(lbs[1], "drift"), undefined, "a restart loses servers that are in no file");
+        const diff = await provider.diff!("app/drift", outs, runtimeOnly);
         assert.equal(diff.changes, true);
         assert.deepEqual(diff.replaces, []);
-        const updated = await provider.update!("app/drift", read.props as MembershipOutputs, inputs(s));
+        const updated = await provider.update!("app/drift", outs, runtimeOnly);
         assert.deepEqual((updated.outs as MembershipOutputs).attachedTo, ["lb1", "lb2"]);
         assert.equal(await statusOn(lbs[1], "drift"), "UP");
+        assert.equal((await provider.diff!("app/drift", updated.outs, runtimeOnly)).changes, false, "nothing left to repair");
         await provider.delete!("app/drift", updated.outs);
     });
 
-    it("attaches again, in place, when a load balancer's HAProxy process changed (its instance)", async () => {
-        const s = await appServer("instance");
-        const withInstances = (second: string) => ({
-            ...inputs(s),
-            loadBalancers: lbs.map((lb, i) => ({ name: `lb${i + 1}`, endpoint: lb.unixAdmin, instance: i === 1 ? second : "a" })),
-        });
-        const outs = await create(withInstances("a"));
-        await lbs[1].reload();
-        const diff = await provider.diff!("app/instance", outs, withInstances("b"));
-        assert.equal(diff.changes, true);
-        assert.deepEqual(diff.replaces, []);
-        const updated = await provider.update!("app/instance", outs, withInstances("b"));
-        assert.equal(await statusOn(lbs[1], "instance"), "UP");
-        assert.equal(await statusOn(lbs[0], "instance"), "UP");
-        await provider.delete!("app/instance", updated.outs);
+    it("refuses a tcp:// endpoint unless the membership is runtime-only, saying why", async () => {
+        const s = await appServer("tcp-durable");
+        const i = inputs(s, { loadBalancers: [{ name: "lb1", endpoint: lbs[0].tcpAdmin }] });
+        const { failures } = await provider.check!({}, i);
+        assert.equal(failures?.[0]?.property, "loadBalancers[0].endpoint");
+        assert.match(failures?.[0]?.reason ?? "", /cannot write the servers file.*lost at the next reload.*runtimeOnly/s);
+        const { failures: none } = await provider.check!({}, { ...i, runtimeOnly: true });
+        assert.deepEqual(none ?? [], []);
     });
 
     it("changes weight in place and replaces on address changes", async () => {
@@ -304,9 +305,10 @@ describe("Membership provider against real HAProxy", function () {
         it("attaches and drains through ssh:// endpoints with a passphrase-protected key", async () => {
             const s = await appServer("over-ssh");
             const ssh = { privateKey: sshd.encryptedPrivateKey, passphrase: sshd.passphrase, hostKeySha256: sshd.hostKeySha256 };
-            const i = { ...inputs(s), loadBalancers: lbs.map((lb, n) => ({ name: `lb${n + 1}`, endpoint: sshd.url(lb.adminSocket) })), ssh };
+            const i = { ...inputs(s), loadBalancers: lbRefs((lb) => sshd.url(lb.adminSocket)), ssh };
             const outs = await create(i);
             for (const lb of lbs) assert.equal(await statusOn(lb, "over-ssh"), "UP");
+            for (const lb of lbs) assert.match(await readFile(lb.serversFile, "utf8"), /^ {4}server over-ssh 127\.0\.0\.1:\d+ weight 1 check/m, "written over SFTP");
             await provider.delete!("app/over-ssh", outs);
             for (const lb of lbs) assert.equal(await statusOn(lb, "over-ssh"), undefined);
         });
@@ -314,7 +316,7 @@ describe("Membership provider against real HAProxy", function () {
         it("never puts the key or passphrase into an error", async () => {
             const s = await appServer("ssh-secret");
             const ssh = { privateKey: sshd.encryptedPrivateKey, passphrase: "wrong-passphrase-value" };
-            const i = { ...inputs(s), loadBalancers: [{ name: "lb1", endpoint: sshd.url(lbs[0].adminSocket) }], ssh };
+            const i = { ...inputs(s), loadBalancers: lbRefs((lb) => sshd.url(lb.adminSocket)).slice(0, 1), ssh };
             await assert.rejects(provider.create(i), (err: Error) => {
                 assert.ok(!err.message.includes("wrong-passphrase-value"));
                 assert.ok(!err.message.includes("PRIVATE KEY"));

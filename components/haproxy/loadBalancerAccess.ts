@@ -1,0 +1,103 @@
+/**
+ * Everything a membership uses on one load balancer: its Runtime API client (one per endpoint and
+ * credentials, shared by every membership in the provider host), its servers file, and the retry rule
+ * for errors that pass (a connection that drops, a reload in progress).
+ */
+import { createHash } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { RuntimeClient, RuntimeCommandError } from "./client";
+import { hostFilesFor } from "./hostFiles";
+import type { LoadBalancerRef, MembershipSpec } from "./membershipSpec";
+import { parseServersFile, renderServerLine, updateServersFile, type ServersFileHeader } from "./serversFile";
+import { RuntimeConnectionError, sshOptionsFor } from "./transport";
+import type { ServerState } from "./validate";
+import { progress } from "../providerLog";
+
+export interface LoadBalancerAccess {
+    lb: LoadBalancerRef;
+    client: RuntimeClient;
+    /**
+     * Writes the server's line into the servers file in `state`, or removes it (`undefined`).
+     * A no-op for runtime-only memberships.
+     */
+    record(spec: MembershipSpec, state: ServerState | undefined): Promise<void>;
+    /** Whether the servers file has the server's line in `state` (always true for runtime-only memberships). */
+    isRecorded(spec: MembershipSpec, state: ServerState): Promise<boolean>;
+}
+
+const clients = new Map<string, RuntimeClient>();
+
+/** The access to `lb` for `spec` (clients are cached by endpoint and credentials). */
+export function accessTo(lb: LoadBalancerRef, spec: MembershipSpec): LoadBalancerAccess {
+    const ssh = spec.ssh ? sshOptionsFor(lb, spec.ssh) : undefined;
+    const key = createHash("sha256").update(JSON.stringify([lb.endpoint, ssh ?? null])).digest("hex");
+    let client = clients.get(key);
+    if (!client) {
+        client = new RuntimeClient(lb.endpoint, ssh ? { ssh } : {});
+        clients.set(key, client);
+    }
+    const path = lb.serversFile;
+    const header: ServersFileHeader = { backend: spec.backend, ...(lb.backendDefaults ? { backendDefaults: lb.backendDefaults } : {}) };
+    const fileKey = `${key}:${path}`;
+    const endpoint = client.endpoint;
+    const files = () => hostFilesFor(endpoint, ssh ? { ssh } : {});
+    const line = (s: MembershipSpec, state: ServerState) =>
+        renderServerLine({ name: s.server, address: s.address, port: s.port, weight: s.weight, check: s.check, state });
+    return {
+        lb,
+        client,
+        async record(s, state) {
+            if (spec.runtimeOnly || path === undefined) return;
+            await updateServersFile(files(), fileKey, path, header, (servers) => {
+                if (state === undefined) servers.delete(s.server);
+                else servers.set(s.server, line(s, state));
+            });
+        },
+        async isRecorded(s, state) {
+            if (spec.runtimeOnly || path === undefined) return true;
+            return parseServersFile(path, await files().read(path), header).get(s.server) === line(s, state);
+        },
+    };
+}
+
+/**
+ * Whether an error may pass by itself, so the step is tried again until its deadline: the load
+ * balancer could not be reached or the connection dropped, or the command reached a process that was
+ * being replaced by a reload ("Proxy is disabled.").
+ */
+export function isTransient(err: unknown): boolean {
+    return err instanceof RuntimeConnectionError || (err instanceof RuntimeCommandError && err.code === "proxy-disabled");
+}
+
+/** The first line of an error's message, for progress lines. */
+export function firstLine(err: unknown): string {
+    return String((err as Error)?.message ?? err).split("\n")[0];
+}
+
+/** A round's verdict: `done` with a value, or `again` after the interval. */
+export type Round<T> = { done: T } | "again";
+
+/**
+ * Runs `round` until it is done. An error that passes (`isTransient`) is reported once as progress
+ * and the round tried again; at `deadline`, `timedOut(lastError)` decides what is thrown.
+ */
+export async function inRounds<T>(
+    options: { deadline: number; intervalMs: number; name: string },
+    round: () => Promise<Round<T>>,
+    timedOut: (lastError: unknown) => Error,
+): Promise<T> {
+    let lastError: unknown;
+    for (;;) {
+        try {
+            const verdict = await round();
+            if (verdict !== "again") return verdict.done;
+            lastError = undefined;
+        } catch (err) {
+            if (!isTransient(err)) throw err;
+            if (lastError === undefined) progress(`${options.name}: ${firstLine(err)}; trying again`);
+            lastError = err;
+        }
+        if (Date.now() >= options.deadline) throw timedOut(lastError);
+        await sleep(options.intervalMs);
+    }
+}

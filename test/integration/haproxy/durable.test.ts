@@ -1,0 +1,199 @@
+/**
+ * Memberships against HAProxy run the way production runs it: master-worker mode, a server-state file
+ * saved before each reload, server-side connection reuse, and reloads (seamless `-sf`, master-worker
+ * USR2, restart) while traffic flows. The provider's methods are called as the dynamic-provider host
+ * calls them.
+ */
+import * as assert from "node:assert/strict";
+import { readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import provider, { type MembershipOutputs } from "../../../components/haproxy/membershipProvider";
+import { RuntimeClient } from "../../../components/haproxy/client";
+import { FORGET_CONFIG_KEY } from "../../../components/haproxy/forget";
+import type { StatRow } from "../../../components/haproxy/parsers";
+import { setProgressSink } from "../../../components/providerLog";
+import { Traffic, type TrafficResult } from "../../../scripts/lib/traffic";
+import { startHaproxy, type RunningHaproxy } from "../../support/haproxy";
+import { startHttpServer, type TestHttpServer } from "../../support/httpServer";
+
+const RELOADS = ["seamless", "master", "restart"] as const;
+
+describe("Membership durability against production-shaped HAProxy (master-worker, state file, reloads)", function () {
+    this.timeout(180_000);
+    let lbs: RunningHaproxy[] = [];
+    let servers: TestHttpServer[] = [];
+    const log: string[] = [];
+
+    before(async () => {
+        lbs = await Promise.all([startHaproxy(), startHaproxy()]);
+        setProgressSink((m) => log.push(m));
+    });
+    after(async () => {
+        setProgressSink(undefined);
+        await Promise.all(lbs.map((lb) => lb.stop()));
+    });
+    afterEach(async () => {
+        await configureForgotten([]);
+        await Promise.all(servers.map((s) => s.stop()));
+        servers = [];
+    });
+
+    async function appServer(name: string): Promise<TestHttpServer> {
+        const s = await startHttpServer(name);
+        servers.push(s);
+        return s;
+    }
+
+    function inputs(server: TestHttpServer, extra: Record<string, unknown> = {}): Record<string, unknown> {
+        return {
+            loadBalancers: lbs.map((lb, i) => ({ name: `lb${i + 1}`, endpoint: lb.unixAdmin, serversFile: lb.serversFile, backendDefaults: lb.backendDefaults })),
+            backend: "app",
+            server: server.name,
+            address: server.host,
+            port: server.port,
+            check: { enabled: true, inter: 100, rise: 1, fall: 2 },
+            attachTimeoutMs: 10_000,
+            drain: { pollIntervalMs: 50, timeoutMs: 30_000 },
+            ...extra,
+        };
+    }
+
+    async function create(i: Record<string, unknown>): Promise<MembershipOutputs> {
+        const { inputs: checked, failures } = await provider.check!({}, i);
+        assert.deepEqual(failures ?? [], []);
+        return (await provider.create(checked)).outs as MembershipOutputs;
+    }
+
+    async function rows(lb: RunningHaproxy): Promise<Map<string, StatRow>> {
+        const client = new RuntimeClient(lb.unixAdmin);
+        try {
+            return new Map((await client.showStat("app")).filter((r) => r.svname !== "BACKEND").map((r) => [r.svname, r]));
+        } finally {
+            await client.close();
+        }
+    }
+
+    /** `name status weight` of every server, sorted: what "the same servers" compares. */
+    async function membership(lb: RunningHaproxy): Promise<string[]> {
+        return [...(await rows(lb)).values()].map((r) => `${r.svname} ${r.status} ${r.weight}`).sort();
+    }
+
+    async function configureForgotten(names: string[]): Promise<void> {
+        const value = JSON.stringify(names);
+        await provider.configure!({ config: { get: (k: string) => (k === FORGET_CONFIG_KEY ? value : undefined), require: () => value } });
+    }
+
+    function traffic(): Traffic {
+        return new Traffic({ urls: lbs.map((lb) => lb.frontendUrl), ratePerSecond: 120, clients: 6, longRequestMs: 1500, longEveryMs: 500 });
+    }
+
+    function assertNoFailures(result: TrafficResult, minimum: number): void {
+        assert.ok(result.total >= minimum, `enough requests to mean something: ${result.total}`);
+        assert.deepEqual(result.failed.map((f) => `${f.kind} ${f.url}: ${f.error}`), [], "no request failed");
+    }
+
+    it("after each kind of reload of each load balancer, under load: the same servers, in the same admin state, 0 failed", async () => {
+        const serving = await appServer("keep");
+        const draining = await appServer("parked");
+        const gone = await appServer("gone");
+        // A drain that timed out (onTimeout fail) leaves its server attached, in DRAIN.
+        const parkedOuts = await create(inputs(draining, { drain: { pollIntervalMs: 50, timeoutMs: 300, onTimeout: "fail" } }));
+        const held = new Traffic({ urls: [lbs[0].frontendUrl], ratePerSecond: 1, clients: 1, longRequestMs: 2500, longEveryMs: 60_000 });
+        await new Promise((r) => setTimeout(r, 200)); // the long request is on parked, the only server
+        const keepOuts = await create(inputs(serving));
+        await assert.rejects(provider.delete!("app/parked", parkedOuts), /still 1 sessions/);
+        assertNoFailures(await held.stop(), 1);
+        const goneOuts = await create(inputs(gone));
+        await provider.delete!("app/gone", goneOuts);
+
+        const before = await Promise.all(lbs.map(membership));
+        for (const lb of before) assert.deepEqual(lb, ["keep UP 1", "parked DRAIN 0"]);
+        const load = traffic();
+        const pids: number[][] = [];
+        for (const lb of lbs) {
+            for (const kind of RELOADS) {
+                const was = lb.pid;
+                await lb.reload(kind);
+                pids.push([was, lb.pid]);
+                await new Promise((r) => setTimeout(r, 700));
+                assert.deepEqual(await membership(lb), ["keep UP 1", "parked DRAIN 0"], `after a ${kind} reload`);
+            }
+        }
+        const result = await load.stop();
+        assertNoFailures(result, 600);
+        console.log(`      6 reloads under load: ${result.total} requests, ${result.failed.length} failed`);
+        assert.ok(pids.every(([was, now]) => was !== now), `every reload started a new worker: ${JSON.stringify(pids)}`);
+        assert.ok(result.answers.every((a) => a.server !== "gone"), "the detached server never came back");
+        await provider.delete!("app/parked", parkedOuts);
+        await provider.delete!("app/keep", keepOuts);
+        for (const lb of lbs) assert.deepEqual(await membership(lb), []);
+    });
+
+    it("a reload in the middle of a drain: the long request on the old process still counts, completes, then the server goes", async () => {
+        const old = await appServer("mid-old");
+        const fresh = await appServer("mid-new");
+        const oldOuts = await create(inputs(old));
+        const slow = new Traffic({ urls: [lbs[0].frontendUrl], ratePerSecond: 1, clients: 1, longRequestMs: 3000, longEveryMs: 60_000 });
+        await new Promise((r) => setTimeout(r, 200)); // the long request is on mid-old, the only server
+        const newOuts = await create(inputs(fresh));
+        const load = traffic();
+        const deleting = provider.delete!("app/mid-old", oldOuts).then(() => Date.now());
+        await new Promise((r) => setTimeout(r, 400));
+        await lbs[0].reload("master");
+        const removedAt = await deleting;
+        const long = await slow.stop();
+        assertNoFailures(long, 1);
+        assert.equal(long.answers[0].server, "mid-old", "the long request completed on the drained server");
+        assert.ok(removedAt >= long.answers[0].endedAt, `removed ${removedAt - long.answers[0].endedAt} ms after the long request ended, not before`);
+        assert.ok(log.some((m) => /mid-old: .*on a process replaced by a reload/.test(m)), "the old process's session was counted");
+        const result = await load.stop();
+        assertNoFailures(result, 100);
+        for (const lb of lbs) assert.deepEqual(await membership(lb), ["mid-new UP 1"]);
+        await provider.delete!("app/mid-new", newOuts);
+    });
+
+    it("a rollback after a drain timeout: the diff sees DRAIN without a refresh, the update makes it ready everywhere", async () => {
+        const s = await appServer("rollback");
+        const spec = inputs(s, { drain: { pollIntervalMs: 50, timeoutMs: 300, onTimeout: "fail" } });
+        const outs = await create(spec);
+        const held = new Traffic({ urls: [lbs[0].frontendUrl], ratePerSecond: 1, clients: 1, longRequestMs: 2000, longEveryMs: 60_000 });
+        await new Promise((r) => setTimeout(r, 200));
+        await assert.rejects(provider.delete!("app/rollback", outs), /still 1 sessions/);
+        for (const lb of lbs) assert.match((await rows(lb)).get("rollback")?.status ?? "", /^DRAIN/);
+        const diff = await provider.diff!("app/rollback", outs, spec);
+        assert.equal(diff.changes, true, "the stored outputs say attached, HAProxy says DRAIN");
+        assert.deepEqual(diff.replaces, []);
+        const updated = await provider.update!("app/rollback", outs, spec);
+        for (const lb of lbs) assert.deepEqual(await membership(lb), ["rollback UP 1"]);
+        for (const lb of lbs) assert.match(await readFile(lb.serversFile, "utf8"), /^ {4}server rollback \S+ weight 1 check inter 100 rise 1 fall 2$/m);
+        assert.equal((await provider.diff!("app/rollback", updated.outs, spec)).changes, false);
+        assertNoFailures(await held.stop(), 1);
+        await provider.delete!("app/rollback", updated.outs);
+    });
+
+    it("a server another server tracks is refused before anything changes, naming the tracking server", async () => {
+        const s = await appServer("tracked");
+        const outs = await create(inputs(s));
+        const other = join(dirname(lbs[0].serversFile), "zz-other.cfg");
+        await writeFile(other, `backend other from ${lbs[0].backendDefaults}\n    server watcher ${s.host}:${s.port} track app/tracked\n`);
+        try {
+            await lbs[0].reload("master");
+            await assert.rejects(provider.delete!("app/tracked", outs), /lb1: app\/tracked cannot be removed: .*other\/watcher.*remove that reference/s);
+            for (const lb of lbs) assert.equal((await rows(lb)).get("tracked")?.status, "UP", "not drained anywhere");
+        } finally {
+            await writeFile(other, "");
+            await lbs[0].reload("master");
+        }
+        await provider.delete!("app/tracked", outs);
+    });
+
+    it("a load balancer gone for good: listed in forgetLoadBalancers, deletes and updates leave it alone and converge", async () => {
+        const s = await appServer("lost");
+        const outs = await create(inputs(s));
+        const dead = { ...outs, loadBalancers: [outs.loadBalancers[0], { name: "lb3", endpoint: "unix:///nonexistent/admin.sock", serversFile: "/nonexistent/app.cfg" }] };
+        await assert.rejects(provider.delete!("app/lost", { ...dead, drain: { ...outs.drain, timeoutMs: 1500 } }), /lb3: .*could not be asked.*forgetLoadBalancers/s);
+        await configureForgotten(["lb3"]);
+        await provider.delete!("app/lost", dead);
+        assert.equal((await rows(lbs[0])).get("lost"), undefined);
+    });
+});
