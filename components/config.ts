@@ -5,6 +5,8 @@
  * any resource is registered. Defaults are resolved here and nowhere else.
  */
 import { z } from "zod";
+import { parseEndpoint, type Endpoint } from "./haproxy/endpoint";
+import { keysForHost, knownHostName, knownHostsProblems, parseKnownHosts } from "./haproxy/knownHosts";
 
 /** Short generation label: becomes part of resource names and HAProxy server names. */
 export const GENERATION_PATTERN = /^[a-z][a-z0-9]{0,11}$/;
@@ -14,6 +16,10 @@ export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,23}$/;
 const INPUT_NAME_PATTERN = /^[A-Z_][A-Z0-9_]{0,63}$/;
 /** Migration versions: sortable labels such as 0002 or 2026-11-21-add-index. */
 const MIGRATION_VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** An OpenSSH SHA256 host key fingerprint as `ssh-keygen -lf` prints it. */
+const FINGERPRINT_PATTERN = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
+
+const FINGERPRINT_HELP = { allowed: "an OpenSSH host key fingerprint as `ssh-keygen -lf` prints it: SHA256:<43 base64 characters>", example: "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s" };
 
 /** What each key allows and an example, quoted in error messages. `*` stands for an index or map key. */
 export const CONFIG_HELP: Record<string, { allowed: string; example: string }> = {
@@ -44,6 +50,7 @@ export const CONFIG_HELP: Record<string, { allowed: string; example: string }> =
     "haproxy.loadBalancers.*.endpoint": { allowed: "unix:///path/admin.sock, tcp://host:port or ssh://user@host[:port]/path/admin.sock", example: "ssh://ops@10.0.1.10/run/haproxy/admin.sock" },
     "haproxy.loadBalancers.*.frontendUrl": { allowed: "an http:// or https:// URL", example: "http://10.0.1.10/" },
     "haproxy.loadBalancers.*.frontendPort": { allowed: "a port from 1024 to 65535 (local target)", example: "18080" },
+    "haproxy.loadBalancers.*.sshHostKeySha256": FINGERPRINT_HELP,
     "haproxy.runtimeOnly": { allowed: "true (servers live only in the running HAProxy: lost at a reload until the next pulumi up; needed for tcp:// endpoints) or false", example: "false" },
     "haproxy.serversFile": { allowed: "an absolute path on the load balancer hosts (aws target), loaded by HAProxy with -f", example: "/etc/haproxy/bluegreen/app.cfg" },
     "haproxy.backendDefaults": { allowed: "the name of the defaults section in haproxy.cfg holding the backend's settings", example: "app-settings" },
@@ -65,6 +72,12 @@ export const CONFIG_HELP: Record<string, { allowed: string; example: string }> =
     "aws.databaseHost": { allowed: "the host the migration runs on over SSH", example: "10.0.2.5" },
     "aws.databaseUser": { allowed: "the SSH user on the database host", example: "ops" },
     aws: { allowed: "an object with region, subnetIds, securityGroupIds, keyName, instanceProfile, databaseHost", example: "{subnetIds: [subnet-0123abcd]}" },
+    sshHostKeySha256: FINGERPRINT_HELP,
+    sshKnownHosts: {
+        allowed: "OpenSSH known_hosts lines `host[,host2] keytype base64key` as ssh-keyscan prints them (hashed |1| names allowed; no wildcards, no @markers)",
+        example: "10.0.2.5 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC6KkiWR3LwF3KwylM7jCduzoBz/iigTs1U+EXAz9YyR",
+    },
+    sshAllowUnknownHostKeys: { allowed: "true (connect to SSH hosts whose key is not configured, unverified) or false", example: "false" },
 };
 
 const generation = z.string().regex(GENERATION_PATTERN);
@@ -92,6 +105,7 @@ const loadBalancer = z
         endpoint: z.string().min(1).optional(),
         frontendUrl: z.string().regex(/^https?:\/\/[^\s"'`]+$/).optional(),
         frontendPort: z.number().int().min(1024).max(65535).optional(),
+        sshHostKeySha256: z.string().regex(FINGERPRINT_PATTERN).optional(),
     })
     .strict();
 
@@ -165,6 +179,12 @@ const schema = z
             })
             .strict()
             .optional(),
+        sshHostKeySha256: z.string().regex(FINGERPRINT_PATTERN).optional(),
+        sshKnownHosts: z
+            .string()
+            .superRefine((text, ctx) => knownHostsProblems(text).forEach((message) => ctx.addIssue({ code: "custom", message })))
+            .optional(),
+        sshAllowUnknownHostKeys: z.boolean().default(false),
     })
     .strict();
 
@@ -175,7 +195,7 @@ interface LooseConfig {
     canarySize?: unknown;
     pool?: { size?: unknown; spec?: Partial<ServerSpec>; generations?: Record<string, Partial<ServerSpec>> };
     haproxy?: {
-        loadBalancers?: { name?: unknown; endpoint?: unknown; frontendUrl?: unknown; frontendPort?: unknown }[];
+        loadBalancers?: { name?: unknown; endpoint?: unknown; frontendUrl?: unknown; frontendPort?: unknown; sshHostKeySha256?: unknown }[];
         drain?: { method?: unknown };
         runtimeOnly?: unknown;
         serversFile?: unknown;
@@ -183,7 +203,10 @@ interface LooseConfig {
     };
     forgetLoadBalancers?: unknown;
     database?: { volume?: unknown };
-    aws?: unknown;
+    aws?: { databaseHost?: unknown };
+    sshHostKeySha256?: unknown;
+    sshKnownHosts?: unknown;
+    sshAllowUnknownHostKeys?: unknown;
 }
 
 /**
@@ -229,8 +252,49 @@ function crossFieldProblems(raw: LooseConfig): ConfigProblem[] {
         for (const key of ["image", "instanceType", "appRepository", "appRef"] as const) {
             if (!spec[key]) add(`pool.spec.${key}`, "is required on the aws target (in pool.spec or pool.generations)");
         }
+        hostKeyProblems(raw, add);
     }
     return problems;
+}
+
+/**
+ * aws target: every ssh:// load balancer and the database host (where the migration runs) need a host
+ * key to verify, unless sshAllowUnknownHostKeys. A load balancer is covered by its own or the global
+ * sshHostKeySha256 or by an sshKnownHosts line; the database host only by an sshKnownHosts line,
+ * because @pulumi/command pins a public key, not a fingerprint. Skipped while sshKnownHosts itself is
+ * invalid (the schema reports that).
+ */
+function hostKeyProblems(raw: LooseConfig, add: (path: string, message: string) => void): void {
+    if (raw.sshAllowUnknownHostKeys === true) return;
+    const knownHosts = typeof raw.sshKnownHosts === "string" ? raw.sshKnownHosts : "";
+    if (knownHostsProblems(knownHosts).length > 0) return;
+    const known = parseKnownHosts(knownHosts);
+    const unverified = "or set sshAllowUnknownHostKeys: true to connect unverified";
+    (Array.isArray(raw.haproxy?.loadBalancers) ? raw.haproxy.loadBalancers : []).forEach((lb, i) => {
+        if (typeof lb?.endpoint !== "string" || !lb.endpoint.startsWith("ssh://")) return;
+        if (lb.sshHostKeySha256 !== undefined || raw.sshHostKeySha256 !== undefined) return;
+        let endpoint: Endpoint;
+        try {
+            endpoint = parseEndpoint(lb.endpoint, "the URL");
+        } catch (err) {
+            add(`haproxy.loadBalancers.${i}.endpoint`, `is invalid: ${(err as Error).message}`);
+            return;
+        }
+        if (endpoint.kind !== "ssh" || keysForHost(known, endpoint.host, endpoint.port).length > 0) return;
+        const { host, port } = endpoint;
+        const keyscan = `ssh-keyscan ${port === 22 ? "" : `-p ${port} `}${host}`;
+        add(
+            `haproxy.loadBalancers.${i}.sshHostKeySha256`,
+            `the SSH host ${knownHostName(host, port)} has no host key to verify: set this, sshHostKeySha256 (every host) or add the output of \`${keyscan}\` to sshKnownHosts, ${unverified}`,
+        );
+    });
+    const databaseHost = raw.aws?.databaseHost;
+    if (typeof databaseHost === "string" && keysForHost(known, databaseHost, 22).length === 0) {
+        add(
+            "sshKnownHosts",
+            `has no line for aws.databaseHost ${databaseHost}, whose host key the migration's SSH connection verifies: add the output of \`ssh-keyscan ${databaseHost}\` (sshHostKeySha256 cannot be used there), ${unverified}`,
+        );
+    }
 }
 
 export interface ConfigProblem {
@@ -268,7 +332,8 @@ export type DeploymentConfig = z.infer<typeof schema>;
  */
 export function parseDeploymentConfig(raw: Record<string, unknown>, namespace = "haproxy-bluegreen"): DeploymentConfig {
     const defined = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
-    const parsed = schema.safeParse(defined);
+    // reportInput: a value of the wrong type is "invalid", not "required" (issue.input is set only then).
+    const parsed = schema.safeParse(defined, { reportInput: true });
     const crossField = crossFieldProblems(defined as LooseConfig);
     if (!parsed.success) {
         const problems = parsed.error.issues.map((issue) => {
@@ -286,8 +351,11 @@ export function parseDeploymentConfig(raw: Record<string, unknown>, namespace = 
     return parsed.data;
 }
 
-/** The keys `parseDeploymentConfig` reads from the stack config (the program reads each with getObject). */
-export const CONFIG_KEYS = ["generation", "target", "canarySize", "pool", "healthCheck", "haproxy", "forgetLoadBalancers", "database", "aws"] as const;
+/** The keys `parseDeploymentConfig` reads from the stack config (stackConfig.ts reads each with the getter of its type). */
+export const CONFIG_KEYS = [
+    "generation", "target", "canarySize", "pool", "healthCheck", "haproxy", "forgetLoadBalancers", "database", "aws",
+    "sshHostKeySha256", "sshKnownHosts", "sshAllowUnknownHostKeys",
+] as const;
 
 /** The spec of one generation: the shared spec with that generation's overrides on top. */
 export function specForGeneration(cfg: DeploymentConfig, gen: string): ServerSpec {

@@ -6,14 +6,18 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseDeploymentConfig, type DeploymentConfig } from "./config";
 import type { SshCredentials } from "./haproxy/transport";
 
-/** Keys holding one scalar; the rest hold objects. */
-const SCALAR_KEYS = ["generation", "target"] as const;
+/** Keys holding one string, number or boolean; the rest hold objects. */
+const SCALAR_KEYS = ["generation", "target", "sshHostKeySha256", "sshKnownHosts"] as const;
 const NUMBER_KEYS = ["canarySize"] as const;
+const BOOLEAN_KEYS = ["sshAllowUnknownHostKeys"] as const;
 const OBJECT_KEYS = ["pool", "healthCheck", "haproxy", "forgetLoadBalancers", "database", "aws"] as const;
 
 export interface StackSettings {
     config: DeploymentConfig;
-    /** From the secrets `sshPrivateKey`, `sshPassphrase` and the plain `sshHostKeySha256`; undefined without a key. */
+    /**
+     * From the secrets `sshPrivateKey`, `sshPassphrase` and the plain `sshHostKeySha256`, `sshKnownHosts`,
+     * `sshAllowUnknownHostKeys` (as parsed into `config`); undefined without a private key.
+     */
     ssh?: pulumi.Output<SshCredentials>;
 }
 
@@ -29,6 +33,7 @@ export function readStackConfig(cfg = new pulumi.Config()): StackSettings {
     };
     SCALAR_KEYS.forEach((k) => read(k, () => cfg.get(k)));
     NUMBER_KEYS.forEach((k) => read(k, () => cfg.getNumber(k)));
+    BOOLEAN_KEYS.forEach((k) => read(k, () => cfg.getBoolean(k)));
     OBJECT_KEYS.forEach((k) => read(k, () => cfg.getObject(k)));
     if (problems.length > 0) throw new pulumi.RunError(`invalid stack configuration:\n${problems.join("\n")}`);
     let config: DeploymentConfig;
@@ -41,12 +46,14 @@ export function readStackConfig(cfg = new pulumi.Config()): StackSettings {
     const privateKey = cfg.getSecret("sshPrivateKey");
     if (!privateKey) return { config };
     const passphrase = cfg.getSecret("sshPassphrase");
-    const hostKeySha256 = cfg.get("sshHostKeySha256");
+    const { sshHostKeySha256, sshKnownHosts, sshAllowUnknownHostKeys } = config;
     const ssh = pulumi.secret(
         pulumi.all([privateKey, passphrase]).apply(([key, pass]) => ({
             privateKey: key,
             ...(pass ? { passphrase: pass } : {}),
-            ...(hostKeySha256 ? { hostKeySha256 } : {}),
+            ...(sshHostKeySha256 ? { hostKeySha256: sshHostKeySha256 } : {}),
+            ...(sshKnownHosts ? { knownHosts: sshKnownHosts } : {}),
+            ...(sshAllowUnknownHostKeys ? { allowUnknownHostKey: true } : {}),
         })),
     );
     return { config, ssh };

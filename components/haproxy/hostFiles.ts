@@ -7,8 +7,9 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import type { SFTPWrapper, Stats } from "ssh2";
 import { describeEndpoint, type Endpoint } from "./endpoint";
-import { RuntimeConnectionError, type TransportOptions } from "./transport";
+import { openSftp, RuntimeConnectionError, type SftpSession, type SshEndpoint, type TransportOptions } from "./transport";
 import { RuntimeInputError } from "./validate";
 
 /** Reading and atomically replacing files on one host. */
@@ -55,14 +56,133 @@ const localFiles: HostFiles = {
     },
 };
 
+/** Longest time one read or replace over SFTP may take once its SFTP session is open. */
+export const SFTP_TIMEOUT_MS = 10_000;
+
+/** The SSH host refused a file operation (permissions, a full disk): trying again does not help. */
+export class HostFileError extends Error {
+    constructor(
+        public readonly endpoint: string,
+        reason: string,
+    ) {
+        super(`${endpoint}: ${reason}`);
+        this.name = "HostFileError";
+    }
+}
+
+/** SFTP status code of a missing file (`SSH_FX_NO_SUCH_FILE`). */
+const NO_SUCH_FILE = 2;
+
+const isMissing = (err: unknown) => (err as { code?: unknown }).code === NO_SUCH_FILE;
+
+/** An SFTP status reply carries a numeric code; errors without one come from the connection. */
+const isStatusError = (err: unknown) => typeof (err as { code?: unknown }).code === "number";
+
+/** `fn(callback)` as a promise. */
+function call<T = void>(fn: (callback: (err: Error | undefined | null, value: T) => void) => void): Promise<T> {
+    return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))));
+}
+
+/** Creates `folder` and its missing parents, mode 0755; an existing folder is fine. */
+async function makeFolders(sftp: SFTPWrapper, folder: string): Promise<void> {
+    try {
+        await call<Stats>((cb) => sftp.stat(folder, cb));
+        return;
+    } catch (err) {
+        if (!isMissing(err)) throw err;
+    }
+    await makeFolders(sftp, dirname(folder));
+    try {
+        await call((cb) => sftp.mkdir(folder, { mode: 0o755 }, cb));
+    } catch (err) {
+        // Created meanwhile by someone else: fine if it is a folder now.
+        const stats = await call<Stats>((cb) => sftp.stat(folder, cb)).catch(() => undefined);
+        if (!stats?.isDirectory()) throw err;
+    }
+}
+
+/** Writes `text` to the new file `temporary` (mode 0644) and flushes it to disk. */
+async function writeNewFile(sftp: SFTPWrapper, temporary: string, text: string): Promise<void> {
+    const handle = await call<Buffer>((cb) => sftp.open(temporary, "wx", 0o644, cb));
+    try {
+        const data = Buffer.from(text, "utf8");
+        await call((cb) => sftp.write(handle, data, 0, data.length, 0, (err) => cb(err, undefined)));
+        // The mode given to open() is subject to the server's umask.
+        await call((cb) => sftp.fchmod(handle, 0o644, cb));
+        await call((cb) => sftp.ext_openssh_fsync(handle, (err) => cb(err, undefined)));
+    } finally {
+        await call((cb) => sftp.close(handle, cb));
+    }
+}
+
+/**
+ * Files on an `ssh://` endpoint's host over SFTP, on the pooled SSH connection of its Runtime API.
+ * A connection problem is a RuntimeConnectionError; an operation the server refused (an SFTP status
+ * other than a missing file where that is expected) is a HostFileError. Each operation gets
+ * `SFTP_TIMEOUT_MS` once its session is open; at the timeout the connection is dropped.
+ */
+function sshFiles(endpoint: SshEndpoint, options: TransportOptions): HostFiles {
+    const where = describeEndpoint(endpoint);
+    async function withSftp<T>(what: string, task: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
+        const session: SftpSession = await openSftp(endpoint, options);
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+                session.discard();
+                reject(new RuntimeConnectionError(where, `${what} timed out after ${SFTP_TIMEOUT_MS} ms`));
+            }, SFTP_TIMEOUT_MS);
+        });
+        try {
+            return await Promise.race([
+                task(session.sftp).catch((err: Error) => {
+                    const reason = `${what}: ${err.message}`;
+                    throw isStatusError(err) ? new HostFileError(where, reason) : new RuntimeConnectionError(where, reason);
+                }),
+                timeout,
+            ]);
+        } finally {
+            clearTimeout(timer);
+            session.close();
+        }
+    }
+    return {
+        read(path) {
+            validateHostPath("path", path);
+            return withSftp(`cannot read ${path} over SFTP`, async (sftp) => {
+                try {
+                    return await call<Buffer>((cb) => sftp.readFile(path, cb)).then((data) => data.toString("utf8"));
+                } catch (err) {
+                    if (isMissing(err)) return undefined;
+                    throw err;
+                }
+            });
+        },
+        replace(path, text) {
+            validateHostPath("path", path);
+            return withSftp(`cannot replace ${path} over SFTP`, async (sftp) => {
+                await makeFolders(sftp, dirname(path));
+                const temporary = `${path}.${randomBytes(4).toString("hex")}.tmp`;
+                try {
+                    await writeNewFile(sftp, temporary, text);
+                    await call((cb) => sftp.ext_openssh_rename(temporary, path, (err) => cb(err, undefined)));
+                } catch (err) {
+                    // The temporary file may not exist (open failed); the first error is the one to report.
+                    await call((cb) => sftp.unlink(temporary, cb)).catch(() => undefined);
+                    throw err;
+                }
+            });
+        },
+    };
+}
+
 /** The files of the host behind `endpoint`. Throws for `tcp://`, which cannot reach them. */
-export function hostFilesFor(endpoint: Endpoint, _options: TransportOptions = {}): HostFiles {
+export function hostFilesFor(endpoint: Endpoint, options: TransportOptions = {}): HostFiles {
     switch (endpoint.kind) {
         case "unix":
             return localFiles;
         case "tcp":
             throw new RuntimeConnectionError(describeEndpoint(endpoint), "a tcp:// endpoint cannot reach the load balancer's files");
         case "ssh":
-            throw new RuntimeConnectionError(describeEndpoint(endpoint), "files over SSH are not available yet");
+            return sshFiles(endpoint, options);
     }
 }

@@ -5,6 +5,7 @@
  */
 import { parseEndpoint } from "./endpoint";
 import { validateHostPath } from "./hostFiles";
+import { parseKnownHosts } from "./knownHosts";
 import type { SshCredentials } from "./transport";
 import {
     RuntimeInputError,
@@ -156,7 +157,7 @@ function validateDrain(value: unknown): DrainSettings {
 
 function validateSsh(value: unknown): SshCredentials | undefined {
     if (value === undefined) return undefined;
-    const o = validateKeys("ssh", value, ["privateKey", "passphrase", "hostKeySha256"]);
+    const o = validateKeys("ssh", value, ["privateKey", "passphrase", "hostKeySha256", "knownHosts", "allowUnknownHostKey"]);
     if (typeof o.privateKey !== "string" || !o.privateKey.includes("PRIVATE KEY")) {
         // Never echo a secret: name the field only.
         throw new RuntimeInputError("ssh.privateKey", "(secret)", "a private key in OpenSSH or PEM format");
@@ -167,10 +168,19 @@ function validateSsh(value: unknown): SshCredentials | undefined {
     if (o.hostKeySha256 !== undefined && (typeof o.hostKeySha256 !== "string" || !FINGERPRINT.test(o.hostKeySha256))) {
         throw new RuntimeInputError("ssh.hostKeySha256", o.hostKeySha256, "SHA256:<base64> as `ssh-keygen -lf` prints it");
     }
+    if (o.knownHosts !== undefined) {
+        if (typeof o.knownHosts !== "string") throw new RuntimeInputError("ssh.knownHosts", o.knownHosts, "OpenSSH known_hosts text");
+        parseKnownHosts(o.knownHosts, "ssh.knownHosts");
+    }
+    if (o.allowUnknownHostKey !== undefined && typeof o.allowUnknownHostKey !== "boolean") {
+        throw new RuntimeInputError("ssh.allowUnknownHostKey", o.allowUnknownHostKey, "true or false");
+    }
     return {
         privateKey: o.privateKey,
         ...(o.passphrase !== undefined ? { passphrase: o.passphrase as string } : {}),
         ...(o.hostKeySha256 !== undefined ? { hostKeySha256: o.hostKeySha256 as string } : {}),
+        ...(o.knownHosts !== undefined ? { knownHosts: o.knownHosts as string } : {}),
+        ...(o.allowUnknownHostKey !== undefined ? { allowUnknownHostKey: o.allowUnknownHostKey as boolean } : {}),
     };
 }
 

@@ -2,7 +2,8 @@
  * A real OpenSSH server for tests: `/usr/sbin/sshd -D` on a free loopback port, running as the
  * current user, with its own host key and two authorized ED25519 client keys (one unencrypted, one
  * protected by a passphrase), all generated with `ssh-keygen` in a temp dir. Streamlocal (UNIX
- * socket) forwarding is allowed, which is what the Runtime API client uses.
+ * socket) forwarding is allowed, which is what the Runtime API client uses, and SFTP (internal-sftp),
+ * which the servers files are written with.
  */
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -48,6 +49,7 @@ function sshdConfig(dir: string, port: number): string {
         "KbdInteractiveAuthentication no",
         "PermitRootLogin prohibit-password",
         "AllowStreamLocalForwarding yes",
+        "Subsystem sftp internal-sftp",
         "StrictModes no",
         "UsePAM no",
         "",

@@ -8,6 +8,7 @@ import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { specForGeneration, type DeploymentConfig } from "../../config";
+import { pinnedHostKey } from "../../haproxy/knownHosts";
 import type { SshCredentials } from "../../haproxy/transport";
 import { serverName } from "../../pool";
 import type { TargetFactory } from "../../target";
@@ -20,6 +21,7 @@ import { renderUserData, userDataProblems } from "./userData";
  */
 export const awsTarget: TargetFactory = (config, _deploymentName, ssh) => {
     const { settings, credentials } = requireAwsInputs(config, ssh);
+    const databaseHostKey = config.sshKnownHosts === undefined ? undefined : pinnedHostKey(config.sshKnownHosts, settings.databaseHost);
     const stack = pulumi.getStack();
     const { port } = config.pool;
 
@@ -29,6 +31,7 @@ export const awsTarget: TargetFactory = (config, _deploymentName, ssh) => {
                 name: lb.name,
                 endpoint: pulumi.output(required(lb.endpoint, `haproxy.loadBalancers.${lb.name}.endpoint`)),
                 frontendUrl: pulumi.output(required(lb.frontendUrl, `haproxy.loadBalancers.${lb.name}.frontendUrl`)),
+                ...(lb.sshHostKeySha256 ? { hostKeySha256: pulumi.output(lb.sshHostKeySha256) } : {}),
             })),
 
         server: (request, opts) => {
@@ -66,8 +69,9 @@ export const awsTarget: TargetFactory = (config, _deploymentName, ssh) => {
                 opts,
             ).id,
 
-        // The connection does not verify the host key: `hostKey` wants the host's public key, and the
-        // credentials carry only its fingerprint (`hostKeySha256`).
+        // The host key is pinned from the sshKnownHosts line of the database host (`keytype base64key`,
+        // the form `hostKey` takes); without one (sshAllowUnknownHostKeys, which the config check
+        // requires then) the connection does not verify it.
         migration: (resourceName, opts) =>
             new command.remote.Command(
                 resourceName,
@@ -78,6 +82,7 @@ export const awsTarget: TargetFactory = (config, _deploymentName, ssh) => {
                             user: settings.databaseUser,
                             privateKey: c.privateKey,
                             privateKeyPassword: c.passphrase,
+                            ...(databaseHostKey ? { hostKey: databaseHostKey } : {}),
                         })),
                     ),
                     create: shellCommandLine(config.database.migration.command),

@@ -72,7 +72,7 @@ describe("RuntimeClient connections", () => {
         });
 
         it("ssh with a passphrase-protected key", async () => {
-            const ssh = { privateKey: sshd.encryptedPrivateKey, passphrase: sshd.passphrase };
+            const ssh = { privateKey: sshd.encryptedPrivateKey, passphrase: sshd.passphrase, hostKeySha256: sshd.hostKeySha256 };
             await roundTrip(new RuntimeClient(sshd.url(lb.adminSocket), { ssh }), "via-ssh-encrypted");
         });
     });
@@ -93,21 +93,21 @@ describe("RuntimeClient connections", () => {
         it("reports a wrong or missing passphrase without revealing secrets", async () => {
             const url = sshd.url(lb.adminSocket);
             const wrong = "not-the-passphrase-4242";
-            const bad = new RuntimeClient(url, { ssh: { privateKey: sshd.encryptedPrivateKey, passphrase: wrong } });
+            const bad = new RuntimeClient(url, { ssh: { privateKey: sshd.encryptedPrivateKey, passphrase: wrong, hostKeySha256: sshd.hostKeySha256 } });
             await rejectsConnection(bad.showStat(), url, /SSH: /, [wrong, sshd.passphrase, sshd.encryptedPrivateKey]);
-            const none = new RuntimeClient(url, { ssh: { privateKey: sshd.encryptedPrivateKey } });
+            const none = new RuntimeClient(url, { ssh: { privateKey: sshd.encryptedPrivateKey, hostKeySha256: sshd.hostKeySha256 } });
             await rejectsConnection(none.showStat(), url, /SSH: .*passphrase/, [sshd.passphrase, sshd.encryptedPrivateKey]);
         });
 
         it("reports a key the server does not accept", async () => {
             const url = sshd.url(lb.adminSocket).replace(`//${sshd.username}@`, "//nobody@");
-            const client = new RuntimeClient(url, { ssh: { privateKey: sshd.privateKey } });
+            const client = new RuntimeClient(url, { ssh: { privateKey: sshd.privateKey, hostKeySha256: sshd.hostKeySha256 } });
             await rejectsConnection(client.showStat(), url, /SSH: All configured authentication methods failed/, [sshd.privateKey]);
         });
 
         it("reports a socket path that does not exist on the SSH host", async () => {
             const url = sshd.url(`${lb.dir}/missing.sock`);
-            const client = new RuntimeClient(url, { ssh: { privateKey: sshd.privateKey } });
+            const client = new RuntimeClient(url, { ssh: { privateKey: sshd.privateKey, hostKeySha256: sshd.hostKeySha256 } });
             await rejectsConnection(client.showStat(), url, new RegExp(`cannot open ${lb.dir}/missing.sock on the SSH host`));
         });
 

@@ -4,7 +4,7 @@
  */
 import * as assert from "node:assert/strict";
 import { ConfigError, parseDeploymentConfig } from "../../../components/config";
-import { rawAwsConfig, rawAwsConfigWith } from "./program";
+import { DATABASE_HOST_KEYS, LB_HOST_KEY, LB_HOST_KEY_SHA256, rawAwsConfig, rawAwsConfigWith } from "./program";
 
 const base = rawAwsConfig() as {
     pool: Record<string, unknown>;
@@ -84,4 +84,70 @@ describe("aws stack config: refused configs", function () {
         }
         assert.match(text, /\(4 problems\):/);
     });
+});
+
+describe("aws stack config: SSH host keys", function () {
+    /** `rawAwsConfig()` without any host key, with `changes` on top. */
+    const withoutKeys = (changes: Record<string, unknown> = {}) => rawAwsConfigWith({ sshKnownHosts: undefined, ...changes });
+    const lbs = (extra: Record<string, unknown>[]) => ({ ...base.haproxy, loadBalancers: [{ ...lb1, ...extra[0] }, { ...lb2, ...extra[1] }] });
+
+    it("refuses ssh:// load balancers and the database host without a verifiable key, naming each key to set", function () {
+        const text = problemsOf(withoutKeys());
+        for (const part of [
+            "haproxy.loadBalancers.0.sshHostKeySha256: the SSH host 10.30.1.10 has no host key to verify: set this, sshHostKeySha256 (every host) or add the output of `ssh-keyscan 10.30.1.10` to sshKnownHosts, or set sshAllowUnknownHostKeys: true",
+            "haproxy.loadBalancers.1.sshHostKeySha256: the SSH host 10.30.1.11 has no host key to verify",
+            "(allowed: an OpenSSH host key fingerprint as `ssh-keygen -lf` prints it: SHA256:<43 base64 characters>; example: SHA256:",
+            "sshKnownHosts: has no line for aws.databaseHost 10.30.2.5, whose host key the migration's SSH connection verifies: add the output of `ssh-keyscan 10.30.2.5`",
+            "(allowed: OpenSSH known_hosts lines `host[,host2] keytype base64key` as ssh-keyscan prints them",
+        ]) {
+            assert.ok(text.includes(part), `expected "${part}" in:\n${text}`);
+        }
+        assert.match(text, /\(3 problems\):/);
+    });
+
+    it("accepts per-load-balancer fingerprints plus a known_hosts line for the database host", function () {
+        const cfg = parseDeploymentConfig(
+            withoutKeys({ haproxy: lbs([{ sshHostKeySha256: LB_HOST_KEY_SHA256 }, { sshHostKeySha256: LB_HOST_KEY_SHA256 }]), sshKnownHosts: `10.30.2.5 ${DATABASE_HOST_KEYS.ed25519}\n` }),
+        );
+        assert.deepEqual(cfg.haproxy.loadBalancers.map((lb) => lb.sshHostKeySha256), [LB_HOST_KEY_SHA256, LB_HOST_KEY_SHA256]);
+        assert.equal(cfg.sshAllowUnknownHostKeys, false, "the default");
+    });
+
+    it("a global sshHostKeySha256 covers the load balancers but not the database host", function () {
+        const text = problemsOf(withoutKeys({ sshHostKeySha256: LB_HOST_KEY_SHA256 }));
+        assert.ok(text.includes("sshKnownHosts: has no line for aws.databaseHost 10.30.2.5"), text);
+        assert.ok(!text.includes("haproxy.loadBalancers."), text);
+        assert.match(text, /\(1 problem\):/);
+    });
+
+    it("known_hosts lines for the load balancers' [host]:port when their endpoints name a port", function () {
+        const onPort = lbs([{ endpoint: "ssh://deploy@10.30.1.10:2222/run/haproxy/admin.sock" }, {}]);
+        const text = problemsOf(rawAwsConfigWith({ haproxy: onPort }));
+        assert.ok(text.includes("haproxy.loadBalancers.0.sshHostKeySha256: the SSH host [10.30.1.10]:2222 has no host key to verify"), text);
+        assert.ok(text.includes("`ssh-keyscan -p 2222 10.30.1.10`"), text);
+        assert.match(text, /\(1 problem\):/);
+        const known = `[10.30.1.10]:2222 ${LB_HOST_KEY}\n10.30.1.11 ${LB_HOST_KEY}\n10.30.2.5 ${DATABASE_HOST_KEYS.ecdsa}\n`;
+        assert.equal(parseDeploymentConfig(rawAwsConfigWith({ haproxy: onPort, sshKnownHosts: known })).sshKnownHosts, known);
+    });
+
+    it("sshAllowUnknownHostKeys: true accepts hosts without keys", function () {
+        assert.equal(parseDeploymentConfig(withoutKeys({ sshAllowUnknownHostKeys: true })).sshAllowUnknownHostKeys, true);
+    });
+
+    const badKeys: { what: string; raw: Record<string, unknown>; message: string }[] = [
+        { what: "a load balancer fingerprint that is not SHA256", raw: rawAwsConfigWith({ haproxy: lbs([{ sshHostKeySha256: "MD5:aa:bb" }, {}]) }), message: "haproxy.loadBalancers.0.sshHostKeySha256: is invalid" },
+        { what: "a global fingerprint that is not SHA256", raw: rawAwsConfigWith({ sshHostKeySha256: "SHA256:short" }), message: "sshHostKeySha256: is invalid" },
+        { what: "a wildcard known_hosts line", raw: rawAwsConfigWith({ sshKnownHosts: `*.example.com ${LB_HOST_KEY}` }), message: "sshKnownHosts: is invalid: line 1: host pattern \"*.example.com\": wildcard and negated patterns are not supported" },
+        { what: "a @cert-authority line", raw: rawAwsConfigWith({ sshKnownHosts: `# CA\n@cert-authority 10.30.2.5 ${LB_HOST_KEY}` }), message: "sshKnownHosts: is invalid: line 2: markers (@cert-authority, @revoked) are not supported" },
+        { what: "sshAllowUnknownHostKeys as a string", raw: rawAwsConfigWith({ sshAllowUnknownHostKeys: "yes" }), message: "sshAllowUnknownHostKeys: is invalid" },
+        { what: "an ssh:// endpoint that does not parse", raw: withoutKeys({ haproxy: lbs([{ endpoint: "ssh://deploy@10.30.1.10" }, { sshHostKeySha256: LB_HOST_KEY_SHA256 }]), sshKnownHosts: `10.30.2.5 ${LB_HOST_KEY}` }), message: "haproxy.loadBalancers.0.endpoint: is invalid: the URL: \"ssh://deploy@10.30.1.10\" is not allowed" },
+    ];
+
+    for (const { what, raw, message } of badKeys) {
+        it(`refuses ${what}`, function () {
+            const text = problemsOf(raw);
+            assert.ok(text.includes(message), `expected "${message}" in:\n${text}`);
+            assert.match(text, /\(1 problem\):/);
+        });
+    }
 });

@@ -1,8 +1,8 @@
 /**
  * The Pulumi program of an aws stack, built as index.ts builds it, under strict mocks: a realistic raw
- * config (two load balancers over ssh://, three servers over two subnets, a migration), the mock
- * outputs of every type the aws target may register, and `buildAwsProgram`, which returns the recorder
- * and the deployment.
+ * config (two load balancers over ssh://, three servers over two subnets, a migration, the SSH hosts'
+ * keys), the mock outputs of every type the aws target may register, and `buildAwsProgram`, which
+ * returns the recorder and the deployment.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { SshCredentials } from "../../../components/haproxy/transport";
@@ -44,6 +44,24 @@ export const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk
 export const PASSPHRASE = "correct horse battery staple";
 export const SUBNETS = ["subnet-0a1b2c3d4e5f61001", "subnet-0a1b2c3d4e5f61002"];
 const MIGRATION_VERSION = "0042-add-orders-index";
+
+/** The database host's host keys (`keytype base64key`), as `ssh-keyscan 10.30.2.5` prints them. */
+export const DATABASE_HOST_KEYS = {
+    ed25519: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC6KkiWR3LwF3KwylM7jCduzoBz/iigTs1U+EXAz9YyR",
+    ecdsa: "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBDkBKat+PeytD/wYSS4clPHSsREZ7Eaw4YYEkr3YJtLwfywckyS4pqpEgEeM+14uIJT+0oPF2VO9rAhlK9pwfRo=",
+};
+/** The load balancers' host key. */
+export const LB_HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMIiVTdU+GNxiag/sDM4f7CAuW3Rv5GBr6dPsWt40nQM";
+/** The fingerprint of `LB_HOST_KEY`, as `ssh-keygen -lf` prints it. */
+export const LB_HOST_KEY_SHA256 = "SHA256:HSln9AmpuDkPM6izCi5SFItxBpd+ATLI2V3jr3OQ5h0";
+/** The `sshKnownHosts` of the prod-like stack: the database host (two key types) and both load balancers. */
+export const KNOWN_HOSTS = [
+    "# ssh-keyscan 10.30.2.5 10.30.1.10 10.30.1.11",
+    `10.30.2.5 ${DATABASE_HOST_KEYS.ed25519}`,
+    `10.30.2.5 ${DATABASE_HOST_KEYS.ecdsa}`,
+    `10.30.1.10,10.30.1.11 ${LB_HOST_KEY}`,
+    "",
+].join("\n");
 
 /** The shared server spec of the prod-like stack. */
 export const PROD_SPEC = {
@@ -89,6 +107,7 @@ export function rawAwsConfig(): Record<string, unknown> {
             databaseHost: "10.30.2.5",
             databaseUser: "deploy",
         },
+        sshKnownHosts: KNOWN_HOSTS,
     };
 }
 

@@ -8,6 +8,8 @@ import * as assert from "node:assert/strict";
 import type { BlueGreenDeployment } from "../../../components/deployment";
 import { isSecretInput, plaintextPaths, promiseOf, restoreRuntime, secretValue, type RecordedResource, type Recorder } from "../../support/mocks";
 import {
+    DATABASE_HOST_KEYS,
+    LB_HOST_KEY_SHA256,
     PASSPHRASE,
     PRIVATE_KEY,
     STACK,
@@ -113,6 +115,11 @@ describe("aws target under strict mocks", function () {
             assert.equal(connection.user, "deploy");
         });
 
+        it("pins the database host's key from sshKnownHosts in the migration's connection.hostKey (the ECDSA one the Go client negotiates first)", function () {
+            const connection = secretValue(recorder.byName(`${MIGRATION}-run`).inputs.connection) as Record<string, unknown>;
+            assert.equal(connection.hostKey, DATABASE_HOST_KEYS.ecdsa);
+        });
+
         it("registers the snapshot with retainOnDelete and no other resource, and nothing deletedWith (memberships must drain on delete)", function () {
             const retained = recorder.resources.filter((r) => r.retainOnDelete).map((r) => r.name);
             assert.deepEqual(retained, [`${SNAPSHOT}-volume`]);
@@ -212,6 +219,29 @@ describe("aws target under strict mocks", function () {
         }
         const gate = recorder.byName("site-pool-g1-gate");
         assert.deepEqual(gate.inputs.targets, [0, 1, 2].map((i) => ({ name: `app-g1-${i}`, url: `http://10.30.0.${10 + i}:8080/health` })));
+    });
+
+    it("passes each load balancer's sshHostKeySha256 to the memberships; with sshAllowUnknownHostKeys the migration pins no host key", async function () {
+        const base = rawAwsConfig() as { haproxy: { loadBalancers: Record<string, unknown>[] } };
+        const [lb1, lb2] = base.haproxy.loadBalancers;
+        const { recorder } = await buildAwsProgram(
+            rawAwsConfigWith({
+                haproxy: { ...base.haproxy, loadBalancers: [{ ...lb1, sshHostKeySha256: LB_HOST_KEY_SHA256 }, lb2] },
+                sshKnownHosts: undefined,
+                sshHostKeySha256: LB_HOST_KEY_SHA256,
+                sshAllowUnknownHostKeys: true,
+            }),
+        );
+        const { loadBalancers } = recorder.byName(member("g1", 0)).inputs as { loadBalancers: Record<string, unknown>[] };
+        assert.deepEqual(
+            loadBalancers.map(({ name, hostKeySha256 }) => ({ name, hostKeySha256 })),
+            [
+                { name: "lb-prod-1", hostKeySha256: LB_HOST_KEY_SHA256 },
+                { name: "lb-prod-2", hostKeySha256: undefined },
+            ],
+        );
+        const connection = secretValue(recorder.byName(`${MIGRATION}-run`).inputs.connection) as Record<string, unknown>;
+        assert.equal("hostKey" in connection, false);
     });
 
     it("leaves keyName and iamInstanceProfile unset when they are not configured", async function () {
