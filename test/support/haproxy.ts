@@ -1,82 +1,96 @@
 /**
- * Test harness: a real HAProxy process on loopback ports with a config of its own in a temp dir.
+ * Test harness: a real HAProxy on loopback ports, in a temp dir, in the shape of a production one and of
+ * the local target's load balancers (components/local/haproxyConfig.ts): master-worker mode
+ * (`haproxy -W -db -p haproxy.pid -S master.sock -f haproxy.cfg -f servers`), the backend and its servers
+ * in a servers file (`servers/<backend>.cfg`, `backend <backend> from backend-<backend>`), the backend's
+ * settings in a named `defaults` section before the unnamed one, and a server-state file loaded at
+ * every start.
  *
- * The config keeps HTTP keep-alive towards clients but uses `option http-server-close` towards
- * servers: a client may send many requests on one connection (each balanced on its own), and a
- * server's connection is closed as soon as its response is sent, so a drained server has no
- * connection left once its in-flight requests finish (no idle pooled connection keeps `del server`
- * waiting for `pool-purge-delay`). `timeout server` is 30 s so long requests finish.
+ * No `option http-server-close`: connections to servers stay alive and are reused (HAProxy's default,
+ * `http-reuse safe`), as in production, so a drained server may keep idle pooled connections until
+ * `pool-purge-delay` (5 s). `timeout server` is 30 s so long requests finish. `option
+ * idle-close-on-response`: a keep-alive client's request racing a reload is answered, not dropped.
+ *
+ * `reload(kind)` is what an operator's tooling does (components/local/haproxyControl.ts): `master` (USR2
+ * to the master), `seamless` (`-x ... -sf <old master>`) or `restart` (a new master, then a graceful stop
+ * of the old one). Every kind loads the files only: servers added at run time and not written into the
+ * servers file are lost.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { renderServersFile } from "../../components/haproxy/serversFile";
+import { ADMIN_SOCKET, CONFIG_FILE, EMPTY_SERVER_STATE, MASTER_SOCKET, SERVERS_DIR, SERVER_STATE_FILE } from "../../components/local/haproxyConfig";
+import { LOG_FILE, reloadLoadBalancer, startLoadBalancer, stopLoadBalancer, type ReloadKind } from "../../components/local/haproxyControl";
 import { freePort } from "./ports";
-import { requireBinary, startProcess, type TestProcess } from "./process";
+import { requireBinary } from "./process";
 
 export interface HaproxyOptions {
-    /** Name of the backend (roundrobin, `option httpchk GET /health`, no static servers). @default "app" */
+    /** Name of the backend (roundrobin, `option httpchk GET /health`, no servers at first). @default "app" */
     backend?: string;
     /** Frontend port on 127.0.0.1. @default a free port */
     frontendPort?: number;
     /** `stats timeout` (idle timeout of admin connections) in ms. @default HAProxy's own, 10000 */
     statsTimeoutMs?: number;
-    /** Keep a `server-state-file`, saved by `reload()` and loaded at start. @default false */
+    /** Ignored: the server-state file is always kept (saved by `reload()`, loaded at every start). */
     serverStateFile?: boolean;
 }
 
 export interface RunningHaproxy {
-    /** Temp dir holding the config, the admin socket and the state file. */
+    /** Temp dir holding the config, the servers folder, the sockets, the state, pid and log files. */
     readonly dir: string;
     readonly configPath: string;
     readonly backend: string;
+    /** The servers file, `<dir>/servers/<backend>.cfg`: the backend section and its servers. */
+    readonly serversFile: string;
+    /** The named `defaults` section the backend takes its settings from, `backend-<backend>`. */
+    readonly backendDefaults: string;
     /** Path of the admin UNIX socket (`level admin`). */
     readonly adminSocket: string;
+    /** Path of the master CLI socket (`-S`). */
+    readonly masterSocket: string;
     /** `unix://` URL of `adminSocket`. */
     readonly unixAdmin: string;
     /** `tcp://127.0.0.1:<port>` URL of the admin TCP socket (`level admin`). */
     readonly tcpAdmin: string;
     /** `http://127.0.0.1:<port>` of the frontend. */
     readonly frontendUrl: string;
-    /** Pid of the current process. */
+    /** Pid of the current worker (the process answering on the admin socket). */
     readonly pid: number;
-    /** Everything HAProxy wrote to stdout/stderr since the last (re)start. */
+    /** Everything HAProxy wrote to its log since the last start, reload or restart. */
     readonly output: string;
-    /** Stops the process and starts a fresh one with the same config: servers added at run time are lost. */
-    reload(): Promise<void>;
-    /** Stops the process and removes the temp dir. */
+    /**
+     * New processes, as an operator's tooling makes them (components/local/haproxyControl.ts); resolves
+     * once a new worker answers and the frontend accepts connections. Servers added at run time are lost
+     * (only the files are loaded). @default "restart"
+     */
+    reload(kind?: ReloadKind): Promise<void>;
+    /** Stops every process of this HAProxy (old ones still finishing included) and removes the temp dir. */
     stop(): Promise<void>;
 }
 
-/** The HAProxy config of the harness. */
-function haproxyConfig(p: {
-    dir: string;
-    backend: string;
-    frontendPort: number;
-    adminPort: number;
-    statsTimeoutMs?: number;
-    serverStateFile: boolean;
-}): string {
+/** The HAProxy config of the harness (the backend itself is in the servers file). */
+function haproxyConfig(p: { dir: string; backend: string; backendDefaults: string; frontendPort: number; adminPort: number; statsTimeoutMs?: number }): string {
+    const timeouts = ["  mode http", "  timeout connect 2s", "  timeout client 30s", "  timeout server 30s", "  timeout check 2s", "  load-server-state-from-file global"];
     return [
         "global",
-        `  stats socket ${join(p.dir, "admin.sock")} mode 600 level admin`,
+        `  stats socket ${join(p.dir, ADMIN_SOCKET)} mode 600 level admin expose-fd listeners`,
         `  stats socket ipv4@127.0.0.1:${p.adminPort} level admin`,
         ...(p.statsTimeoutMs === undefined ? [] : [`  stats timeout ${p.statsTimeoutMs}ms`]),
-        ...(p.serverStateFile ? [`  server-state-file ${join(p.dir, "server-state")}`] : []),
+        `  server-state-file ${join(p.dir, SERVER_STATE_FILE)}`,
+        `defaults ${p.backendDefaults}`,
+        ...timeouts,
+        "  balance roundrobin",
+        "  option httpchk GET /health",
         "defaults",
-        "  mode http",
-        "  timeout connect 2s",
-        "  timeout client 30s",
-        "  timeout server 30s",
-        "  timeout check 2s",
-        "  option http-server-close",
-        ...(p.serverStateFile ? ["  load-server-state-from-file global"] : []),
+        ...timeouts,
+        "  option idle-close-on-response",
         "frontend fe",
         `  bind 127.0.0.1:${p.frontendPort}`,
         `  default_backend ${p.backend}`,
-        `backend ${p.backend}`,
-        "  balance roundrobin",
-        "  option httpchk GET /health",
         "",
     ].join("\n");
 }
@@ -94,54 +108,77 @@ export function adminQuery(socketPath: string, command: string): Promise<string>
     });
 }
 
-/** Starts HAProxy and waits until its admin socket answers. */
+/** Starts HAProxy and waits until its admin socket answers and its frontend accepts connections. */
 export async function startHaproxy(options: HaproxyOptions = {}): Promise<RunningHaproxy> {
     requireBinary("haproxy", ["-v"], "apt-get install -y haproxy");
     const dir = await mkdtemp(join(tmpdir(), "haproxy-test-"));
     const backend = options.backend ?? "app";
+    const backendDefaults = `backend-${backend}`;
     const frontendPort = options.frontendPort ?? (await freePort());
     const adminPort = await freePort();
-    const configPath = join(dir, "haproxy.cfg");
-    const adminSocket = join(dir, "admin.sock");
-    const serverStateFile = options.serverStateFile ?? false;
-    await writeFile(
-        configPath,
-        haproxyConfig({ dir, backend, frontendPort, adminPort, statsTimeoutMs: options.statsTimeoutMs, serverStateFile }),
-    );
-    let proc = await launch(configPath, adminSocket).catch(async (err) => {
+    const configPath = join(dir, CONFIG_FILE);
+    const adminSocket = join(dir, ADMIN_SOCKET);
+    const serversFile = join(dir, SERVERS_DIR, `${backend}.cfg`);
+    const logPath = join(dir, LOG_FILE);
+    const marker = `test-haproxy-${randomBytes(4).toString("hex")}`;
+    let workerPid: number;
+    let logOffset = 0;
+    try {
+        await mkdir(join(dir, SERVERS_DIR));
+        await writeFile(configPath, haproxyConfig({ dir, backend, backendDefaults, frontendPort, adminPort, statsTimeoutMs: options.statsTimeoutMs }));
+        await writeFile(serversFile, renderServersFile({ backend, backendDefaults }, new Map()));
+        await writeFile(join(dir, SERVER_STATE_FILE), EMPTY_SERVER_STATE);
+        workerPid = (await startLoadBalancer(dir, marker)).workerPid;
+    } catch (err) {
         await rm(dir, { recursive: true, force: true });
         throw err;
-    });
+    }
     return {
         dir,
         configPath,
         backend,
+        serversFile,
+        backendDefaults,
         adminSocket,
+        masterSocket: join(dir, MASTER_SOCKET),
         unixAdmin: `unix://${adminSocket}`,
         tcpAdmin: `tcp://127.0.0.1:${adminPort}`,
         frontendUrl: `http://127.0.0.1:${frontendPort}`,
         get pid() {
-            return proc.child.pid ?? -1;
+            return workerPid;
         },
         get output() {
-            return proc.output();
+            return readFrom(logPath, logOffset);
         },
-        async reload() {
-            if (serverStateFile) {
-                await writeFile(join(dir, "server-state"), await adminQuery(adminSocket, "show servers state"));
-            }
-            await proc.stop();
-            proc = await launch(configPath, adminSocket);
+        async reload(kind: ReloadKind = "restart") {
+            const offset = fileSize(logPath);
+            workerPid = (await reloadLoadBalancer(dir, kind)).after;
+            logOffset = offset;
         },
         async stop() {
-            await proc.stop();
+            await stopLoadBalancer(dir, marker, { graceMs: 5000 });
             await rm(dir, { recursive: true, force: true });
         },
     };
 }
 
-function launch(configPath: string, adminSocket: string): Promise<TestProcess> {
-    return startProcess("haproxy", ["-f", configPath, "-db"], async () =>
-        (await adminQuery(adminSocket, "show info")).includes("Pid:"),
-    );
+function fileSize(path: string): number {
+    const fd = openSync(path, "r");
+    try {
+        return fstatSync(fd).size;
+    } finally {
+        closeSync(fd);
+    }
+}
+
+/** The text of `path` from byte `offset` on. */
+function readFrom(path: string, offset: number): string {
+    const fd = openSync(path, "r");
+    try {
+        const buffer = Buffer.alloc(Math.max(fstatSync(fd).size - offset, 0));
+        readSync(fd, buffer, 0, buffer.length, offset);
+        return buffer.toString("utf8");
+    } finally {
+        closeSync(fd);
+    }
 }

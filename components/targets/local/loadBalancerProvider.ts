@@ -1,25 +1,38 @@
 /**
- * The LocalLoadBalancer provider: an HAProxy process on this machine, in `<stateDir>/lb/<name>/`
- * (`haproxy.cfg`, `admin.sock`, `haproxy.log`), started detached with `haproxy -f haproxy.cfg -db`.
+ * The LocalLoadBalancer provider: an HAProxy on this machine, in `<stateDir>/lb/<name>/`, shaped like a
+ * production one (components/local/haproxyConfig.ts): `haproxy.cfg`, the servers file
+ * `servers/<backend>.cfg` that holds the backend and its servers, `server-state`, the admin and master
+ * sockets, `haproxy.pid`, `haproxy.log` and `marker`. It runs in master-worker mode, started detached
+ * (components/local/haproxyControl.ts), and can be reloaded or restarted outside Pulumi (`npm run lb`):
+ * read and delete find the current master through the pid file, and check the marker before
+ * signalling anything.
  *
  * Every input change replaces the load balancer, deleting the old one first (the new one needs its port
- * and folder). A reload could change the health check in place, but it would lose the servers added at
- * run time, so a replacement is the honest description of what happens.
+ * and folder). The servers file is written only when it does not exist: it belongs to the memberships.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
 import { validateName } from "../../haproxy/validate";
+import { renderServersFile } from "../../haproxy/serversFile";
 import {
     ADMIN_SOCKET,
+    CONFIG_FILE,
+    EMPTY_SERVER_STATE,
+    MASTER_SOCKET,
+    SERVERS_DIR,
+    SERVER_STATE_FILE,
+    backendDefaultsName,
     renderHaproxyConfig,
+    serversFilePath,
+    validateBackend,
     validateDirectory,
     validateFrontendPort,
     validateHealthCheck,
     type HealthCheckSettings,
 } from "../../local/haproxyConfig";
-import { baseEnvironment, isPortFree, isRunning, logTail, startDetached, stopAndRemove, stopProcess, waitForUnixSocket } from "../../local/processes";
+import { LOG_FILE, PID_FILE, currentMaster, newMarker, startLoadBalancer, stopLoadBalancer, workerPid } from "../../local/haproxyControl";
+import { isPortFree, isRunning } from "../../local/processes";
 import { containsUnknown } from "../../previewValues";
 import { progress } from "../../providerLog";
 import { absolutePath, changedKeys, checkFields, pickInputs } from "./inputs";
@@ -41,14 +54,25 @@ export interface LoadBalancerOutputs extends LoadBalancerInputs {
     endpoint: string;
     /** `http://127.0.0.1:<frontendPort>/` */
     frontendUrl: string;
+    /** The servers file, `<dir>/servers/<backend>.cfg`: the backend section and its servers. */
+    serversFile: string;
+    /** The `defaults` section holding the backend's settings, `backend-<backend>`. */
+    backendDefaults: string;
+    /** The master CLI socket (`-S`), `<dir>/master.sock`. */
+    masterSocket: string;
+    /** The master's pid file (`-p`), `<dir>/haproxy.pid`. */
+    pidFile: string;
+    /** The worker that served when the load balancer was created or last read (`show info`'s Pid). */
     pid: number;
-    /** Identifies the process (see components/local/processes.ts). */
+    /** The master when the load balancer was created or last read; the current one is in `pidFile`. */
+    masterPid: number;
+    /** Identifies every process of the load balancer (see components/local/processes.ts). */
     marker: string;
 }
 
 const INPUT_KEYS = ["name", "stateDir", "frontendPort", "backend", "healthCheck"] as const;
 
-/** Longest wait for a new HAProxy's admin socket, in ms. */
+/** Longest wait for a new HAProxy's admin socket and frontend, in ms. */
 const START_TIMEOUT_MS = 10_000;
 /** Time HAProxy gets to stop after SIGTERM before SIGKILL, in ms. */
 const STOP_GRACE_MS = 10_000;
@@ -59,11 +83,11 @@ const provider: pulumi.dynamic.ResourceProvider<LoadBalancerInputs, LoadBalancer
             name: validateName,
             stateDir: absolutePath,
             frontendPort: validateFrontendPort,
-            backend: validateName,
+            backend: validateBackend,
             healthCheck: validateHealthCheck,
         });
         if (failures.length === 0 && !containsUnknown([news.stateDir, news.name])) {
-            // The folder goes into haproxy.cfg: letters, digits and `_ . @ + / -` only, short enough for the socket.
+            // The folder goes into haproxy.cfg: letters, digits and `_ . @ + / -` only, short enough for the sockets.
             failures.push(...checkFields({ stateDir: lbDir(news) }, { stateDir: validateDirectory }));
         }
         return failures.length > 0 ? { failures } : { inputs: news };
@@ -76,47 +100,75 @@ const provider: pulumi.dynamic.ResourceProvider<LoadBalancerInputs, LoadBalancer
 
     async create(inputs) {
         const dir = lbDir(inputs);
-        const configPath = join(dir, "haproxy.cfg");
-        const logPath = join(dir, "haproxy.log");
-        const adminSocket = join(dir, ADMIN_SOCKET);
+        const configPath = join(dir, CONFIG_FILE);
+        const logPath = join(dir, LOG_FILE);
+        const serversFile = serversFilePath(dir, inputs.backend);
+        const backendDefaults = backendDefaultsName(inputs.backend);
         const config = renderHaproxyConfig({ ...inputs, dir });
         if (!(await isPortFree(inputs.frontendPort))) {
             throw new Error(`load balancer ${inputs.name}: port ${inputs.frontendPort} on 127.0.0.1 is in use by another process`);
         }
-        await mkdir(dir, { recursive: true, mode: 0o700 });
+        await mkdir(join(dir, SERVERS_DIR), { recursive: true, mode: 0o700 });
         await writeFile(configPath, config, { mode: 0o600 });
-        const marker = `lb-${inputs.name}-${randomBytes(4).toString("hex")}`;
-        const pid = await startDetached({ argv: ["haproxy", "-f", configPath, "-db"], env: baseEnvironment(), cwd: dir, logPath, marker });
+        // Kept if present (a load balancer created again after its process died keeps its servers).
+        await writeIfAbsent(serversFile, renderServersFile({ backend: inputs.backend, backendDefaults }, new Map()));
+        await writeIfAbsent(join(dir, SERVER_STATE_FILE), EMPTY_SERVER_STATE);
+        const marker = newMarker(inputs.name);
+        let started;
         try {
-            await waitForUnixSocket(adminSocket, START_TIMEOUT_MS, () => isRunning(pid, marker));
+            started = await startLoadBalancer(dir, marker, { timeoutMs: START_TIMEOUT_MS });
         } catch (err) {
-            await stopProcess(pid, marker, { graceMs: STOP_GRACE_MS });
-            throw new Error(`load balancer ${inputs.name}: HAProxy did not start (${(err as Error).message}); ${logPath}:\n${logTail(logPath)}`);
+            throw new Error(`load balancer ${inputs.name}: ${(err as Error).message}`);
         }
-        progress(`load balancer ${inputs.name}: HAProxy ${pid} serves http://127.0.0.1:${inputs.frontendPort}/`);
+        progress(`load balancer ${inputs.name}: HAProxy master ${started.masterPid}, worker ${started.workerPid} serves http://127.0.0.1:${inputs.frontendPort}/`);
         const outs = {
             ...inputs,
             dir,
             configPath,
             logPath,
-            endpoint: `unix://${adminSocket}`,
+            endpoint: `unix://${join(dir, ADMIN_SOCKET)}`,
             frontendUrl: `http://127.0.0.1:${inputs.frontendPort}/`,
-            pid,
+            serversFile,
+            backendDefaults,
+            masterSocket: join(dir, MASTER_SOCKET),
+            pidFile: join(dir, PID_FILE),
+            pid: started.workerPid,
+            masterPid: started.masterPid,
             marker,
         } satisfies LoadBalancerOutputs;
         return { id: marker, outs };
     },
 
     async read(id, props) {
-        if (!props || !isRunning(props.pid, props.marker)) return {};
-        return { id, props, inputs: pickInputs(props, INPUT_KEYS) as LoadBalancerOutputs };
+        if (!props) return {};
+        if (props.pidFile === undefined) {
+            // State written before master-worker mode: one process, no pid file; replace it with `pulumi up --replace`.
+            return isRunning(props.pid, props.marker) ? { id, props, inputs: pickInputs(props, INPUT_KEYS) as LoadBalancerOutputs } : {};
+        }
+        // The master in the pid file (a reload or restart outside Pulumi changes it), if it carries the marker.
+        const masterPid = await currentMaster(props.dir, props.marker);
+        if (masterPid === undefined) return {};
+        const pid = await workerPid(props.dir);
+        return { id, props: { ...props, pid, masterPid }, inputs: pickInputs(props, INPUT_KEYS) as LoadBalancerOutputs };
     },
 
     async delete(_id, props) {
-        const outcome = await stopAndRemove(props.pid, props.marker, props.dir, { graceMs: STOP_GRACE_MS });
-        progress(`load balancer ${props.name}: HAProxy ${props.pid} ${outcome}, ${props.dir} removed`);
+        // Every process carrying the marker: the current master, and older ones still finishing requests.
+        const stopped = await stopLoadBalancer(props.dir, props.marker, { graceMs: STOP_GRACE_MS });
+        await rm(props.dir, { recursive: true, force: true });
+        const what = [...stopped].map(([pid, outcome]) => `${pid} ${outcome}`).join(", ") || "no process running";
+        progress(`load balancer ${props.name}: HAProxy ${what}; ${props.dir} removed`);
     },
 };
+
+/** Writes `text` to `path` unless the file exists. */
+async function writeIfAbsent(path: string, text: string): Promise<void> {
+    try {
+        await writeFile(path, text, { mode: 0o600, flag: "wx" });
+    } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+}
 
 function lbDir(inputs: Pick<LoadBalancerInputs, "stateDir" | "name">): string {
     return join(inputs.stateDir, "lb", inputs.name);

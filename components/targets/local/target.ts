@@ -42,7 +42,13 @@ export const localTarget: TargetFactory = (config: DeploymentConfig, deploymentN
                     },
                     { parent },
                 );
-                return { name: lb.name, endpoint: resource.endpoint, frontendUrl: resource.frontendUrl, instance: resource.pid.apply(String) };
+                return {
+                    name: lb.name,
+                    endpoint: resource.endpoint,
+                    frontendUrl: resource.frontendUrl,
+                    serversFile: resource.serversFile,
+                    backendDefaults: resource.backendDefaults,
+                };
             });
         },
         snapshot(resourceName, opts) {

@@ -13,9 +13,11 @@ import appServer, { type AppServerInputs, type AppServerOutputs } from "../../..
 import command, { type CommandOutputs } from "../../../components/targets/local/commandProvider";
 import loadBalancer, { type LoadBalancerInputs, type LoadBalancerOutputs } from "../../../components/targets/local/loadBalancerProvider";
 import snapshot, { type SnapshotOutputs } from "../../../components/targets/local/snapshotProvider";
+import { renderServersFile } from "../../../components/haproxy/serversFile";
+import { masterWorkers } from "../../../components/local/haproxyControl";
 import { adminQuery } from "../../support/haproxy";
 import { requireBinary } from "../../support/process";
-import { httpGet, killProcessesUsing, pidAlive } from "./support";
+import { httpGet, killProcessesUsing, pidAlive, processesUsing } from "./support";
 
 /** Median of a few numbers. */
 function median(values: number[]): number {
@@ -47,7 +49,7 @@ describe("local providers against real processes", function () {
     }
 
     describe("LoadBalancer", () => {
-        it("create starts HAProxy with its admin socket, read sees it, delete stops it and removes its folder", async () => {
+        it("create starts HAProxy in master-worker mode with its admin socket and initial servers file, read sees it, delete stops it and removes its folder", async () => {
             const inputs = await lbInputs();
             const { id, outs } = await loadBalancer.create(inputs);
             const lb = outs as LoadBalancerOutputs;
@@ -55,7 +57,14 @@ describe("local providers against real processes", function () {
             assert.equal(lb.endpoint, `unix://${socket}`);
             assert.equal(lb.frontendUrl, `http://127.0.0.1:${inputs.frontendPort}/`);
             assert.equal(lb.configPath, join(stateDir, "lb", "lb1", "haproxy.cfg"));
+            assert.equal(lb.serversFile, join(stateDir, "lb", "lb1", "servers", "app.cfg"));
+            assert.equal(lb.backendDefaults, "backend-app");
+            assert.equal(lb.masterSocket, join(stateDir, "lb", "lb1", "master.sock"));
+            assert.equal(lb.pidFile, join(stateDir, "lb", "lb1", "haproxy.pid"));
+            assert.equal(readFileSync(lb.serversFile, "utf8"), renderServersFile({ backend: "app", backendDefaults: "backend-app" }, new Map()));
+            assert.equal(readFileSync(lb.pidFile, "utf8").trim(), String(lb.masterPid), "master-worker mode: the pid file names the master");
             assert.match(await adminQuery(socket, "show info"), new RegExp(`^Pid: ${lb.pid}$`, "m"));
+            assert.deepEqual(await masterWorkers(lb.dir), [lb.pid], "the master lists the worker");
             assert.match(await adminQuery(socket, "show servers state app"), /^# be_id be_name/m);
             assert.equal((await httpGet(lb.frontendUrl)).status, 503, "no server yet");
 
@@ -64,6 +73,8 @@ describe("local providers against real processes", function () {
 
             await loadBalancer.delete?.(id, lb);
             assert.equal(pidAlive(lb.pid), false);
+            assert.equal(pidAlive(lb.masterPid), false);
+            assert.deepEqual(processesUsing(stateDir), []);
             assert.equal(existsSync(join(stateDir, "lb", "lb1")), false);
             assert.deepEqual(await loadBalancer.read?.(id, lb), {}, "a stopped load balancer reads as gone");
         });

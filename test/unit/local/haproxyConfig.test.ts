@@ -1,13 +1,21 @@
 /**
- * The local HAProxy configuration: what it renders (checked by the real `haproxy -c`), and every value
- * that could change the file's shape refused with the field named.
+ * The local HAProxy configuration: what it renders, in production shape (checked by the real
+ * `haproxy -c` together with the initial servers file), and every value that could change the file's
+ * shape refused with the field named.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { renderHaproxyConfig, type LocalHaproxySpec } from "../../../components/local/haproxyConfig";
+import {
+    EMPTY_SERVER_STATE,
+    backendDefaultsName,
+    renderHaproxyConfig,
+    serversFilePath,
+    type LocalHaproxySpec,
+} from "../../../components/local/haproxyConfig";
+import { renderServersFile } from "../../../components/haproxy/serversFile";
 import { RuntimeInputError } from "../../../components/haproxy/validate";
 import { requireBinary } from "../../support/process";
 
@@ -35,36 +43,61 @@ function rejects(override: Partial<LocalHaproxySpec>, field: string) {
 }
 
 describe("local haproxy config", () => {
-    it("renders the admin socket, the frontend and the health-checked backend without servers", async () => {
+    it("renders the admin socket, the state file, the backend's named defaults and the frontend, without a backend section", async () => {
         const lines = renderHaproxyConfig(SPEC).split("\n").map((l) => l.trim());
         for (const expected of [
             "stats socket /var/lib/bluegreen/lb/lb1/admin.sock mode 600 level admin expose-fd listeners",
+            "server-state-file /var/lib/bluegreen/lb/lb1/server-state",
+            "load-server-state-from-file global",
+            "defaults backend-app",
             "mode http",
-            "option http-server-close",
             "timeout server 65s",
             "timeout http-keep-alive 10s",
-            "frontend fe_lb1",
-            "bind 127.0.0.1:18080",
-            "default_backend app",
-            "backend app",
+            "retries 2",
+            "option redispatch",
             "balance roundrobin",
             "option httpchk GET /health",
             "http-check expect status 200",
             "default-server inter 500ms rise 2 fall 3",
+            "option idle-close-on-response",
+            "frontend fe_lb1",
+            "bind 127.0.0.1:18080",
+            "default_backend app",
         ]) {
             assert.ok(lines.includes(expected), `missing line: ${expected}`);
         }
+        assert.ok(!lines.some((l) => l.startsWith("backend ")), "the backend section is in the servers file");
         assert.ok(!lines.some((l) => l.startsWith("server ")), "no static servers");
     });
 
-    it("is accepted by haproxy -c", async () => {
+    it("keeps server-side connections alive: no http-server-close, no other close option, no http-reuse override", async () => {
+        const config = renderHaproxyConfig(SPEC);
+        assert.doesNotMatch(config, /http-server-close|httpclose|forceclose|http-reuse|http-pretend-keepalive/);
+    });
+
+    it("puts the named defaults before the unnamed one, and both load the server state", async () => {
+        const lines = renderHaproxyConfig(SPEC).split("\n");
+        const named = lines.indexOf("defaults backend-app");
+        const unnamed = lines.indexOf("defaults");
+        const frontend = lines.indexOf("frontend fe_lb1");
+        assert.ok(named >= 0 && named < unnamed && unnamed < frontend, `order: named ${named}, unnamed ${unnamed}, frontend ${frontend}`);
+        assert.equal(lines.filter((l) => l.trim() === "load-server-state-from-file global").length, 2);
+        assert.equal(backendDefaultsName("app"), "backend-app");
+        assert.equal(serversFilePath("/var/lib/bluegreen/lb/lb1", "app"), "/var/lib/bluegreen/lb/lb1/servers/app.cfg");
+    });
+
+    it("is accepted by haproxy -c -f haproxy.cfg -f servers/ with the initial servers file, without warnings", async () => {
         requireBinary("haproxy", ["-v"], "apt-get install -y haproxy");
         const dir = mkdtempSync(join(tmpdir(), "bluegreen-cfg-"));
         try {
             const path = join(dir, "haproxy.cfg");
+            mkdirSync(join(dir, "servers"));
             writeFileSync(path, renderHaproxyConfig({ ...SPEC, dir, healthCheck: { ...SPEC.healthCheck, path: "/health?deep=1&x=a-b" } }));
-            const check = spawnSync("haproxy", ["-c", "-f", path], { encoding: "utf8" });
+            writeFileSync(serversFilePath(dir, "app"), renderServersFile({ backend: "app", backendDefaults: backendDefaultsName("app") }, new Map()));
+            writeFileSync(join(dir, "server-state"), EMPTY_SERVER_STATE);
+            const check = spawnSync("haproxy", ["-c", "-f", path, "-f", join(dir, "servers")], { encoding: "utf8" });
             assert.equal(check.status, 0, check.stdout + check.stderr);
+            assert.doesNotMatch(check.stdout + check.stderr, /WARNING|ALERT/, check.stdout + check.stderr);
         } finally {
             rmSync(dir, { recursive: true, force: true });
         }
@@ -81,7 +114,18 @@ describe("local haproxy config", () => {
         rejects({ backend: "fe_lb1" }, "backend");
     });
 
-    it("refuses folders that are relative, unnormalized, unusual or too long for the socket", async () => {
+    it("refuses a backend too long for its defaults section's name (backend-<backend>, 63 characters)", async () => {
+        assert.doesNotThrow(() => renderHaproxyConfig({ ...SPEC, backend: "b".repeat(55) }));
+        rejects({ backend: "b".repeat(56) }, "backend");
+    });
+
+    it("accepts a folder whose master socket path is 97 characters, HAProxy's limit", async () => {
+        const dir = `/${"x".repeat(97 - "/master.sock".length - 1)}`;
+        assert.doesNotThrow(() => renderHaproxyConfig({ ...SPEC, dir }));
+        rejects({ dir: `${dir}x` }, "dir");
+    });
+
+    it("refuses folders that are relative, unnormalized, unusual or too long for the sockets", async () => {
         for (const bad of [...HOSTILE.map((h) => `/tmp/${h}`), "tmp/lb", "/tmp/../etc", "/tmp/lb/", "/tmp//lb", `/${"x".repeat(100)}`]) {
             rejects({ dir: bad }, "dir");
         }
