@@ -80,8 +80,9 @@ const KNOWN_REPLIES: Readonly<Record<string, RuntimeErrorCode>> = {
 
 /** Reply prefixes with a code (the reply goes on with details). */
 const KNOWN_PREFIXES: readonly [string, RuntimeErrorCode][] = [
-    // "This server is referenced by other configuration elements ..." (`track`, `use-server`, ...).
+    // `del server` of a server that `track` or other configuration points to (wording differs by version).
     ["This server is referenced", "referenced"],
+    ["This server cannot be removed at runtime due to other configuration elements", "referenced"],
     ["Server still has connections attached to it", "still-has-connections"],
 ];
 

@@ -62,11 +62,11 @@ export function accessTo(lb: LoadBalancerRef, spec: MembershipSpec): LoadBalance
 
 /**
  * Whether an error may pass by itself, so the step is tried again until its deadline: the load
- * balancer could not be reached or the connection dropped, or the command reached a process that was
- * being replaced by a reload ("Proxy is disabled.").
+ * balancer could not be reached or the connection dropped (not a refused host key or login), or the
+ * command reached a process that was being replaced by a reload ("Proxy is disabled.").
  */
 export function isTransient(err: unknown): boolean {
-    return err instanceof RuntimeConnectionError || (err instanceof RuntimeCommandError && err.code === "proxy-disabled");
+    return (err instanceof RuntimeConnectionError && err.retryable) || (err instanceof RuntimeCommandError && err.code === "proxy-disabled");
 }
 
 /** The first line of an error's message, for progress lines. */

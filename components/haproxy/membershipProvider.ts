@@ -19,7 +19,7 @@ import { ensureServing, isServingAsSpecified, describeRow } from "./attach";
 import { drainOne } from "./drain";
 import { detachOne, referencedError } from "./detach";
 import { removeHealthFile } from "./healthFile";
-import { accessTo, firstLine } from "./loadBalancerAccess";
+import { accessTo, firstLine, isTransient } from "./loadBalancerAccess";
 import { REPLACE_FIELDS, resolveMembershipSpec, type LoadBalancerRef, type MembershipSpec } from "./membershipSpec";
 import { RuntimeInputError } from "./validate";
 import { containsUnknown } from "../previewValues";
@@ -65,7 +65,14 @@ async function onEach<T>(what: string, lbs: LoadBalancerRef[], task: (lb: LoadBa
  */
 async function checkRemovable(spec: MembershipSpec, lbs: LoadBalancerRef[]): Promise<void> {
     await onEach(`checking that ${spec.backend}/${spec.server} can be removed`, lbs, async (lb) => {
-        const rows = await accessTo(lb, spec).client.showStat().catch(() => []); // unreachable: the drain retries and reports it
+        const client = accessTo(lb, spec).client;
+        const rows = await client
+            .currentProcess()
+            .then(() => client.showStat())
+            .catch((err) => {
+                if (isTransient(err)) return []; // unreachable now: the drain retries and reports it
+                throw err;
+            });
         const trackers = rows.filter((r) => r.tracked === `${spec.backend}/${spec.server}`).map((r) => `${r.pxname}/${r.svname}`);
         if (trackers.length > 0) {
             throw referencedError(`${lb.name}: ${spec.backend}/${spec.server}`, `tracked by ${trackers.join(", ")} (track ${spec.backend}/${spec.server})`);

@@ -5,6 +5,7 @@
  */
 import type { Stack, UpResult } from "@pulumi/pulumi/automation";
 import { RuntimeClient } from "../../components/haproxy/client";
+import { RuntimeConnectionError } from "../../components/haproxy/transport";
 import { PhaseClock } from "./phases";
 import type { FlipFacts } from "./report";
 import { Traffic, type TrafficOptions } from "./traffic";
@@ -31,7 +32,7 @@ export function nextGeneration(label: string): string {
     return m ? `${m[1]}${Number(m[2]) + 1}` : `${label}2`;
 }
 
-/** Servers and their status in `backend` on every load balancer. */
+/** Servers and their status in `backend` on every load balancer; one that cannot be reached shows a single `unreachable` entry. */
 export async function membershipOf(lbs: LoadBalancerInfo[], backend: string): Promise<FlipFacts["membership"]> {
     return Promise.all(
         lbs.map(async (lb) => {
@@ -39,6 +40,9 @@ export async function membershipOf(lbs: LoadBalancerInfo[], backend: string): Pr
             try {
                 const rows = (await client.showStat(backend)).filter((r) => r.svname !== "BACKEND" && r.svname !== "FRONTEND");
                 return { lb: lb.name, servers: rows.map((r) => ({ name: r.svname, status: r.status ?? "?" })) };
+            } catch (err) {
+                if (!(err instanceof RuntimeConnectionError)) throw err;
+                return { lb: lb.name, servers: [{ name: "(load balancer)", status: "unreachable" }] };
             } finally {
                 await client.close();
             }
@@ -48,6 +52,8 @@ export async function membershipOf(lbs: LoadBalancerInfo[], backend: string): Pr
 
 export interface FlipOptions {
     traffic?: Omit<TrafficOptions, "urls">;
+    /** Names of the load balancers the traffic goes through. @default every one */
+    trafficThrough?: string[];
     /** Traffic before the flip starts, in ms. @default 1500 */
     warmupMs?: number;
     /** Extra work while traffic runs and the flip is in progress (tests interrupt the update here). */
@@ -66,7 +72,8 @@ export async function flipUnderTraffic(stack: Stack, to: string, options: FlipOp
     if (!before.generation || before.loadBalancers.length === 0) {
         throw new Error(`stack ${stack.name} has no deployed generation to flip from: run pulumi up first`);
     }
-    const traffic = new Traffic({ urls: before.loadBalancers.map((lb) => lb.frontendUrl), ...options.traffic });
+    const through = before.loadBalancers.filter((lb) => options.trafficThrough?.includes(lb.name) ?? true);
+    const traffic = new Traffic({ urls: through.map((lb) => lb.frontendUrl), ...options.traffic });
     await new Promise((r) => setTimeout(r, options.warmupMs ?? 1500));
     const clock = new PhaseClock();
     await stack.setConfig("generation", { value: to });
