@@ -1,11 +1,15 @@
 /**
  * A stand-in for HAProxy's Runtime API on a free loopback TCP port that records what it receives.
- * Like HAProxy in interactive mode, `prompt` gets an empty reply and every other line gets
+ * Like HAProxy in interactive mode, `prompt` gets an empty reply, `show info` names one process
+ * (`FAKE_PROCESS_INFO`, what a client asks when it connects), and every other line gets
  * `answer(line)`, each followed by the prompt `"\n> "`; no reply at all when `answer` returns
  * `undefined` (a silent peer, for timeout tests).
  */
 import { createServer, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
+
+/** The fake's `show info` reply: one process that never changes. */
+export const FAKE_PROCESS_INFO = "Name: HAProxy\nPid: 4242\nStart_time_sec: 1795300000";
 
 export interface FakeRuntimeApi {
     /** `tcp://127.0.0.1:<port>` */
@@ -37,7 +41,7 @@ export async function startFakeRuntimeApi(answer: (line: string) => string | und
             const lines = (pending + chunk).split("\n");
             pending = lines.pop() ?? "";
             for (const line of lines) {
-                const reply = line === "prompt" ? "" : answer(line);
+                const reply = line === "prompt" ? "" : line === "show info" ? FAKE_PROCESS_INFO : answer(line);
                 if (reply !== undefined) socket.write(`${reply}\n> `);
             }
         });

@@ -32,6 +32,8 @@ export const awsTarget: TargetFactory = (config, _deploymentName, ssh) => {
                 endpoint: pulumi.output(required(lb.endpoint, `haproxy.loadBalancers.${lb.name}.endpoint`)),
                 frontendUrl: pulumi.output(required(lb.frontendUrl, `haproxy.loadBalancers.${lb.name}.frontendUrl`)),
                 ...(lb.sshHostKeySha256 ? { hostKeySha256: pulumi.output(lb.sshHostKeySha256) } : {}),
+                ...(config.haproxy.runtimeOnly ? {} : { serversFile: pulumi.output(config.haproxy.serversFile ?? defaultServersFile(config.haproxy.backend)) }),
+                ...(config.haproxy.backendDefaults ? { backendDefaults: pulumi.output(config.haproxy.backendDefaults) } : {}),
             })),
 
         server: (request, opts) => {
@@ -115,4 +117,9 @@ function requireAwsInputs(config: DeploymentConfig, ssh: pulumi.Input<SshCredent
 function required(value: string | undefined, key: string): string {
     if (value === undefined) throw new Error(`${key} is required on the aws target`);
     return value;
+}
+
+/** Where the servers file of `backend` lives on the load balancer hosts when `haproxy.serversFile` is not set. */
+export function defaultServersFile(backend: string): string {
+    return `/etc/haproxy/bluegreen/${backend}.cfg`;
 }

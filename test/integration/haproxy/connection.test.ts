@@ -145,7 +145,7 @@ describe("RuntimeClient connections", () => {
             const started = Date.now();
             await rejectsConnection(client.execute("hang"), peer.url, /I\/O timeout: no reply to "hang" within 300 ms/);
             assert.ok(Date.now() - started < 2000);
-            assert.equal(await client.execute("show info"), "", "the next command works on a new connection");
+            assert.equal(await client.execute("show version"), "", "the next command works on a new connection");
             assert.equal(peer.connections, 2);
             await client.close();
         });
@@ -160,16 +160,16 @@ describe("RuntimeClient connections", () => {
             await client.close();
             assert.deepEqual(replies, commands.map((c) => `echo ${c}`));
             assert.equal(peer.connections, 1);
-            assert.equal(peer.received, ["prompt", ...commands, ""].join("\n"));
+            assert.equal(peer.received, ["prompt", "show info", ...commands, ""].join("\n"));
         });
 
         it("close() waits for queued commands; a later command opens a new connection", async () => {
             const peer = await fake();
             const client = new RuntimeClient(peer.url);
-            const pending = Array.from({ length: 50 }, () => client.execute("show info"));
+            const pending = Array.from({ length: 50 }, () => client.execute("show version"));
             await client.close();
             assert.deepEqual(await Promise.all(pending), pending.map(() => ""));
-            await client.execute("show info");
+            await client.execute("show version");
             await client.close();
             assert.equal(peer.connections, 2);
         });
@@ -177,9 +177,9 @@ describe("RuntimeClient connections", () => {
         it("closes an idle connection itself and reconnects for the next command", async () => {
             const peer = await fake();
             const client = new RuntimeClient(peer.url, { idleTimeoutMs: 100 });
-            await client.execute("show info");
+            await client.execute("show version");
             await new Promise((r) => setTimeout(r, 300));
-            await client.execute("show info");
+            await client.execute("show version");
             await client.close();
             assert.equal(peer.connections, 2);
         });
@@ -191,7 +191,7 @@ describe("RuntimeClient connections", () => {
             await new Promise((r) => setTimeout(r, 100));
             peer.dropConnections();
             await rejectsConnection(hanging, peer.url, /connection closed before the reply to "hang"/);
-            assert.equal(await client.execute("show info"), "");
+            assert.equal(await client.execute("show version"), "");
             await client.close();
             assert.equal(peer.connections, 2);
         });
@@ -209,14 +209,19 @@ describe("RuntimeClient connections", () => {
             }
         });
 
-        it("after a reload the client reconnects and servers added at run time are gone", async () => {
+        it("after a reload the open connection still reaches the old process; currentProcess() follows the new one, which lost servers added at run time", async () => {
             const client = new RuntimeClient(lb.unixAdmin);
             try {
+                const before = await client.currentProcess();
                 await client.addServer("app", "runtime-only", { address: "127.0.0.1", port: 1 });
-                const pid = lb.pid;
-                await lb.reload();
-                assert.notEqual(lb.pid, pid);
-                assert.equal(await client.getServer("app", "runtime-only"), undefined);
+                await lb.reload("master");
+                assert.ok(await client.getServer("app", "runtime-only"), "the connection opened before the reload talks to the old process");
+                await assert.rejects(client.setState("app", "runtime-only", "drain"), /proxy-disabled.*Proxy is disabled/, "which refuses writes");
+                const after = await client.currentProcess();
+                assert.equal(after.pid, lb.pid);
+                assert.notEqual(after.pid, before.pid);
+                assert.equal(await client.getServer("app", "runtime-only"), undefined, "the new process has only what its files define");
+                assert.deepEqual(client.previousProcesses().map((p) => p.process.pid), [before.pid], "the old process stays readable");
             } finally {
                 await client.close();
             }

@@ -157,7 +157,7 @@ describe("Membership provider against real HAProxy", function () {
     it("rejects injection attempts in check, before anything is sent", async () => {
         const fake = await startFakeRuntimeApi();
         try {
-            const base = { loadBalancers: [{ name: "lb1", endpoint: fake.url }], backend: "app", server: "ok", address: "127.0.0.1", port: 80 };
+            const base = { loadBalancers: [{ name: "lb1", endpoint: fake.url }], backend: "app", server: "ok", address: "127.0.0.1", port: 80, runtimeOnly: true };
             const attempts: [string, Record<string, unknown>][] = [
                 ["server", { server: "x; show stat" }],
                 ["server", { server: "x\nshutdown sessions server app/y" }],

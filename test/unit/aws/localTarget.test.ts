@@ -33,6 +33,8 @@ const LOCAL_OUTPUTS: Record<string, MockOutputs> = {
         ...inputs,
         endpoint: `unix://${inputs.stateDir}/lb/${inputs.name}/admin.sock`,
         pid: inputs.name === "lb1" ? 4101 : 4102,
+        serversFile: `${inputs.stateDir}/lb/${inputs.name}/servers/${inputs.backend}.cfg`,
+        backendDefaults: `backend-${inputs.backend}`,
         frontendUrl: `http://127.0.0.1:${inputs.frontendPort}/`,
     }),
     "pulumi-nodejs:dynamic/local:AppServer": ({ inputs }) => ({
@@ -62,8 +64,8 @@ describe("local target under strict mocks", function () {
         assert.deepEqual(recorder.ofType(TYPES.gate).map((r) => r.name).sort(), ["site-pool-g1-gate", "site-smoke-g1"]);
         const { stateDir } = recorder.byName("site-lb-lb1").inputs;
         assert.deepEqual(recorder.byName("site-member-g1-0").inputs.loadBalancers, [
-            { name: "lb1", endpoint: `unix://${stateDir}/lb/lb1/admin.sock`, instance: "4101" },
-            { name: "lb2", endpoint: `unix://${stateDir}/lb/lb2/admin.sock`, instance: "4102" },
+            { name: "lb1", endpoint: `unix://${stateDir}/lb/lb1/admin.sock`, serversFile: `${stateDir}/lb/lb1/servers/app.cfg`, backendDefaults: "backend-app" },
+            { name: "lb2", endpoint: `unix://${stateDir}/lb/lb2/admin.sock`, serversFile: `${stateDir}/lb/lb2/servers/app.cfg`, backendDefaults: "backend-app" },
         ]);
     });
 });

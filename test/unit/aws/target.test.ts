@@ -57,13 +57,15 @@ describe("aws target under strict mocks", function () {
             ].sort());
         });
 
-        it("joins every server to both load balancers through their ssh:// endpoints", function () {
+        it("joins every server to both load balancers through their ssh:// endpoints, durably (servers file on each host)", function () {
+            const durable = { serversFile: "/etc/haproxy/bluegreen/app.cfg" };
             [0, 1, 2].forEach((i) => {
                 const { inputs } = recorder.byName(member("g1", i));
                 assert.deepEqual(inputs.loadBalancers, [
-                    { name: "lb-prod-1", endpoint: "ssh://deploy@10.30.1.10/run/haproxy/admin.sock" },
-                    { name: "lb-prod-2", endpoint: "ssh://deploy@10.30.1.11/run/haproxy/admin.sock" },
+                    { name: "lb-prod-1", endpoint: "ssh://deploy@10.30.1.10/run/haproxy/admin.sock", ...durable },
+                    { name: "lb-prod-2", endpoint: "ssh://deploy@10.30.1.11/run/haproxy/admin.sock", ...durable },
                 ]);
+                assert.equal(inputs.runtimeOnly, undefined);
                 assert.equal(inputs.server, `app-g1-${i}`);
                 assert.equal(inputs.address, privateIpOf(server("g1", i)));
                 assert.equal(inputs.port, 8080);
