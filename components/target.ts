@@ -16,7 +16,7 @@ export interface LoadBalancerOutputs {
     frontendUrl: pulumi.Output<string>;
     /**
      * Absolute path, on the load balancer's host, of the file holding the backend's section with its
-     * servers, which that HAProxy loads at every start and reload (docs/DURABLE-MEMBERSHIP.md).
+     * servers, which that HAProxy loads at every start and reload (docs/OPERATING.md).
      * @default none: the membership lives only in the running process (`runtimeOnly`)
      */
     serversFile?: pulumi.Output<string>;

@@ -116,7 +116,7 @@ function validateLoadBalancers(value: unknown, runtimeOnly: boolean): LoadBalanc
             );
         }
         if (!runtimeOnly && o.serversFile === undefined) {
-            throw new RuntimeInputError(`${field}.serversFile`, "(missing)", "the servers file's path on the load balancer host (see docs/DURABLE-MEMBERSHIP.md), or runtimeOnly");
+            throw new RuntimeInputError(`${field}.serversFile`, "(missing)", "the servers file's path on the load balancer host (see docs/OPERATING.md), or runtimeOnly");
         }
         const serversFile = o.serversFile === undefined ? undefined : validateHostPath(`${field}.serversFile`, o.serversFile);
         const backendDefaults = o.backendDefaults === undefined ? undefined : validateName(`${field}.backendDefaults`, o.backendDefaults);

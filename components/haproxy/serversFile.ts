@@ -1,5 +1,5 @@
 /**
- * The servers file: what makes a membership durable (docs/DURABLE-MEMBERSHIP.md).
+ * The servers file: what makes a membership durable (docs/OPERATING.md).
  *
  * Servers added with `add server` live only in the running HAProxy process; a reload or restart starts
  * from the configuration files and loses them. So every change the plugin makes at run time is also
