@@ -233,7 +233,7 @@ describe("RuntimeClient against a real HAProxy", () => {
             assert.equal(fake.received, "");
             await recorded.setState("app", "ok", "ready");
             await recorded.close();
-            assert.equal(fake.received, "prompt\nset server app/ok state ready\n", "the recorder does record what is sent");
+            assert.equal(fake.received, "prompt\nshow info\nset server app/ok state ready\n", "the recorder does record what is sent");
         });
 
         it("leave a real HAProxy unchanged", async () => {
