@@ -4,7 +4,7 @@
  * `GET /health` answers 200 (503 after `setHealthy(false)`), `GET /slow?ms=N` answers its name after
  * N ms, any other path answers its name at once. Every request except `/health` is counted.
  */
-import { createServer } from "node:http";
+import { createServer, get } from "node:http";
 import type { AddressInfo } from "node:net";
 
 export interface TestHttpServer {
@@ -70,4 +70,17 @@ export async function startHttpServer(name: string): Promise<TestHttpServer> {
             return new Promise((resolve) => server.close(() => resolve()));
         },
     };
+}
+
+/** GET without keep-alive; resolves with status, body and when the response ended. */
+export function fetchText(url: string): Promise<{ status: number; body: string; endedAt: number }> {
+    return new Promise((resolve, reject) => {
+        get(url, { agent: false }, (res) => {
+            let body = "";
+            res.setEncoding("utf8");
+            res.on("data", (c) => (body += c));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body, endedAt: Date.now() }));
+            res.on("error", reject);
+        }).on("error", reject);
+    });
 }

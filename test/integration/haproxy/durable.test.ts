@@ -5,7 +5,6 @@
  * calls them.
  */
 import * as assert from "node:assert/strict";
-import { get } from "node:http";
 import { readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import provider, { type MembershipOutputs } from "../../../components/haproxy/membershipProvider";
@@ -15,22 +14,9 @@ import type { StatRow } from "../../../components/haproxy/parsers";
 import { setProgressSink } from "../../../components/providerLog";
 import { Traffic, type TrafficResult } from "../../../scripts/lib/traffic";
 import { startHaproxy, type RunningHaproxy } from "../../support/haproxy";
-import { startHttpServer, type TestHttpServer } from "../../support/httpServer";
+import { fetchText, startHttpServer, type TestHttpServer } from "../../support/httpServer";
 
 const RELOADS = ["seamless", "master", "restart"] as const;
-
-/** GET without keep-alive; resolves with status, body and when the response ended. */
-function fetchText(url: string): Promise<{ status: number; body: string; endedAt: number }> {
-    return new Promise((resolve, reject) => {
-        get(url, { agent: false }, (res) => {
-            let body = "";
-            res.setEncoding("utf8");
-            res.on("data", (c) => (body += c));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, body, endedAt: Date.now() }));
-            res.on("error", reject);
-        }).on("error", reject);
-    });
-}
 
 describe("Membership durability against production-shaped HAProxy (master-worker, state file, reloads)", function () {
     this.timeout(180_000);

@@ -3,7 +3,6 @@
  * The provider's methods are called as the dynamic-provider host calls them (inputs in, outputs out).
  */
 import * as assert from "node:assert/strict";
-import { get } from "node:http";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,23 +12,10 @@ import provider, { type MembershipOutputs } from "../../../components/haproxy/me
 import { RuntimeClient } from "../../../components/haproxy/client";
 import { setProgressSink } from "../../../components/providerLog";
 import { startHaproxy, type RunningHaproxy } from "../../support/haproxy";
-import { startHttpServer, type TestHttpServer } from "../../support/httpServer";
+import { fetchText, startHttpServer, type TestHttpServer } from "../../support/httpServer";
 import { startFakeRuntimeApi } from "../../support/fakeRuntimeApi";
 import { startSshd, type TestSshd } from "../../support/sshd";
 import { freePort } from "../../support/ports";
-
-/** GET through a frontend; resolves with status, body and when the response ended. */
-function fetchText(url: string): Promise<{ status: number; body: string; endedAt: number }> {
-    return new Promise((resolve, reject) => {
-        get(url, { agent: false }, (res) => {
-            let body = "";
-            res.setEncoding("utf8");
-            res.on("data", (c) => (body += c));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, body, endedAt: Date.now() }));
-            res.on("error", reject);
-        }).on("error", reject);
-    });
-}
 
 describe("Membership provider against real HAProxy", function () {
     this.timeout(120_000);
