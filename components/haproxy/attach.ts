@@ -7,11 +7,10 @@
  * middle is followed to the new process, which is then brought to the same state. A server that is
  * already there with the same address is adopted; one with another address is a conflict.
  */
-import { RuntimeClient, RuntimeCommandError } from "./client";
-import { backendStats } from "./backendStats";
-import { describeProcess, type StatRow } from "./parsers";
+import { formatAddress, RuntimeClient, RuntimeCommandError } from "./client";
+import type { StatRow } from "./parsers";
 import type { MembershipSpec } from "./membershipSpec";
-import { firstLine, inRounds, type LoadBalancerAccess } from "./loadBalancerAccess";
+import { firstLine, inRounds, serverNow, type LoadBalancerAccess } from "./loadBalancerAccess";
 import { progress } from "../providerLog";
 
 /** Interval between two status reads while waiting for UP, in ms (at most the check interval). */
@@ -19,7 +18,7 @@ const UP_POLL_MS = 100;
 
 /** `addr` as `show stat` prints it for this spec. */
 export function expectedAddr(spec: Pick<MembershipSpec, "address" | "port">): string {
-    return spec.address.includes(":") ? `[${spec.address}]:${spec.port}` : `${spec.address}:${spec.port}`;
+    return formatAddress(spec.address, spec.port);
 }
 
 /** Whether a `show stat` status means the server takes traffic: `UP` (also `UP 1/3`, failing) or `no check`. */
@@ -54,19 +53,20 @@ export async function ensureServing(access: LoadBalancerAccess, spec: Membership
     const interval = Math.min(UP_POLL_MS, spec.check.inter ?? UP_POLL_MS);
     let adopted: boolean | undefined;
     let recordedMaint = false;
+    let healthEnabledOn: string | undefined;
     let readiedOn: string | undefined;
     let lastRow: StatRow | undefined;
     let servingOn: string | undefined;
     await inRounds(
         { deadline, intervalMs: interval, name },
         async () => {
-            const process = describeProcess(await client.currentProcess());
+            const { process, row } = await serverNow(client, backend, server);
+            lastRow = row;
             if (servingOn !== undefined) {
                 // The line was recorded as ready: done if no other process took over meanwhile.
                 if (servingOn === process) return { done: undefined };
                 servingOn = undefined;
             }
-            const row = (lastRow = await backendStats(client, backend).server(server));
             if (row?.addr !== undefined && row.addr !== expectedAddr(spec)) {
                 throw new Error(`${name} already exists with address ${row.addr}, expected ${expectedAddr(spec)}; remove it or choose another server name`);
             }
@@ -89,14 +89,14 @@ export async function ensureServing(access: LoadBalancerAccess, spec: Membership
             if (/^MAINT/.test(row.status ?? "") && !checkPassed(row, spec)) {
                 // HAProxy reports a server UP (`UP 1/3`, check INI) as soon as it is ready, before any check
                 // ran; so the check must pass while the server is still in MAINT, and only then is it made ready.
-                if (readiedOn !== process) await client.enableHealth(backend, server);
-                readiedOn = process;
+                if (healthEnabledOn !== process) await client.enableHealth(backend, server);
+                healthEnabledOn = process;
                 return "again";
             }
-            if (readiedOn !== `${process}:ready` || row.weight !== spec.weight) {
+            if (readiedOn !== process || row.weight !== spec.weight) {
                 await client.setWeight(backend, server, spec.weight);
                 await client.setState(backend, server, "ready");
-                readiedOn = `${process}:ready`;
+                readiedOn = process;
             }
             return "again";
         },

@@ -1,16 +1,21 @@
 /**
  * Shared status reads of one backend: every caller that asks while a `show stat <backend>` is under way
  * gets that reply instead of sending its own. Many memberships polling one load balancer (200 servers
- * attaching or draining at once) then cost one `show stat` per poll round, not one per server.
+ * attaching or draining at once) then cost one `show stat` per poll round, not one per server. The same
+ * holds for a process replaced by a reload that drains still read (`PreviousProcess`).
  */
-import type { RuntimeClient } from "./client";
 import { findStatRow, type StatRow } from "./parsers";
+
+/** What can answer `show stat <backend>`: a client, or a replaced process. */
+export interface StatReader {
+    showStat(backend: string): Promise<StatRow[]>;
+}
 
 class BackendStats {
     private inflight?: Promise<StatRow[]>;
 
     constructor(
-        private readonly client: RuntimeClient,
+        private readonly client: StatReader,
         private readonly backend: string,
     ) {}
 
@@ -25,10 +30,10 @@ class BackendStats {
     }
 }
 
-const perClient = new WeakMap<RuntimeClient, Map<string, BackendStats>>();
+const perClient = new WeakMap<StatReader, Map<string, BackendStats>>();
 
-/** The shared reader of `backend` on the load balancer behind `client`. */
-export function backendStats(client: RuntimeClient, backend: string): BackendStats {
+/** The shared reader of `backend` on the process behind `client`. */
+export function backendStats(client: StatReader, backend: string): BackendStats {
     let byBackend = perClient.get(client);
     if (!byBackend) perClient.set(client, (byBackend = new Map()));
     let stats = byBackend.get(backend);

@@ -1,27 +1,21 @@
 /**
- * HAProxy Runtime API client: one persistent interactive-mode connection per client, commands
- * queued and pipelined on it, one short method per verb.
+ * HAProxy Runtime API client: one persistent interactive-mode connection per client (session.ts),
+ * commands queued and pipelined on it, one short method per verb.
  */
 import { describeEndpoint, parseEndpoint, type Endpoint } from "./endpoint";
 import {
     describeProcess,
     findStatRow,
-    parseProcessInfo,
     parseServersState,
     parseShowStat,
     RuntimeFormatError,
-    splitReplies,
     type ProcessIdentity,
     type ServerStateRow,
     type StatRow,
 } from "./parsers";
-import {
-    openConnection,
-    resolveTransportOptions,
-    RuntimeConnectionError,
-    type Connection,
-    type TransportOptions,
-} from "./transport";
+import { classifyReply, RuntimeCommandError } from "./replies";
+import { Session, type SessionSettings } from "./session";
+import { resolveTransportOptions, type TransportOptions } from "./transport";
 import {
     RuntimeInputError,
     validateAddress,
@@ -54,61 +48,8 @@ export const DEFAULT_IO_TIMEOUT_MS = 5000;
 /** Idle timeout used when `RuntimeClientOptions.idleTimeoutMs` is not given. */
 export const DEFAULT_IDLE_TIMEOUT_MS = 5000;
 
-/** What went wrong in a `RuntimeCommandError`; callers treat "already gone" codes specially. */
-export type RuntimeErrorCode =
-    | "no-such-backend"
-    | "no-such-server"
-    | "still-has-connections"
-    | "already-exists"
-    | "not-in-maintenance"
-    | "referenced"
-    | "proxy-disabled"
-    | "unexpected-reply";
+export { classifyReply, RuntimeCommandError, type RuntimeErrorCode } from "./replies";
 
-/** HAProxy 2.6.12 error replies (trimmed) and their codes. */
-const KNOWN_REPLIES: Readonly<Record<string, RuntimeErrorCode>> = {
-    "No such backend.": "no-such-backend",
-    "No such proxy.": "no-such-backend",
-    "Can't find backend.": "no-such-backend",
-    "No such server.": "no-such-server",
-    "Server still has connections attached to it, cannot remove it.": "still-has-connections",
-    "Already exists a server with the same name in backend.": "already-exists",
-    "Only servers in maintenance mode can be deleted.": "not-in-maintenance",
-    // A soft-stopping process (the old one after a reload) answers every write with this.
-    "Proxy is disabled.": "proxy-disabled",
-};
-
-/** Reply prefixes with a code (the reply goes on with details). */
-const KNOWN_PREFIXES: readonly [string, RuntimeErrorCode][] = [
-    // `del server` of a server that `track` or other configuration points to (wording differs by version).
-    ["This server is referenced", "referenced"],
-    ["This server cannot be removed at runtime due to other configuration elements", "referenced"],
-    ["Server still has connections attached to it", "still-has-connections"],
-];
-
-/** The code of an error reply. Exported for testing. */
-export function classifyReply(reply: string): RuntimeErrorCode {
-    const text = reply.trim();
-    return KNOWN_REPLIES[text] ?? KNOWN_PREFIXES.find(([prefix]) => text.startsWith(prefix))?.[1] ?? "unexpected-reply";
-}
-
-/** Longest part of a reply quoted in an error message (the full reply is in `reply`). */
-const MAX_QUOTED_REPLY = 300;
-
-/** HAProxy answered a command with something other than its success text. */
-export class RuntimeCommandError extends Error {
-    constructor(
-        public readonly code: RuntimeErrorCode,
-        public readonly command: string,
-        public readonly endpoint: string,
-        public readonly reply: string,
-    ) {
-        const text = reply.trim();
-        const shown = text.length > MAX_QUOTED_REPLY ? `${text.slice(0, MAX_QUOTED_REPLY)}…` : text;
-        super(`${endpoint}: "${command}" failed (${code}): HAProxy replied ${JSON.stringify(shown)}`);
-        this.name = "RuntimeCommandError";
-    }
-}
 
 /**
  * Refuses a command that could carry a second command or leave HAProxy's line mode: `;`, `#`, `\`,
@@ -163,7 +104,7 @@ export class RuntimeClient {
     private live?: Session;
     private opening?: Promise<Session>;
     private verifying?: Promise<ProcessIdentity>;
-    private readonly previous: Session[] = [];
+    private readonly previous: { session: Session; process: PreviousProcess }[] = [];
 
     constructor(endpoint: string | Endpoint, options: RuntimeClientOptions = {}) {
         this.endpoint = typeof endpoint === "string" ? parseEndpoint(endpoint) : endpoint;
@@ -189,7 +130,7 @@ export class RuntimeClient {
     async close(): Promise<void> {
         const session = this.live ?? (await this.opening?.catch(() => undefined));
         this.live = undefined;
-        for (const old of this.previous.splice(0)) old.end();
+        for (const old of this.previous.splice(0)) old.session.end();
         await session?.shutdown();
     }
 
@@ -205,13 +146,8 @@ export class RuntimeClient {
 
     /** Replaced processes still reachable through a connection opened before their replacement. */
     previousProcesses(): PreviousProcess[] {
-        for (let i = this.previous.length - 1; i >= 0; i--) if (this.previous[i].closed) this.previous.splice(i, 1);
-        return this.previous.map((session) => ({
-            process: session.process,
-            showStat: (backend: string) =>
-                session.send(`show stat ${validateName("backend", backend)} -1 -1`).then((reply) => parseShowStat(reply)),
-            release: () => session.end(),
-        }));
+        for (let i = this.previous.length - 1; i >= 0; i--) if (this.previous[i].session.closed) this.previous.splice(i, 1);
+        return this.previous.map((old) => old.process);
     }
 
     private async reconnect(): Promise<ProcessIdentity> {
@@ -220,7 +156,7 @@ export class RuntimeClient {
         this.live = fresh;
         if (before && !before.closed) {
             if (describeProcess(before.process) === describeProcess(fresh.process)) void before.shutdown();
-            else this.previous.push(before);
+            else this.previous.push({ session: before, process: previousProcess(before) });
         }
         return fresh.process;
     }
@@ -316,125 +252,16 @@ export class RuntimeClient {
     }
 }
 
+/** A replaced process, read through the connection that was opened to it before its replacement. */
+function previousProcess(session: Session): PreviousProcess {
+    return {
+        process: session.process,
+        showStat: (backend: string) => session.send(`show stat ${validateName("backend", backend)} -1 -1`).then((reply) => parseShowStat(reply)),
+        release: () => session.end(),
+    };
+}
+
 /** `<backend>/<server>` from validated names. */
 function target(backend: string, server: string): string {
     return `${validateName("backend", backend)}/${validateName("server", server)}`;
-}
-
-/** Resolved options of a `Session`. */
-interface SessionSettings {
-    transport: TransportOptions;
-    ioTimeoutMs: number;
-    idleTimeoutMs: number;
-}
-
-interface Pending {
-    command: string;
-    resolve(reply: string): void;
-    reject(err: Error): void;
-}
-
-/** One interactive-mode connection: commands are written at once and matched to replies in order. */
-class Session {
-    closed = false;
-    private readonly inflight: Pending[] = [];
-    private buffer = "";
-    private ioTimer?: NodeJS.Timeout;
-    private idleTimer?: NodeJS.Timeout;
-    private drained?: () => void;
-
-    /** The process this connection reached (set by `open`). */
-    process: ProcessIdentity = { pid: 0 };
-
-    private constructor(
-        private readonly connection: Connection,
-        private readonly where: string,
-        private readonly ioTimeoutMs: number,
-        private readonly idleTimeoutMs: number,
-    ) {
-        const stream = connection.stream;
-        stream.setEncoding("utf8");
-        stream.on("data", (chunk: string) => this.receive(chunk));
-        stream.on("error", (err) => this.end((c) => `connection failed (${err.message}) before the reply to "${c}"`));
-        stream.on("close", () => this.end());
-    }
-
-    /** Connects, switches HAProxy to interactive mode (`prompt`, whose reply is empty) and asks which process it is. */
-    static async open(endpoint: Endpoint, settings: SessionSettings): Promise<Session> {
-        const where = describeEndpoint(endpoint);
-        const connection = await openConnection(endpoint, settings.transport);
-        const session = new Session(connection, where, settings.ioTimeoutMs, settings.idleTimeoutMs);
-        const [prompt, info] = await Promise.all([session.send("prompt"), session.send("show info")]).catch((err) => {
-            session.end();
-            throw err;
-        });
-        if (prompt !== "") {
-            session.end();
-            throw new RuntimeCommandError(classifyReply(prompt), "prompt", where, prompt);
-        }
-        try {
-            session.process = parseProcessInfo(info);
-        } catch (err) {
-            session.end();
-            throw new RuntimeCommandError(classifyReply(info), "show info", where, info);
-        }
-        return session;
-    }
-
-    send(command: string): Promise<string> {
-        if (this.closed) {
-            return Promise.reject(new RuntimeConnectionError(this.where, `connection closed before "${command}" was sent`));
-        }
-        return new Promise((resolve, reject) => {
-            this.inflight.push({ command, resolve, reject });
-            clearTimeout(this.idleTimer);
-            if (this.inflight.length === 1) this.armIoTimer();
-            this.connection.stream.write(`${command}\n`);
-        });
-    }
-
-    /** Closes the connection once every unanswered command has its reply (or failed). */
-    shutdown(): Promise<void> {
-        if (this.inflight.length === 0) {
-            this.end();
-            return Promise.resolve();
-        }
-        return new Promise((resolve) => (this.drained = resolve));
-    }
-
-    private receive(chunk: string): void {
-        const { replies, rest } = splitReplies(this.buffer + chunk);
-        this.buffer = rest;
-        for (const reply of replies) {
-            const head = this.inflight.shift();
-            if (!head) return this.end(); // output nobody asked for: resynchronise on a new connection
-            head.resolve(reply);
-        }
-        if (replies.length === 0) return;
-        if (this.inflight.length > 0) return this.armIoTimer();
-        clearTimeout(this.ioTimer);
-        if (this.drained) return this.end();
-        this.idleTimer = setTimeout(() => this.end(), this.idleTimeoutMs);
-    }
-
-    private armIoTimer(): void {
-        clearTimeout(this.ioTimer);
-        this.ioTimer = setTimeout(
-            () => this.end((c) => `I/O timeout: no reply to "${c}" within ${this.ioTimeoutMs} ms`),
-            this.ioTimeoutMs,
-        );
-    }
-
-    /** Closes the connection and fails every unanswered command with `reason(command)`. */
-    end(reason = (command: string) => `connection closed before the reply to "${command}"`): void {
-        if (this.closed) return;
-        this.closed = true;
-        clearTimeout(this.ioTimer);
-        clearTimeout(this.idleTimer);
-        this.connection.close();
-        for (const p of this.inflight.splice(0)) {
-            p.reject(new RuntimeConnectionError(this.where, reason(p.command)));
-        }
-        this.drained?.();
-    }
 }

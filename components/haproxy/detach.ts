@@ -4,10 +4,8 @@
  * answers has no such server. `del server` is retried while HAProxy still holds idle connections to it.
  */
 import { RuntimeCommandError } from "./client";
-import { backendStats } from "./backendStats";
-import { describeProcess } from "./parsers";
 import type { MembershipSpec } from "./membershipSpec";
-import { firstLine, inRounds, type LoadBalancerAccess } from "./loadBalancerAccess";
+import { firstLine, inRounds, serverNow, type LoadBalancerAccess } from "./loadBalancerAccess";
 import { progress } from "../providerLog";
 
 /** Longest wait for HAProxy to release idle connections (and for a reachable process) after the sessions ended, in ms. */
@@ -29,8 +27,7 @@ export async function detachOne(access: LoadBalancerAccess, spec: MembershipSpec
     return inRounds(
         { deadline: Date.now() + DETACH_TIMEOUT_MS, intervalMs: RETRY_MS, name },
         async () => {
-            const process = describeProcess(await client.currentProcess());
-            const row = await backendStats(client, backend).server(server);
+            const { process, row } = await serverNow(client, backend, server);
             if (!row) return { done: removedAt };
             if (!/^MAINT/.test(row.status ?? "")) await client.setState(backend, server, "maint");
             try {

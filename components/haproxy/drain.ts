@@ -10,9 +10,9 @@
  */
 import type { RuntimeClient } from "./client";
 import { backendStats } from "./backendStats";
-import { describeProcess, findStatRow, type StatRow } from "./parsers";
+import { findStatRow, type StatRow } from "./parsers";
 import type { MembershipSpec } from "./membershipSpec";
-import { firstLine, inRounds, type LoadBalancerAccess } from "./loadBalancerAccess";
+import { firstLine, inRounds, serverNow, type LoadBalancerAccess } from "./loadBalancerAccess";
 import { isServing } from "./attach";
 import { progress } from "../providerLog";
 
@@ -67,8 +67,7 @@ export async function drainOne(access: LoadBalancerAccess, spec: MembershipSpec,
     return inRounds(
         { deadline: lastRound, intervalMs: spec.drain.pollIntervalMs, name },
         async () => {
-            const process = describeProcess(await client.currentProcess());
-            const row = await backendStats(client, backend).server(server);
+            const { process, row } = await serverNow(client, backend, server);
             const previous = await previousSessions(client, backend, server);
             if (!row && previous === 0) return { done: { absent: !recorded, forced, sessionsZeroAt: Date.now() } };
             if (row && !recorded) {
@@ -112,7 +111,7 @@ export async function drainOne(access: LoadBalancerAccess, spec: MembershipSpec,
 async function previousSessions(client: RuntimeClient, backend: string, server: string): Promise<number> {
     let total = 0;
     for (const old of client.previousProcesses()) {
-        const rows = await old.showStat(backend).catch(() => undefined);
+        const rows = await backendStats(old, backend).rows().catch(() => undefined);
         const backendRow = rows && findStatRow(rows, backend, "BACKEND");
         if (!rows || !backendRow || sessionsOf(backendRow) === 0) {
             old.release();

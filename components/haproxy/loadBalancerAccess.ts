@@ -6,9 +6,11 @@
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { RuntimeClient, RuntimeCommandError } from "./client";
+import { backendStats } from "./backendStats";
 import { hostFilesFor } from "./hostFiles";
+import { describeProcess, type StatRow } from "./parsers";
 import type { LoadBalancerRef, MembershipSpec } from "./membershipSpec";
-import { parseServersFile, renderServerLine, updateServersFile, type ServersFileHeader } from "./serversFile";
+import { readServersFile, renderServerLine, updateServersFile, type ServersFileHeader } from "./serversFile";
 import { RuntimeConnectionError, sshOptionsFor } from "./transport";
 import type { ServerState } from "./validate";
 import { progress } from "../providerLog";
@@ -55,7 +57,7 @@ export function accessTo(lb: LoadBalancerRef, spec: MembershipSpec): LoadBalance
         },
         async isRecorded(s, state) {
             if (spec.runtimeOnly || path === undefined) return true;
-            return parseServersFile(path, await files().read(path), header).get(s.server) === line(s, state);
+            return (await readServersFile(files(), fileKey, path, header)).get(s.server) === line(s, state);
         },
     };
 }
@@ -67,6 +69,20 @@ export function accessTo(lb: LoadBalancerRef, spec: MembershipSpec): LoadBalance
  */
 export function isTransient(err: unknown): boolean {
     return (err instanceof RuntimeConnectionError && err.retryable) || (err instanceof RuntimeCommandError && err.code === "proxy-disabled");
+}
+
+/**
+ * Which process answers on the load balancer now (asked on a new connection, which the next commands
+ * use) and the server's `show stat` row there; a backend that does not exist has no row.
+ */
+export async function serverNow(client: RuntimeClient, backend: string, server: string): Promise<{ process: string; row?: StatRow }> {
+    const process = describeProcess(await client.currentProcess());
+    try {
+        return { process, row: await backendStats(client, backend).server(server) };
+    } catch (err) {
+        if (err instanceof RuntimeCommandError && err.code === "no-such-backend") return { process };
+        throw err;
+    }
 }
 
 /** The first line of an error's message, for progress lines. */

@@ -14,12 +14,11 @@
  * `configure`) are gone for good: never contacted, by any membership, old generations' included.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { backendStats } from "./backendStats";
 import { ensureServing, isServingAsSpecified, describeRow } from "./attach";
 import { drainOne } from "./drain";
 import { detachOne, referencedError } from "./detach";
 import { removeHealthFile } from "./healthFile";
-import { accessTo, firstLine, isTransient } from "./loadBalancerAccess";
+import { accessTo, firstLine, isTransient, serverNow } from "./loadBalancerAccess";
 import { REPLACE_FIELDS, resolveMembershipSpec, type LoadBalancerRef, type MembershipSpec } from "./membershipSpec";
 import { RuntimeInputError } from "./validate";
 import { containsUnknown } from "../previewValues";
@@ -136,8 +135,7 @@ export async function servingDrift(spec: MembershipSpec): Promise<string[]> {
         reachable(spec.loadBalancers).map(async (lb) => {
             const access = accessTo(lb, spec);
             try {
-                await access.client.currentProcess();
-                const row = await backendStats(access.client, spec.backend).server(spec.server);
+                const { row } = await serverNow(access.client, spec.backend, spec.server);
                 if (!isServingAsSpecified(row, spec)) return `${lb.name}: ${describeRow(row)}${row ? `, weight ${row.weight}` : ""}`;
                 if (!(await access.isRecorded(spec, "ready"))) return `${lb.name}: not in its servers file ${lb.serversFile}`;
                 return undefined;
@@ -153,12 +151,7 @@ export async function servingDrift(spec: MembershipSpec): Promise<string[]> {
 async function attachedNow(spec: MembershipSpec): Promise<string[]> {
     const lbs = reachable(spec.loadBalancers);
     const present = await onEach(`reading ${spec.backend}/${spec.server}`, lbs, async (lb) => {
-        const client = accessTo(lb, spec).client;
-        await client.currentProcess();
-        return (await backendStats(client, spec.backend).server(spec.server).catch((err) => {
-            if ((err as { code?: string }).code === "no-such-backend") return undefined;
-            throw err;
-        })) !== undefined;
+        return (await serverNow(accessTo(lb, spec).client, spec.backend, spec.server)).row !== undefined;
     });
     return lbs.filter((_, i) => present[i]).map((lb) => lb.name);
 }

@@ -99,6 +99,22 @@ export function parseServersFile(path: string, text: string | undefined, header:
     return servers;
 }
 
+/** Reads under way, by file: memberships that look at one file at once (every diff of a preview) share one read. */
+const reads = new Map<string, Promise<Map<string, string>>>();
+
+/** The server lines of the file (`key` names host and path), from the read under way or a new one. */
+export function readServersFile(files: HostFiles, key: string, path: string, header: ServersFileHeader): Promise<Map<string, string>> {
+    let read = reads.get(key);
+    if (!read) {
+        read = files
+            .read(path)
+            .then((text) => parseServersFile(path, text, header))
+            .finally(() => reads.delete(key));
+        reads.set(key, read);
+    }
+    return read;
+}
+
 /** One change at a time per file in this process: every membership of a backend rewrites the same file. */
 const queues = new Map<string, Promise<unknown>>();
 

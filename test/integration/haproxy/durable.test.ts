@@ -7,69 +7,24 @@
 import * as assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import provider, { type MembershipOutputs } from "../../../components/haproxy/membershipProvider";
+import provider from "../../../components/haproxy/membershipProvider";
 import { RuntimeClient } from "../../../components/haproxy/client";
 import { FORGET_CONFIG_KEY } from "../../../components/haproxy/forget";
 import type { StatRow } from "../../../components/haproxy/parsers";
-import { setProgressSink } from "../../../components/providerLog";
 import { Traffic, type TrafficResult } from "../../../scripts/lib/traffic";
-import { startHaproxy, type RunningHaproxy } from "../../support/haproxy";
-import { fetchText, startHttpServer, type TestHttpServer } from "../../support/httpServer";
+import type { RunningHaproxy } from "../../support/haproxy";
+import { fetchText } from "../../support/httpServer";
+import { membershipLab } from "../../support/membershipLab";
 
 const RELOADS = ["seamless", "master", "restart"] as const;
 
 describe("Membership durability against production-shaped HAProxy (master-worker, state file, reloads)", function () {
     this.timeout(180_000);
-    let lbs: RunningHaproxy[] = [];
-    let servers: TestHttpServer[] = [];
-    const log: string[] = [];
-    const created: MembershipOutputs[] = [];
-
-    before(async () => {
-        lbs = await Promise.all([startHaproxy(), startHaproxy()]);
-        setProgressSink((m) => log.push(m));
+    const { lbs, log, appServer, inputs, create } = membershipLab({
+        check: { enabled: true, inter: 100, rise: 1, fall: 2 },
+        drain: { pollIntervalMs: 50, timeoutMs: 30_000 },
     });
-    after(async () => {
-        setProgressSink(undefined);
-        await Promise.all(lbs.map((lb) => lb.stop()));
-    });
-    afterEach(async () => {
-        await configureForgotten([]);
-        // A failed test leaves its servers: take them out (forced) so the next test starts clean.
-        for (const outs of created.splice(0)) {
-            await provider.delete!(`app/${outs.server}`, { ...outs, drain: { ...outs.drain, timeoutMs: 100, onTimeout: "force" } }).catch(() => undefined);
-        }
-        await Promise.all(servers.map((s) => s.stop()));
-        servers = [];
-    });
-
-    async function appServer(name: string): Promise<TestHttpServer> {
-        const s = await startHttpServer(name);
-        servers.push(s);
-        return s;
-    }
-
-    function inputs(server: TestHttpServer, extra: Record<string, unknown> = {}): Record<string, unknown> {
-        return {
-            loadBalancers: lbs.map((lb, i) => ({ name: `lb${i + 1}`, endpoint: lb.unixAdmin, serversFile: lb.serversFile, backendDefaults: lb.backendDefaults })),
-            backend: "app",
-            server: server.name,
-            address: server.host,
-            port: server.port,
-            check: { enabled: true, inter: 100, rise: 1, fall: 2 },
-            attachTimeoutMs: 10_000,
-            drain: { pollIntervalMs: 50, timeoutMs: 30_000 },
-            ...extra,
-        };
-    }
-
-    async function create(i: Record<string, unknown>): Promise<MembershipOutputs> {
-        const { inputs: checked, failures } = await provider.check!({}, i);
-        assert.deepEqual(failures ?? [], []);
-        const outs = (await provider.create(checked)).outs as MembershipOutputs;
-        created.push(outs);
-        return outs;
-    }
+    afterEach(() => configureForgotten([]));
 
     async function rows(lb: RunningHaproxy): Promise<Map<string, StatRow>> {
         const client = new RuntimeClient(lb.unixAdmin);

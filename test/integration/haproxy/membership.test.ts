@@ -10,55 +10,19 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import provider, { type MembershipOutputs } from "../../../components/haproxy/membershipProvider";
 import { RuntimeClient } from "../../../components/haproxy/client";
-import { setProgressSink } from "../../../components/providerLog";
-import { startHaproxy, type RunningHaproxy } from "../../support/haproxy";
-import { fetchText, startHttpServer, type TestHttpServer } from "../../support/httpServer";
+import type { RunningHaproxy } from "../../support/haproxy";
+import { fetchText } from "../../support/httpServer";
+import { membershipLab } from "../../support/membershipLab";
 import { startFakeRuntimeApi } from "../../support/fakeRuntimeApi";
 import { startSshd, type TestSshd } from "../../support/sshd";
 import { freePort } from "../../support/ports";
 
 describe("Membership provider against real HAProxy", function () {
     this.timeout(120_000);
-    let lbs: RunningHaproxy[] = [];
-    let servers: TestHttpServer[] = [];
-    const log: string[] = [];
-
-    before(async () => {
-        lbs = await Promise.all([startHaproxy(), startHaproxy()]);
-        setProgressSink((m) => log.push(m));
+    const { lbs, log, appServer, lbRefs, inputs, create } = membershipLab({
+        check: { enabled: true, inter: 100, rise: 1, fall: 1 },
+        drain: { pollIntervalMs: 50, timeoutMs: 20_000 },
     });
-    after(async () => {
-        setProgressSink(undefined);
-        await Promise.all(lbs.map((lb) => lb.stop()));
-    });
-    afterEach(async () => {
-        await Promise.all(servers.map((s) => s.stop()));
-        servers = [];
-    });
-
-    async function appServer(name: string): Promise<TestHttpServer> {
-        const s = await startHttpServer(name);
-        servers.push(s);
-        return s;
-    }
-
-    function inputs(server: TestHttpServer, extra: Record<string, unknown> = {}): Record<string, unknown> {
-        return {
-            loadBalancers: lbRefs(),
-            backend: "app",
-            server: server.name,
-            address: server.host,
-            port: server.port,
-            check: { enabled: true, inter: 100, rise: 1, fall: 1 },
-            attachTimeoutMs: 10_000,
-            drain: { pollIntervalMs: 50, timeoutMs: 20_000 },
-            ...extra,
-        };
-    }
-
-    function lbRefs(endpoint = (lb: RunningHaproxy) => lb.unixAdmin): Record<string, unknown>[] {
-        return lbs.map((lb, i) => ({ name: `lb${i + 1}`, endpoint: endpoint(lb), serversFile: lb.serversFile, backendDefaults: lb.backendDefaults }));
-    }
 
     async function statusOn(lb: RunningHaproxy, server: string): Promise<string | undefined> {
         const client = new RuntimeClient(lb.unixAdmin);
@@ -67,12 +31,6 @@ describe("Membership provider against real HAProxy", function () {
         } finally {
             await client.close();
         }
-    }
-
-    async function create(i: Record<string, unknown>): Promise<MembershipOutputs> {
-        const { inputs: checked, failures } = await provider.check!({}, i);
-        assert.deepEqual(failures ?? [], []);
-        return (await provider.create(checked)).outs as MembershipOutputs;
     }
 
     it("attaches on every load balancer and traffic reaches the server through each", async () => {
