@@ -32,7 +32,8 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ADMIN_SOCKET, CONFIG_FILE, MASTER_SOCKET, SERVERS_DIR, SERVER_STATE_FILE } from "./haproxyConfig";
-import { baseEnvironment, isRunning, logTail, startDetached, stopProcess, waitForPort, type StopOutcome } from "./processes";
+import { parseProcessInfo } from "../haproxy/parsers";
+import { baseEnvironment, exitedFully, isRunning, logTail, startDetached, stopProcess, waitForPort, type StopOutcome } from "./processes";
 
 /** File name of the master's pid file (`-p`) inside the load balancer's folder. */
 export const PID_FILE = "haproxy.pid";
@@ -235,10 +236,7 @@ async function masterReady(dir: string, worker: number, timeoutMs: number): Prom
 /** Pid of the worker answering on the admin socket (`show info`). */
 export async function workerPid(dir: string): Promise<number> {
     const socket = join(dir, ADMIN_SOCKET);
-    const info = await adminCommand(socket, "show info");
-    const pid = /^Pid: (\d+)$/m.exec(info);
-    if (!pid) throw new Error(`show info on ${socket} has no Pid line: ${JSON.stringify(info.slice(0, 80))}`);
-    return Number(pid[1]);
+    return parseProcessInfo(await adminCommand(socket, "show info")).pid;
 }
 
 /**
@@ -298,19 +296,10 @@ const EXEC_WINDOW_MS = 1000;
 export async function carriesMarker(pid: number, marker: string): Promise<boolean> {
     const deadline = Date.now() + EXEC_WINDOW_MS;
     while (!isRunning(pid, marker)) {
-        if (!isLive(pid) || Date.now() >= deadline) return false;
+        if (!!exitedFully(pid) || Date.now() >= deadline) return false;
         await sleep(POLL_MS);
     }
     return true;
-}
-
-/** Whether `pid` exists and is not a zombie. */
-function isLive(pid: number): boolean {
-    try {
-        return !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, "latin1"));
-    } catch {
-        return false;
-    }
 }
 
 /** The parent pid of `pid` (0 if it is gone). */
@@ -337,7 +326,7 @@ async function waitForNewWorker(dir: string, previous: number | undefined, timeo
         try {
             const pid = await workerPid(dir);
             if (pid !== previous && (await masterWorkers(dir)).includes(pid)) {
-                for (const port of await frontendPorts(dir)) await waitForPort("127.0.0.1", port, Math.max(deadline - Date.now(), 1), () => isLive(master));
+                for (const port of await frontendPorts(dir)) await waitForPort("127.0.0.1", port, Math.max(deadline - Date.now(), 1), () => !exitedFully(master));
                 return pid;
             }
             last = pid === previous ? `still worker ${pid}` : `worker ${pid} not yet listed by the master`;

@@ -134,7 +134,7 @@ async function exited(pid: number, marker: string, timeoutMs: number): Promise<b
 }
 
 /** Whether `pid` no longer exists or is a zombie (state Z or X in /proc/<pid>/stat). */
-function exitedFully(pid: number): boolean {
+export function exitedFully(pid: number): boolean {
     try {
         return /\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, "latin1"));
     } catch {

@@ -19,7 +19,6 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderServersFile } from "../../components/haproxy/serversFile";
@@ -93,19 +92,6 @@ function haproxyConfig(p: { dir: string; backend: string; backendDefaults: strin
         `  default_backend ${p.backend}`,
         "",
     ].join("\n");
-}
-
-/** Sends one command to an admin UNIX socket in non-interactive mode and returns the whole reply. */
-export function adminQuery(socketPath: string, command: string): Promise<string> {
-    return new Promise((resolve, reject) => {
-        const socket = connect(socketPath);
-        let reply = "";
-        socket.setEncoding("utf8");
-        socket.on("data", (chunk: string) => (reply += chunk));
-        socket.on("error", reject);
-        socket.on("end", () => resolve(reply));
-        socket.write(`${command}\n`);
-    });
 }
 
 /** Starts HAProxy and waits until its admin socket answers and its frontend accepts connections. */

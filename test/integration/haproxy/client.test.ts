@@ -6,7 +6,8 @@ import { RuntimeClient, RuntimeCommandError, type RuntimeErrorCode } from "../..
 import { findServerState } from "../../../components/haproxy/parsers";
 import { RuntimeInputError } from "../../../components/haproxy/validate";
 import { startFakeRuntimeApi, type FakeRuntimeApi } from "../../support/fakeRuntimeApi";
-import { adminQuery, startHaproxy, type RunningHaproxy } from "../../support/haproxy";
+import { adminCommand } from "../../../components/local/haproxyControl";
+import { startHaproxy, type RunningHaproxy } from "../../support/haproxy";
 import { startHttpServer, type TestHttpServer } from "../../support/httpServer";
 import { waitFor } from "../../support/wait";
 
@@ -238,11 +239,11 @@ describe("RuntimeClient against a real HAProxy", () => {
 
         it("leave a real HAProxy unchanged", async () => {
             await client.addServer("app", "ok", { address: "127.0.0.1", port: 1 });
-            const before = await adminQuery(lb.adminSocket, "show servers state");
+            const before = await adminCommand(lb.adminSocket, "show servers state");
             for (const [what, attempt] of attempts) {
                 await assert.rejects(attempt(client), RuntimeInputError, what);
             }
-            assert.equal(await adminQuery(lb.adminSocket, "show servers state"), before);
+            assert.equal(await adminCommand(lb.adminSocket, "show servers state"), before);
         });
     });
 

@@ -22,7 +22,7 @@ import { CommandRun } from "../../../components/targets/local/command";
 import { LocalLoadBalancer } from "../../../components/targets/local/loadBalancer";
 import { LocalSnapshot } from "../../../components/targets/local/snapshot";
 import { PROJECT_ROOT, requireEngine, scratchBackend, type ScratchBackend } from "../../support/engine";
-import { adminQuery } from "../../support/haproxy";
+import { adminCommand } from "../../../components/local/haproxyControl";
 import { requireBinary } from "../../support/process";
 import { httpGet, killProcessesUsing, pidAlive, processesUsing } from "./support";
 
@@ -140,7 +140,7 @@ describe("local target through the real engine", function () {
     it("the HAProxy admin socket answers and the frontend listens", async function () {
         const o = await outputs();
         assert.equal(o.endpoint, `unix://${join(stateDir, "lb", "lb1", "admin.sock")}`);
-        const info = await adminQuery(o.endpoint.slice("unix://".length), "show info");
+        const info = await adminCommand(o.endpoint.slice("unix://".length), "show info");
         assert.match(info, new RegExp(`^Pid: ${o.lbPid}$`, "m"));
         assert.equal(o.frontendUrl, `http://127.0.0.1:${frontendPort}/`);
         assert.equal((await httpGet(o.frontendUrl)).status, 503, "the backend has no server until a membership adds one");

@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { renderServerLine, renderServersFile } from "../../../components/haproxy/serversFile";
 import {
     PID_FILE,
+    adminCommand,
     currentMaster,
     killLoadBalancer,
     markedProcesses,
@@ -24,7 +25,7 @@ import {
 } from "../../../components/local/haproxyControl";
 import { freePort } from "../../../components/local/processes";
 import loadBalancer, { type LoadBalancerInputs, type LoadBalancerOutputs } from "../../../components/targets/local/loadBalancerProvider";
-import { adminQuery, startHaproxy } from "../../support/haproxy";
+import { startHaproxy } from "../../support/haproxy";
 import { startHttpServer, type TestHttpServer } from "../../support/httpServer";
 import { requireBinary } from "../../support/process";
 import { waitFor } from "../../support/wait";
@@ -35,7 +36,7 @@ const ROOT = join(__dirname, "..", "..", "..");
 
 /** Servers in `show servers state <backend>`, by name, with their operational state (2 = UP). */
 async function serversOf(lb: LoadBalancerOutputs): Promise<Map<string, number>> {
-    const state = await adminQuery(join(lb.dir, "admin.sock"), `show servers state ${lb.backend}`);
+    const state = await adminCommand(join(lb.dir, "admin.sock"), `show servers state ${lb.backend}`);
     const servers = new Map<string, number>();
     for (const line of state.split("\n").slice(2)) {
         const f = line.split(" ");
@@ -162,7 +163,7 @@ describe("local load balancer: reloads and restarts as production tooling does t
         const socket = join(lb.dir, "admin.sock");
         const b = servers[1];
         for (const command of [`add server app/b ${b.host}:${b.port} check inter 100 rise 1 fall 1`, "enable health app/b", "set server app/b state ready"]) {
-            const reply = await adminQuery(socket, command);
+            const reply = await adminCommand(socket, command);
             assert.ok(!/error|unknown|not found|invalid/i.test(reply), `${command}: ${reply}`);
         }
         await waitFor(async () => ((await serversOf(lb)).get("b") === 2 ? true : undefined), { what: "runtime server b UP" });
@@ -281,11 +282,11 @@ describe("local load balancer: reloads and restarts as production tooling does t
             writeFileSync(harness.serversFile, serversFileWith(harness, servers[0]));
             for (const kind of [...KINDS, undefined]) {
                 const pid = harness.pid;
-                await adminQuery(harness.adminSocket, `add server app/b ${servers[1].host}:${servers[1].port}`);
+                await adminCommand(harness.adminSocket, `add server app/b ${servers[1].host}:${servers[1].port}`);
                 await harness.reload(kind);
                 assert.notEqual(harness.pid, pid, `${kind ?? "no argument"}: a new worker`);
-                assert.match(await adminQuery(harness.adminSocket, "show info"), new RegExp(`^Pid: ${harness.pid}$`, "m"));
-                const state = await adminQuery(harness.adminSocket, "show servers state app");
+                assert.match(await adminCommand(harness.adminSocket, "show info"), new RegExp(`^Pid: ${harness.pid}$`, "m"));
+                const state = await adminCommand(harness.adminSocket, "show servers state app");
                 assert.match(state, /^\d+ app \d+ a /m, `${kind ?? "no argument"}: the servers file's server is loaded`);
                 assert.doesNotMatch(state, /^\d+ app \d+ b /m, `${kind ?? "no argument"}: the runtime-only server is lost`);
             }

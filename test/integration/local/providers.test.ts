@@ -14,8 +14,7 @@ import command, { type CommandOutputs } from "../../../components/targets/local/
 import loadBalancer, { type LoadBalancerInputs, type LoadBalancerOutputs } from "../../../components/targets/local/loadBalancerProvider";
 import snapshot, { type SnapshotOutputs } from "../../../components/targets/local/snapshotProvider";
 import { renderServersFile } from "../../../components/haproxy/serversFile";
-import { masterWorkers } from "../../../components/local/haproxyControl";
-import { adminQuery } from "../../support/haproxy";
+import { adminCommand, masterWorkers } from "../../../components/local/haproxyControl";
 import { requireBinary } from "../../support/process";
 import { httpGet, killProcessesUsing, pidAlive, processesUsing } from "./support";
 
@@ -63,9 +62,9 @@ describe("local providers against real processes", function () {
             assert.equal(lb.pidFile, join(stateDir, "lb", "lb1", "haproxy.pid"));
             assert.equal(readFileSync(lb.serversFile, "utf8"), renderServersFile({ backend: "app", backendDefaults: "backend-app" }, new Map()));
             assert.equal(readFileSync(lb.pidFile, "utf8").trim(), String(lb.masterPid), "master-worker mode: the pid file names the master");
-            assert.match(await adminQuery(socket, "show info"), new RegExp(`^Pid: ${lb.pid}$`, "m"));
+            assert.match(await adminCommand(socket, "show info"), new RegExp(`^Pid: ${lb.pid}$`, "m"));
             assert.deepEqual(await masterWorkers(lb.dir), [lb.pid], "the master lists the worker");
-            assert.match(await adminQuery(socket, "show servers state app"), /^# be_id be_name/m);
+            assert.match(await adminCommand(socket, "show servers state app"), /^# be_id be_name/m);
             assert.equal((await httpGet(lb.frontendUrl)).status, 503, "no server yet");
 
             const read = await loadBalancer.read?.(id, lb);
