@@ -70,8 +70,10 @@ export async function ensureServing(access: LoadBalancerAccess, spec: Membership
             if (row?.addr !== undefined && row.addr !== expectedAddr(spec)) {
                 throw new Error(`${name} already exists with address ${row.addr}, expected ${expectedAddr(spec)}; remove it or choose another server name`);
             }
-            if (!row || (/^MAINT/.test(row.status ?? "") && !checkPassed(row, spec))) {
-                // Never served yet: recorded in MAINT first, so that a reload cannot serve it unchecked.
+            // In MAINT without a passed check: it never served yet.
+            const unchecked = row !== undefined && /^MAINT/.test(row.status ?? "") && !checkPassed(row, spec);
+            if (!row || unchecked) {
+                // Recorded in MAINT first, so that a reload cannot serve it unchecked.
                 if (!recordedMaint) await access.record(spec, "maint");
                 recordedMaint = true;
             }
@@ -86,7 +88,7 @@ export async function ensureServing(access: LoadBalancerAccess, spec: Membership
                 servingOn = process;
                 return "again";
             }
-            if (/^MAINT/.test(row.status ?? "") && !checkPassed(row, spec)) {
+            if (unchecked) {
                 // HAProxy reports a server UP (`UP 1/3`, check INI) as soon as it is ready, before any check
                 // ran; so the check must pass while the server is still in MAINT, and only then is it made ready.
                 if (healthEnabledOn !== process) await client.enableHealth(backend, server);

@@ -61,15 +61,14 @@ export async function drainOne(access: LoadBalancerAccess, spec: MembershipSpec,
     let recorded = false;
     let lastSeen = "";
     let lastShown = { sessions: -1, at: 0 };
-    let forced = false;
     // With `force`, the rounds go on past the deadline for as long as it takes to shut the sessions down.
     const lastRound = spec.drain.onTimeout === "force" ? deadline + FORCE_GRACE_MS : deadline;
-    return inRounds(
+    return inRounds<DrainOutcome>(
         { deadline: lastRound, intervalMs: spec.drain.pollIntervalMs, name },
         async () => {
             const { process, row } = await serverNow(client, backend, server);
             const previous = await previousSessions(client, backend, server);
-            if (!row && previous === 0) return { done: { absent: !recorded, forced, sessionsZeroAt: Date.now() } };
+            if (!row && previous === 0) return { done: { absent: !recorded, forced: false, sessionsZeroAt: Date.now() } };
             if (row && !recorded) {
                 if (spec.drain.method === "drain") await access.record(spec, "drain");
                 recorded = true;
@@ -83,7 +82,7 @@ export async function drainOne(access: LoadBalancerAccess, spec: MembershipSpec,
             lastSeen = `${sessions} sessions${previous ? ` (${previous} on a process replaced by a reload)` : ""}, status ${row?.status ?? "absent"}`;
             // Any status but UP (DRAIN, DOWN, NOLB, MAINT) means no new sessions: in drain state HAProxy
             // shows DOWN when the check also fails; with the healthcheck method DOWN is the goal.
-            if (sessions === 0 && !isServing(row?.status)) return { done: { absent: false, forced, sessionsZeroAt: Date.now() } };
+            if (sessions === 0 && !isServing(row?.status)) return { done: { absent: false, forced: false, sessionsZeroAt: Date.now() } };
             if (sessions !== lastShown.sessions || Date.now() - lastShown.at >= PROGRESS_EVERY_MS) {
                 progress(`${name}: ${lastSeen}`);
                 lastShown = { sessions, at: Date.now() };
@@ -92,8 +91,7 @@ export async function drainOne(access: LoadBalancerAccess, spec: MembershipSpec,
                 progress(`${name}: drain timeout, shutting down ${sessions} remaining sessions (onTimeout: force)`);
                 await client.setState(backend, server, "maint");
                 await client.shutdownSessions(backend, server);
-                forced = true;
-                return { done: { absent: false, forced, sessionsZeroAt: Date.now() } };
+                return { done: { absent: false, forced: true, sessionsZeroAt: Date.now() } };
             }
             return "again";
         },

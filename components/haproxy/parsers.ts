@@ -119,7 +119,8 @@ const STAT_NUMBERS = [
 const STAT_STRINGS = ["status", "check_status", "check_desc", "last_chk", "addr", "mode", "tracked"] as const;
 
 /**
- * One row of `show stat`: the columns below, integers parsed, empty columns `undefined`. `status` is e.g. `UP`, `UP 1/3`, `DOWN`, `DRAIN`, `MAINT`, `no check`. `weight` is the
+ * One row of `show stat`: the columns below, integers parsed, empty columns `undefined`, `check_status`
+ * without the "* " HAProxy puts before it while a check is running. `status` is e.g. `UP`, `UP 1/3`, `DOWN`, `DRAIN`, `MAINT`, `no check`. `weight` is the
  * effective weight (a server in MAINT shows 1 whatever was set); the configured weight is
  * `srv_uweight` of `show servers state`.
  */
@@ -141,7 +142,10 @@ export function parseShowStat(csv: string): StatRow[] {
     return records.map((record) => {
         const [pxname, svname = ""] = record;
         const what = `show stat row ${pxname}/${svname}`;
-        return typed({ pxname, svname }, what, index, record, STAT_NUMBERS, STAT_STRINGS, false) as StatRow;
+        const row = typed({ pxname, svname }, what, index, record, STAT_NUMBERS, STAT_STRINGS, false) as StatRow;
+        // HAProxy prefixes the last check's status with "* " while the next check is running.
+        if (row.check_status?.startsWith("* ")) row.check_status = row.check_status.slice(2);
+        return row;
     });
 }
 

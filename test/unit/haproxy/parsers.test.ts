@@ -139,6 +139,11 @@ describe("haproxy parsers", () => {
             assert.equal(row.last_chk, 'said "no", twice');
             assert.equal(row.scur, 3);
         });
+
+        it("gives the last check's status without the \"* \" HAProxy puts before it while the next check runs", async () => {
+            const rows = parseShowStat("# pxname,svname,status,check_status,\napp,web1,MAINT,* L7OK,\napp,web2,MAINT,* L7STS,\n");
+            assert.deepEqual(rows.map((r) => r.check_status), ["L7OK", "L7STS"]);
+        });
     });
 
     describe("parseCsv", () => {
