@@ -10,7 +10,8 @@
 import { formatAddress, RuntimeClient, RuntimeCommandError } from "./client";
 import type { StatRow } from "./parsers";
 import type { MembershipSpec } from "./membershipSpec";
-import { firstLine, inRounds, serverNow, type LoadBalancerAccess } from "./loadBalancerAccess";
+import { cookieFor, firstLine, inRounds, serverNow, type LoadBalancerAccess } from "./loadBalancerAccess";
+import { checkOptionsAgree } from "./preflight";
 import { progress } from "../providerLog";
 
 /** Interval between two status reads while waiting for UP, in ms (at most the check interval). */
@@ -53,6 +54,7 @@ export async function ensureServing(access: LoadBalancerAccess, spec: Membership
     const interval = Math.min(UP_POLL_MS, spec.check.inter ?? UP_POLL_MS);
     let adopted: boolean | undefined;
     let recordedMaint = false;
+    let optionsChecked = false;
     let healthEnabledOn: string | undefined;
     let readiedOn: string | undefined;
     let lastRow: StatRow | undefined;
@@ -72,6 +74,10 @@ export async function ensureServing(access: LoadBalancerAccess, spec: Membership
             }
             // In MAINT without a passed check: it never served yet.
             const unchecked = row !== undefined && /^MAINT/.test(row.status ?? "") && !checkPassed(row, spec);
+            if (!row && !optionsChecked) {
+                await checkOptionsAgree(access, spec);
+                optionsChecked = true;
+            }
             if (!row || unchecked) {
                 // Recorded in MAINT first, so that a reload cannot serve it unchecked.
                 if (!recordedMaint) await access.record(spec, "maint");
@@ -83,6 +89,7 @@ export async function ensureServing(access: LoadBalancerAccess, spec: Membership
                 return "again";
             }
             adopted ??= true;
+            if (spec.options.cookie && !row.cookie) await giveDynamicCookie(access, spec);
             if (isServingAsSpecified(row, spec)) {
                 await access.record(spec, "ready");
                 servingOn = process;
@@ -112,10 +119,34 @@ export async function ensureServing(access: LoadBalancerAccess, spec: Membership
     return { adopted: adopted ?? true };
 }
 
+/**
+ * A server with `options.cookie` but no cookie: on versions whose `add server` takes no `cookie`, the
+ * backend's dynamic cookie is turned on for it; a backend without a dynamic cookie key cannot give it
+ * one, and clients would silently lose their server, so the attach fails before the server serves.
+ */
+async function giveDynamicCookie(access: LoadBalancerAccess, spec: MembershipSpec): Promise<void> {
+    const { client, lb } = access;
+    await client.enableDynamicCookie(spec.backend);
+    if ((await client.getServer(spec.backend, spec.server))?.cookie) return;
+    throw new Error(
+        `${lb.name}: ${spec.backend}/${spec.server} has no persistence cookie on HAProxy ${client.lastProcess?.version ?? "(unknown version)"}, ` +
+            "which takes no `cookie` on `add server` before 3.0: give the backend `cookie <name> insert dynamic` and `dynamic-cookie-key <key>` " +
+            "(docs/OPERATING.md, sticky sessions), or set the server option cookie to false if the backend does not use cookie persistence",
+    );
+}
+
 /** `add server`; one that exists already (a reload loaded it from the servers file meanwhile) is left to the next round. */
 async function addServer(client: RuntimeClient, spec: MembershipSpec): Promise<void> {
+    const cookie = cookieFor(spec, client.lastProcess?.version);
     try {
-        await client.addServer(spec.backend, spec.server, { address: spec.address, port: spec.port, weight: spec.weight, check: spec.check });
+        await client.addServer(spec.backend, spec.server, {
+            address: spec.address,
+            port: spec.port,
+            weight: spec.weight,
+            check: spec.check,
+            options: spec.options,
+            ...(cookie ? { cookie } : {}),
+        });
     } catch (err) {
         if (!(err instanceof RuntimeCommandError && err.code === "already-exists")) throw err;
     }

@@ -15,6 +15,7 @@ import {
 } from "./parsers";
 import { classifyReply, RuntimeCommandError } from "./replies";
 import { Session, type SessionSettings } from "./session";
+import { serverKeywords, validateServerOptions, type ServerOptions } from "./serverOptions";
 import { resolveTransportOptions, type TransportOptions } from "./transport";
 import {
     RuntimeInputError,
@@ -76,8 +77,12 @@ export interface AddServerOptions {
     port: number;
     /** 0..256. @default HAProxy's 1 */
     weight?: number;
-    /** Health check; `inter`, `rise` and `fall` are sent only when `enabled`. @default no check */
+    /** Health check; its timings are sent only when `enabled`. @default no check */
     check?: CheckOptions;
+    /** TLS, limits and the rest of what the operator's server lines say. @default none */
+    options?: ServerOptions;
+    /** An explicit cookie value (HAProxy 3.0 and later). @default none */
+    cookie?: string;
 }
 
 /** An HAProxy process that was replaced (reload, restart) but may still finish sessions. */
@@ -144,6 +149,11 @@ export class RuntimeClient {
         return this.verifying;
     }
 
+    /** The process the client last talked to, if it has talked to one. */
+    get lastProcess(): ProcessIdentity | undefined {
+        return this.live?.process;
+    }
+
     /** Replaced processes still reachable through a connection opened before their replacement. */
     previousProcesses(): PreviousProcess[] {
         for (let i = this.previous.length - 1; i >= 0; i--) if (this.previous[i].session.closed) this.previous.splice(i, 1);
@@ -161,19 +171,28 @@ export class RuntimeClient {
         return fresh.process;
     }
 
-    /** `add server <backend>/<server> <address>:<port> [weight W] [check [inter I] [rise R] [fall F]]`; the server starts in MAINT. */
+    /**
+     * `add server <backend>/<server> <address>:<port> [weight W] [options] [check ...] [cookie C]`; the
+     * server starts in MAINT. Options are formatted by `serverKeywords`, as in the servers file.
+     */
     async addServer(backend: string, server: string, options: AddServerOptions): Promise<void> {
-        const o = validateKeys("options", options, ["address", "port", "weight", "check"]);
-        const words = [`add server ${target(backend, server)}`, formatAddress(validateAddress("address", o.address), validatePort("port", o.port))];
-        if (o.weight !== undefined) words.push(`weight ${validateWeight("weight", o.weight)}`);
-        const check = o.check === undefined ? undefined : validateCheck("check", o.check);
-        if (check?.enabled) {
-            words.push("check");
-            if (check.inter !== undefined) words.push(`inter ${check.inter}`);
-            if (check.rise !== undefined) words.push(`rise ${check.rise}`);
-            if (check.fall !== undefined) words.push(`fall ${check.fall}`);
-        }
-        await this.expect(words.join(" "), "New server registered.");
+        const o = validateKeys("options", options, ["address", "port", "weight", "check", "options", "cookie"]);
+        const words = serverKeywords({
+            addr: formatAddress(validateAddress("address", o.address), validatePort("port", o.port)),
+            ...(o.weight === undefined ? {} : { weight: validateWeight("weight", o.weight) }),
+            check: o.check === undefined ? { enabled: false } : validateCheck("check", o.check),
+            options: validateServerOptions("options", o.options),
+            ...(o.cookie === undefined ? {} : { cookie: validateName("cookie", o.cookie) }),
+        });
+        await this.expect(`add server ${target(backend, server)} ${words.join(" ")}`, "New server registered.");
+    }
+
+    /**
+     * `enable dynamic-cookie backend <backend>`: gives every server of the backend without a cookie of its
+     * own the backend's dynamic cookie (needs `dynamic-cookie-key`; without one, nothing changes).
+     */
+    async enableDynamicCookie(backend: string): Promise<void> {
+        await this.expect(`enable dynamic-cookie backend ${validateName("backend", backend)}`, "");
     }
 
     /** `enable health <backend>/<server>` (the server must have been added with a check). */

@@ -45,13 +45,14 @@ export interface DrainOutcome {
     absent: boolean;
     /** Sessions were shut down at the timeout (`onTimeout: force`). */
     forced: boolean;
-    /** When sessions were first seen at zero everywhere (epoch ms). */
+    /** When sessions were seen at zero for good: the start of the quiet period that ended the drain (epoch ms). */
     sessionsZeroAt: number;
 }
 
 /**
- * Drains the server on one load balancer until its sessions are zero on every process, bounded by
- * `deadline` (epoch ms). With the `healthcheck` method the caller has already made its check fail.
+ * Drains the server on one load balancer until its sessions have been zero on every process for the
+ * quiet period and the minimum drain time has passed, bounded by `deadline` (epoch ms). With the
+ * `healthcheck` method the caller has already made its check fail.
  */
 export async function drainOne(access: LoadBalancerAccess, spec: MembershipSpec, deadline: number): Promise<DrainOutcome> {
     const { client, lb } = access;
@@ -61,6 +62,8 @@ export async function drainOne(access: LoadBalancerAccess, spec: MembershipSpec,
     let recorded = false;
     let lastSeen = "";
     let lastShown = { sessions: -1, at: 0 };
+    const startedAt = Date.now();
+    let zeroSince: number | undefined;
     // With `force`, the rounds go on past the deadline for as long as it takes to shut the sessions down.
     const lastRound = spec.drain.onTimeout === "force" ? deadline + FORCE_GRACE_MS : deadline;
     return inRounds<DrainOutcome>(
@@ -82,7 +85,13 @@ export async function drainOne(access: LoadBalancerAccess, spec: MembershipSpec,
             lastSeen = `${sessions} sessions${previous ? ` (${previous} on a process replaced by a reload)` : ""}, status ${row?.status ?? "absent"}`;
             // Any status but UP (DRAIN, DOWN, NOLB, MAINT) means no new sessions: in drain state HAProxy
             // shows DOWN when the check also fails; with the healthcheck method DOWN is the goal.
-            if (sessions === 0 && !isServing(row?.status)) return { done: { absent: false, forced: false, sessionsZeroAt: Date.now() } };
+            if (sessions === 0 && !isServing(row?.status)) {
+                zeroSince ??= Date.now();
+                // At the deadline, sessions at zero end the drain even if the quiet period is not over.
+                if (quietEnough(spec, startedAt, zeroSince) || Date.now() >= deadline) return { done: { absent: false, forced: false, sessionsZeroAt: zeroSince } };
+            } else {
+                zeroSince = undefined;
+            }
             if (sessions !== lastShown.sessions || Date.now() - lastShown.at >= PROGRESS_EVERY_MS) {
                 progress(`${name}: ${lastSeen}`);
                 lastShown = { sessions, at: Date.now() };
@@ -100,6 +109,11 @@ export async function drainOne(access: LoadBalancerAccess, spec: MembershipSpec,
                 ? new DrainTimeoutError(lb.name, spec, `the load balancer could not be asked (${firstLine(lastError)})`)
                 : new DrainTimeoutError(lb.name, spec, `still ${lastSeen}`),
     );
+}
+
+/** Whether sessions at zero since `zeroSince` end a drain that started at `startedAt` (quiet period, minimum drain). */
+export function quietEnough(spec: Pick<MembershipSpec, "drain">, startedAt: number, zeroSince: number, now = Date.now()): boolean {
+    return now - zeroSince >= spec.drain.quietPeriodMs && now - startedAt >= spec.drain.minimumMs;
 }
 
 /**

@@ -13,6 +13,7 @@ import type { LoadBalancerRef, MembershipSpec } from "./membershipSpec";
 import { readServersFile, renderServerLine, updateServersFile, type ServersFileHeader } from "./serversFile";
 import { RuntimeConnectionError, sshOptionsFor } from "./transport";
 import type { ServerState } from "./validate";
+import { acceptsCookieOnAddServer } from "./versions";
 import { progress } from "../providerLog";
 
 export interface LoadBalancerAccess {
@@ -25,6 +26,16 @@ export interface LoadBalancerAccess {
     record(spec: MembershipSpec, state: ServerState | undefined): Promise<void>;
     /** Whether the servers file has the server's line in `state` (always true for runtime-only memberships). */
     isRecorded(spec: MembershipSpec, state: ServerState): Promise<boolean>;
+    /** The operator's `default-server` lines in the servers file (none for runtime-only memberships). */
+    defaultServerLines(): Promise<string[]>;
+}
+
+/**
+ * The explicit cookie value of `spec`'s server on a load balancer running `version`: its name, where
+ * the version takes `cookie` on `add server` (versions.ts); otherwise none (the backend's dynamic cookie).
+ */
+export function cookieFor(spec: MembershipSpec, version: string | undefined): string | undefined {
+    return spec.options.cookie && acceptsCookieOnAddServer(version) ? spec.server : undefined;
 }
 
 const clients = new Map<string, RuntimeClient>();
@@ -43,8 +54,10 @@ export function accessTo(lb: LoadBalancerRef, spec: MembershipSpec): LoadBalance
     const fileKey = `${key}:${path}`;
     const endpoint = client.endpoint;
     const files = () => hostFilesFor(endpoint, ssh ? { ssh } : {});
-    const line = (s: MembershipSpec, state: ServerState) =>
-        renderServerLine({ name: s.server, address: s.address, port: s.port, weight: s.weight, check: s.check, state });
+    const line = (s: MembershipSpec, state: ServerState) => {
+        const cookie = cookieFor(s, client.lastProcess?.version);
+        return renderServerLine({ name: s.server, address: s.address, port: s.port, weight: s.weight, check: s.check, options: s.options, state, ...(cookie ? { cookie } : {}) });
+    };
     return {
         lb,
         client,
@@ -57,7 +70,11 @@ export function accessTo(lb: LoadBalancerRef, spec: MembershipSpec): LoadBalance
         },
         async isRecorded(s, state) {
             if (spec.runtimeOnly || path === undefined) return true;
-            return (await readServersFile(files(), fileKey, path, header)).get(s.server) === line(s, state);
+            return (await readServersFile(files(), fileKey, path, header)).servers.get(s.server) === line(s, state);
+        },
+        async defaultServerLines() {
+            if (spec.runtimeOnly || path === undefined) return [];
+            return (await readServersFile(files(), fileKey, path, header)).settings;
         },
     };
 }

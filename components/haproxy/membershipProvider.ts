@@ -19,7 +19,8 @@ import { drainOne } from "./drain";
 import { detachOne, referencedError } from "./detach";
 import { removeHealthFile } from "./healthFile";
 import { accessTo, firstLine, isTransient, serverNow } from "./loadBalancerAccess";
-import { REPLACE_FIELDS, resolveMembershipSpec, type LoadBalancerRef, type MembershipSpec } from "./membershipSpec";
+import { PINNED_FIELDS, REPLACE_FIELDS, resolveMembershipSpec, type LoadBalancerRef, type MembershipSpec } from "./membershipSpec";
+import { checkOptionsAgree, ServerOptionsError } from "./preflight";
 import { RuntimeInputError } from "./validate";
 import { containsUnknown } from "../previewValues";
 import { progress } from "../providerLog";
@@ -113,12 +114,28 @@ async function serveOn(spec: MembershipSpec, lbs: LoadBalancerRef[]): Promise<vo
     await onEach(`attaching ${spec.backend}/${spec.server}`, lbs, (lb) => ensureServing(accessTo(lb, spec), spec, deadline));
 }
 
-/** Attaches on `lbs`; if any fails, takes the server back out of all of them before failing. */
+/**
+ * The server options pre-flight (preflight.ts) on every one of `lbs`; nothing is changed. A load
+ * balancer that cannot be asked now is left to the attach, which checks again before it adds the server.
+ */
+export async function checkOptions(spec: MembershipSpec, lbs: LoadBalancerRef[]): Promise<void> {
+    await onEach(`checking the options of ${spec.backend}/${spec.server}`, lbs, (lb) =>
+        checkOptionsAgree(accessTo(lb, spec), spec).catch((err) => {
+            if (!isTransient(err)) throw err;
+        }),
+    );
+}
+
+/**
+ * Attaches on `lbs` after the options pre-flight passed on all of them; if any attach fails, takes the
+ * server back out of all of them before failing.
+ */
 export async function attach(spec: MembershipSpec, lbs: LoadBalancerRef[]): Promise<void> {
+    await checkOptions(spec, lbs);
     try {
         await serveOn(spec, lbs);
     } catch (err) {
-        const undo = { ...spec, drain: { ...spec.drain, method: "drain" as const, onTimeout: "force" as const } };
+        const undo = { ...spec, drain: { ...spec.drain, method: "drain" as const, onTimeout: "force" as const, quietPeriodMs: 0, minimumMs: 0 } };
         await detach(undo, lbs).catch((undoErr: Error) => {
             throw new Error(`${(err as Error).message}\nand taking the server back out failed too: ${undoErr.message}`);
         });
@@ -165,15 +182,22 @@ const provider: pulumi.dynamic.ResourceProvider = {
         forgotten = parseForgottenLoadBalancers(req.config.get(FORGET_CONFIG_KEY));
     },
 
-    async check(_olds, news) {
-        if (containsUnknown(news)) return { inputs: news };
+    async check(olds, news) {
+        const known = knownForCheck(specInputs(news));
+        if (!known) return { inputs: news };
+        let spec: MembershipSpec;
         try {
-            resolveMembershipSpec(specInputs(news));
-            return { inputs: news };
+            spec = resolveMembershipSpec(known);
         } catch (err) {
             if (!(err instanceof RuntimeInputError)) throw err;
             return { inputs: news, failures: [{ property: err.field, reason: err.message }] };
         }
+        // A membership about to be created: its options pre-flight runs already in the preview.
+        if (Object.keys(olds).length > 0) return { inputs: news };
+        const checks = await Promise.allSettled(reachable(spec.loadBalancers).map((lb) => checkOptionsAgree(accessTo(lb, spec), spec)));
+        // Only disagreements fail the check; a load balancer that cannot be asked now is reported by the attach.
+        const failures = checks.flatMap((c) => (c.status === "rejected" && c.reason instanceof ServerOptionsError ? [{ property: "options", reason: c.reason.message }] : []));
+        return failures.length > 0 ? { inputs: news, failures } : { inputs: news };
     },
 
     async diff(_id, olds, news) {
@@ -185,9 +209,12 @@ const provider: pulumi.dynamic.ResourceProvider = {
         const before = specOf(olds);
         const after = resolveMembershipSpec(inputs);
         const replaces = REPLACE_FIELDS.filter((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f]));
-        const inPlace = (Object.keys(after) as (keyof MembershipSpec)[]).filter(
-            (f) => !(REPLACE_FIELDS as readonly string[]).includes(f) && JSON.stringify(before[f]) !== JSON.stringify(after[f]),
-        );
+        const pinned = PINNED_FIELDS.filter((f) => JSON.stringify(before[f]) !== JSON.stringify(after[f]));
+        if (pinned.length > 0 && replaces.length === 0) {
+            progress(`${after.backend}/${after.server} keeps the ${pinned.join(" and ")} it was attached with; the change applies to the next generation's servers`);
+        }
+        const fixed: readonly string[] = [...REPLACE_FIELDS, ...PINNED_FIELDS];
+        const inPlace = (Object.keys(after) as (keyof MembershipSpec)[]).filter((f) => !fixed.includes(f) && JSON.stringify(before[f]) !== JSON.stringify(after[f]));
         const drift = replaces.length > 0 || inPlace.length > 0 ? [] : await servingDrift(after);
         if (drift.length > 0) progress(`${after.backend}/${after.server} differs from what it should be, to repair:\n  ${drift.join("\n  ")}`);
         return {
@@ -215,7 +242,7 @@ const provider: pulumi.dynamic.ResourceProvider = {
 
     async update(_id, olds, news) {
         const before = specOf(olds);
-        const after = resolveMembershipSpec(specInputs(news));
+        const after = withPinned(resolveMembershipSpec(specInputs(news)), before);
         const removed = reachable(before.loadBalancers).filter((lb) => !after.loadBalancers.some((n) => n.name === lb.name));
         await detach({ ...before, loadBalancers: removed }, removed);
         const lbs = reachable(after.loadBalancers);
@@ -230,6 +257,24 @@ const provider: pulumi.dynamic.ResourceProvider = {
         await detach(spec, reachable(spec.loadBalancers));
     },
 };
+
+/** `spec` with the fields the server keeps from its attach (PINNED_FIELDS) taken from `attached`. */
+function withPinned(spec: MembershipSpec, attached: MembershipSpec): MembershipSpec {
+    return { ...spec, check: attached.check, options: attached.options };
+}
+
+/**
+ * The inputs `check` can validate: all of them when known; during a preview, a membership of a server
+ * not created yet has no address or port, and is checked with placeholders (TEST-NET-1, port 1).
+ * `undefined` if anything else is unknown.
+ */
+function knownForCheck(inputs: Record<string, unknown>): Record<string, unknown> | undefined {
+    const placeholders = { address: "192.0.2.1", port: 1 };
+    const filled = Object.fromEntries(
+        Object.entries(inputs).map(([k, v]) => [k, k in placeholders && containsUnknown(v) ? placeholders[k as keyof typeof placeholders] : v]),
+    );
+    return containsUnknown(filled) ? undefined : filled;
+}
 
 /**
  * The spec fields of raw inputs or outputs: without the engine's `__provider`, `attachedTo`, and the

@@ -6,6 +6,7 @@
 import { parseEndpoint } from "./endpoint";
 import { validateHostPath } from "./hostFiles";
 import { parseKnownHosts } from "./knownHosts";
+import { validateServerOptions, type ServerOptions } from "./serverOptions";
 import type { SshCredentials } from "./transport";
 import {
     RuntimeInputError,
@@ -52,6 +53,14 @@ export interface DrainSettings {
     onTimeout: "fail" | "force";
     /** Interval between two session counts, in ms. @default 250 */
     pollIntervalMs: number;
+    /**
+     * How long the server's sessions must stay at zero before it is removed, in ms: a client that holds
+     * a persistence cookie between two requests has no session open, and drain state still sends it to
+     * its server (runbook steps 12 and 13). @default 2000
+     */
+    quietPeriodMs: number;
+    /** Shortest drain, in ms, however soon the sessions reach zero (the runbook's session TTL, step 18). @default 0 */
+    minimumMs: number;
 }
 
 export interface MembershipSpec {
@@ -64,6 +73,8 @@ export interface MembershipSpec {
     weight: number;
     /** @default { enabled: true } */
     check: CheckOptions;
+    /** TLS, limits, cookie and the rest of what the operator's own server lines say. @default {} */
+    options: ServerOptions;
     /** Longest wait for the server to be UP on every load balancer, in ms. @default 60000 */
     attachTimeoutMs: number;
     drain: DrainSettings;
@@ -80,7 +91,7 @@ export interface MembershipSpec {
 export const MEMBERSHIP_DEFAULTS = {
     weight: 1,
     attachTimeoutMs: 60_000,
-    drain: { method: "drain", timeoutMs: 300_000, onTimeout: "fail", pollIntervalMs: 250 },
+    drain: { method: "drain", timeoutMs: 300_000, onTimeout: "fail", pollIntervalMs: 250, quietPeriodMs: 2_000, minimumMs: 0 },
 } as const;
 
 /** An OpenSSH SHA256 host key fingerprint. */
@@ -134,7 +145,7 @@ function validateLoadBalancers(value: unknown, runtimeOnly: boolean): LoadBalanc
 }
 
 function validateDrain(value: unknown): DrainSettings {
-    const o = validateKeys("drain", value ?? {}, ["method", "healthFile", "timeoutMs", "onTimeout", "pollIntervalMs"]);
+    const o = validateKeys("drain", value ?? {}, ["method", "healthFile", "timeoutMs", "onTimeout", "pollIntervalMs", "quietPeriodMs", "minimumMs"]);
     const d = MEMBERSHIP_DEFAULTS.drain;
     const method = validateEnum("drain.method", o.method ?? d.method, ["drain", "healthcheck"] as const);
     let healthFile: string | undefined;
@@ -146,12 +157,18 @@ function validateDrain(value: unknown): DrainSettings {
     } else if (o.healthFile !== undefined) {
         throw new RuntimeInputError("drain.healthFile", o.healthFile, "only with drain.method healthcheck");
     }
+    const timeoutMs = validateInteger("drain.timeoutMs", o.timeoutMs ?? d.timeoutMs, 1, 7 * 24 * 3600_000);
+    if (typeof o.minimumMs === "number" && o.minimumMs >= timeoutMs) {
+        throw new RuntimeInputError("drain.minimumMs", o.minimumMs, `less than drain.timeoutMs (${timeoutMs})`);
+    }
     return {
         method,
         ...(healthFile ? { healthFile } : {}),
-        timeoutMs: validateInteger("drain.timeoutMs", o.timeoutMs ?? d.timeoutMs, 1, 7 * 24 * 3600_000),
+        timeoutMs,
         onTimeout: validateEnum("drain.onTimeout", o.onTimeout ?? d.onTimeout, ["fail", "force"] as const),
         pollIntervalMs: validateInteger("drain.pollIntervalMs", o.pollIntervalMs ?? d.pollIntervalMs, 10, 60_000),
+        quietPeriodMs: validateInteger("drain.quietPeriodMs", o.quietPeriodMs ?? d.quietPeriodMs, 0, 24 * 3600_000),
+        minimumMs: validateInteger("drain.minimumMs", o.minimumMs ?? d.minimumMs, 0, 7 * 24 * 3600_000),
     };
 }
 
@@ -187,7 +204,7 @@ function validateSsh(value: unknown): SshCredentials | undefined {
 /** Validates raw inputs and fills defaults; throws RuntimeInputError naming the first bad field. */
 export function resolveMembershipSpec(raw: Record<string, unknown>): MembershipSpec {
     const o = validateKeys("inputs", raw, [
-        "loadBalancers", "backend", "server", "address", "port", "weight", "check", "attachTimeoutMs", "drain", "ssh", "runtimeOnly",
+        "loadBalancers", "backend", "server", "address", "port", "weight", "check", "options", "attachTimeoutMs", "drain", "ssh", "runtimeOnly",
     ]);
     if (o.runtimeOnly !== undefined && typeof o.runtimeOnly !== "boolean") throw new RuntimeInputError("runtimeOnly", o.runtimeOnly, "true or false");
     const runtimeOnly = o.runtimeOnly === true;
@@ -203,6 +220,7 @@ export function resolveMembershipSpec(raw: Record<string, unknown>): MembershipS
         port: validatePort("port", o.port),
         weight: validateWeight("weight", o.weight ?? MEMBERSHIP_DEFAULTS.weight),
         check: validateCheck("check", o.check ?? { enabled: true }),
+        options: validateServerOptions("options", o.options),
         attachTimeoutMs: validateInteger("attachTimeoutMs", o.attachTimeoutMs ?? MEMBERSHIP_DEFAULTS.attachTimeoutMs, 1, 24 * 3600_000),
         drain: validateDrain(o.drain),
         ...(runtimeOnly ? { runtimeOnly } : {}),
@@ -213,5 +231,12 @@ export function resolveMembershipSpec(raw: Record<string, unknown>): MembershipS
     return ssh ? { ...spec, ssh } : spec;
 }
 
-/** Fields whose change needs a new server: HAProxy cannot change them at run time. */
-export const REPLACE_FIELDS = ["backend", "server", "address", "port", "check"] as const;
+/** Fields whose change makes another server. */
+export const REPLACE_FIELDS = ["backend", "server", "address", "port"] as const;
+
+/**
+ * Fields a server keeps from its attach. HAProxy cannot change them at run time, and replacing the
+ * serving generation's servers to change them would take every one of them out at once; so a change
+ * applies to the next generation's servers, and repairs use what the server was attached with.
+ */
+export const PINNED_FIELDS = ["check", "options"] as const;

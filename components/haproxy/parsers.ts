@@ -114,9 +114,9 @@ function columnIndex(columns: readonly string[]): ReadonlyMap<string, number> {
 const STAT_NUMBERS = [
     "qcur", "qmax", "scur", "smax", "slim", "stot", "weight", "act", "bck", "chkfail", "chkdown", "lastchg",
     "downtime", "iid", "sid", "lbtot", "type", "check_code", "check_duration", "check_rise", "check_fall",
-    "check_health", "req_tot",
+    "check_health", "req_tot", "qlimit",
 ] as const;
-const STAT_STRINGS = ["status", "check_status", "check_desc", "last_chk", "addr", "mode", "tracked"] as const;
+const STAT_STRINGS = ["status", "check_status", "check_desc", "last_chk", "addr", "mode", "tracked", "cookie"] as const;
 
 /**
  * One row of `show stat`: the columns below, integers parsed, empty columns `undefined`, `check_status`
@@ -155,7 +155,7 @@ export const SERVERS_STATE_VERSION = 1;
 const STATE_NUMBERS = [
     "be_id", "srv_id", "srv_op_state", "srv_admin_state", "srv_uweight", "srv_iweight",
     "srv_time_since_last_change", "srv_check_status", "srv_check_result", "srv_check_health",
-    "srv_check_state", "srv_agent_state", "srv_port", "srv_use_ssl", "srv_check_port",
+    "srv_check_state", "srv_agent_state", "srv_port", "srv_use_ssl", "srv_check_port", "srv_agent_port",
 ] as const;
 const STATE_STRINGS = ["srv_addr", "srv_fqdn", "srvrecord", "srv_check_addr", "srv_agent_addr"] as const;
 
@@ -210,6 +210,8 @@ export interface ProcessIdentity {
     pid: number;
     /** `Start_time_sec` (epoch seconds); absent on versions that do not print it. */
     startTimeSec?: number;
+    /** `Version`, e.g. `2.6.12-1+deb12u1`; absent if not printed. */
+    version?: string;
 }
 
 /** The process identity in a `show info` reply. */
@@ -218,7 +220,8 @@ export function parseProcessInfo(text: string): ProcessIdentity {
     const pid = field("Pid");
     if (pid === undefined) throw new RuntimeFormatError(`show info: no "Pid:" line in ${JSON.stringify(text.slice(0, 80))}`);
     const start = field("Start_time_sec");
-    return { pid: Number(pid), ...(start === undefined ? {} : { startTimeSec: Number(start) }) };
+    const version = /^Version: *(\S+)\s*$/m.exec(text)?.[1];
+    return { pid: Number(pid), ...(start === undefined ? {} : { startTimeSec: Number(start) }), ...(version === undefined ? {} : { version }) };
 }
 
 /** `pid` or `pid@start` for messages and comparisons. */

@@ -11,10 +11,15 @@
  *
  * Admin states in the file: `ready` is a plain line; `drain` is `weight 0` (no new sessions, persistent
  * ones still served, as HAProxy's drain state); `maint` adds `disabled`.
+ *
+ * The operator may keep a `default-server` line in the section (kept as it is, and compared with the
+ * servers' options before any is added) and, when bringing an existing fleet under management, the
+ * fleet's own `server` lines (kept as they are until the plugin removes those servers).
  */
 import type { HostFiles } from "./hostFiles";
 import { formatAddress } from "./client";
-import { validateAddress, validateCheck, validateName, validatePort, validateWeight, type CheckOptions, type ServerState } from "./validate";
+import { serverKeywords, type ServerOptions } from "./serverOptions";
+import { validateAddress, validateName, validatePort, validateWeight, type CheckOptions, type ServerState } from "./validate";
 
 /** One managed server as the file records it. */
 export interface ServerLine {
@@ -24,7 +29,16 @@ export interface ServerLine {
     /** The server's weight when ready; written as 0 while it drains. */
     weight: number;
     check: CheckOptions;
+    options: ServerOptions;
+    /** The explicit cookie value, where the HAProxy version takes one. @default none */
+    cookie?: string;
     state: ServerState;
+}
+
+/** What a servers file holds: the operator's settings lines (`default-server`) and the server lines by name. */
+export interface ServersFileContent {
+    settings: string[];
+    servers: Map<string, string>;
 }
 
 /** Which backend a servers file holds. */
@@ -35,35 +49,32 @@ export interface ServersFileHeader {
 }
 
 const SERVER_LINE = /^\s+server\s+(\S+)\s/;
+const SETTINGS_LINE = /^\s+default-server\s/;
 const BACKEND_LINE = /^backend\s+(\S+)(?:\s+from\s+(\S+))?\s*$/;
 
 /** The `server` line of one managed server (validated values only). */
 export function renderServerLine(server: ServerLine): string {
-    const words = [
-        "server",
-        validateName("server", server.name),
-        formatAddress(validateAddress("address", server.address), validatePort("port", server.port)),
-        `weight ${server.state === "drain" ? 0 : validateWeight("weight", server.weight)}`,
-    ];
-    const check = validateCheck("check", server.check);
-    if (check.enabled) {
-        words.push("check");
-        if (check.inter !== undefined) words.push(`inter ${check.inter}`);
-        if (check.rise !== undefined) words.push(`rise ${check.rise}`);
-        if (check.fall !== undefined) words.push(`fall ${check.fall}`);
-    }
+    const words = serverKeywords({
+        addr: formatAddress(validateAddress("address", server.address), validatePort("port", server.port)),
+        weight: server.state === "drain" ? 0 : validateWeight("weight", server.weight),
+        check: server.check,
+        options: server.options,
+        ...(server.cookie === undefined ? {} : { cookie: validateName("cookie", server.cookie) }),
+    });
     if (server.state === "maint") words.push("disabled");
-    return `    ${words.join(" ")}`;
+    return `    server ${validateName("server", server.name)} ${words.join(" ")}`;
 }
 
-/** The whole file: header comment, backend line, server lines sorted by name. */
-export function renderServersFile(header: ServersFileHeader, servers: ReadonlyMap<string, string>): string {
+/** The whole file: header comment, backend line, the operator's settings lines, server lines sorted by name. */
+export function renderServersFile(header: ServersFileHeader, servers: ReadonlyMap<string, string>, settings: readonly string[] = []): string {
     const backend = validateName("backend", header.backend);
     const from = header.backendDefaults === undefined ? "" : ` from ${validateName("backendDefaults", header.backendDefaults)}`;
     return [
         `# Backend ${backend} and its servers, managed by haproxy-bluegreen: every change it makes at run time is`,
-        "# also written here, so that a reload or restart of HAProxy keeps it. Do not edit by hand.",
+        "# also written here, so that a reload or restart of HAProxy keeps it. Do not edit by hand, except to keep",
+        "# a default-server line, or your own servers for the plugin to adopt (docs/OPERATING.md).",
         `backend ${backend}${from}`,
+        ...settings,
         ...[...servers.keys()].sort().map((name) => servers.get(name) as string),
         "",
     ].join("\n");
@@ -77,10 +88,11 @@ export class ServersFileError extends Error {
     }
 }
 
-/** The server lines of a servers file, by server name. An absent file has none. */
-export function parseServersFile(path: string, text: string | undefined, header: ServersFileHeader): Map<string, string> {
+/** The settings and server lines of a servers file. An absent file has none. */
+export function parseServersFile(path: string, text: string | undefined, header: ServersFileHeader): ServersFileContent {
     const servers = new Map<string, string>();
-    if (text === undefined) return servers;
+    const settings: string[] = [];
+    if (text === undefined) return { settings, servers };
     let backendSeen = false;
     for (const line of text.split("\n")) {
         if (line.trim() === "" || line.trimStart().startsWith("#")) continue;
@@ -93,17 +105,18 @@ export function parseServersFile(path: string, text: string | undefined, header:
             continue;
         }
         const server = SERVER_LINE.exec(line);
-        if (!server || !backendSeen) throw new ServersFileError(path, `unexpected line "${line.trim()}": this file is written by haproxy-bluegreen only`);
-        servers.set(server[1], line.trimEnd());
+        if (backendSeen && SETTINGS_LINE.test(line)) settings.push(line.trimEnd());
+        else if (server && backendSeen) servers.set(server[1], line.trimEnd());
+        else throw new ServersFileError(path, `unexpected line "${line.trim()}": only the backend line, default-server and server lines belong here`);
     }
-    return servers;
+    return { settings, servers };
 }
 
 /** Reads under way, by file: memberships that look at one file at once (every diff of a preview) share one read. */
-const reads = new Map<string, Promise<Map<string, string>>>();
+const reads = new Map<string, Promise<ServersFileContent>>();
 
-/** The server lines of the file (`key` names host and path), from the read under way or a new one. */
-export function readServersFile(files: HostFiles, key: string, path: string, header: ServersFileHeader): Promise<Map<string, string>> {
+/** The settings and server lines of the file (`key` names host and path), from the read under way or a new one. */
+export function readServersFile(files: HostFiles, key: string, path: string, header: ServersFileHeader): Promise<ServersFileContent> {
     let read = reads.get(key);
     if (!read) {
         read = files
@@ -134,9 +147,9 @@ export function updateServersFile(
         .catch(() => undefined)
         .then(async () => {
             const text = await files.read(path);
-            const servers = parseServersFile(path, text, header);
+            const { settings, servers } = parseServersFile(path, text, header);
             change(servers);
-            const rendered = renderServersFile(header, servers);
+            const rendered = renderServersFile(header, servers, settings);
             if (rendered !== text) await files.replace(path, rendered);
         });
     queues.set(key, next);

@@ -115,6 +115,10 @@ export interface CheckOptions {
     enabled: boolean;
     /** Interval between two checks in ms. @default HAProxy's 2000 */
     inter?: number;
+    /** Interval while the server changes state (going UP or DOWN), in ms. @default `inter` */
+    fastinter?: number;
+    /** Interval while the server is DOWN, in ms. @default `inter` */
+    downinter?: number;
     /** Consecutive successes to go UP. @default HAProxy's 2 */
     rise?: number;
     /** Consecutive failures to go DOWN. @default HAProxy's 3 */
@@ -137,15 +141,17 @@ export function validateKeys(field: string, value: unknown, allowed: readonly st
     return value as Record<string, unknown>;
 }
 
-/** `CheckOptions`: `enabled` a boolean, `inter` 1..600000 ms, `rise` and `fall` 1..1000. */
+/** `CheckOptions`: `enabled` a boolean, `inter`, `fastinter`, `downinter` 1..600000 ms, `rise` and `fall` 1..1000. */
 export function validateCheck(field: string, value: unknown): CheckOptions {
-    const o = validateKeys(field, value, ["enabled", "inter", "rise", "fall"]);
+    const o = validateKeys(field, value, ["enabled", "inter", "fastinter", "downinter", "rise", "fall"]);
     if (typeof o.enabled !== "boolean") {
         throw new RuntimeInputError(`${field}.enabled`, o.enabled, "true or false");
     }
     return {
         enabled: o.enabled,
         inter: o.inter === undefined ? undefined : validateTimeoutMs(`${field}.inter`, o.inter),
+        ...(o.fastinter === undefined ? {} : { fastinter: validateTimeoutMs(`${field}.fastinter`, o.fastinter) }),
+        ...(o.downinter === undefined ? {} : { downinter: validateTimeoutMs(`${field}.downinter`, o.downinter) }),
         rise: o.rise === undefined ? undefined : validateInteger(`${field}.rise`, o.rise, 1, MAX_RISE_FALL),
         fall: o.fall === undefined ? undefined : validateInteger(`${field}.fall`, o.fall, 1, MAX_RISE_FALL),
     };

@@ -25,9 +25,8 @@ import {
 } from "../../../components/local/haproxyControl";
 import { freePort } from "../../../components/local/processes";
 import loadBalancer, { type LoadBalancerInputs, type LoadBalancerOutputs } from "../../../components/targets/local/loadBalancerProvider";
-import { startHaproxy } from "../../support/haproxy";
+import { requireHaproxy, startHaproxy } from "../../support/haproxy";
 import { startHttpServer, type TestHttpServer } from "../../support/httpServer";
-import { requireBinary } from "../../support/process";
 import { waitFor } from "../../support/wait";
 import { httpGet, killProcessesUsing, processesUsing } from "./support";
 
@@ -53,6 +52,7 @@ function serversFileWith(lb: Pick<LoadBalancerOutputs, "backend">, server: TestH
         port: server.port,
         weight: 1,
         check: { enabled: true, inter: 100, rise: 1, fall: 1 },
+        options: {},
         state: "ready",
     });
     return renderServersFile({ backend: lb.backend, backendDefaults: `backend-${lb.backend}` }, new Map([[server.name, line]]));
@@ -120,7 +120,7 @@ describe("local load balancer: reloads and restarts as production tooling does t
     let servers: TestHttpServer[];
 
     before(async () => {
-        requireBinary("haproxy", ["-v"], "apt-get install -y haproxy");
+        requireHaproxy();
         servers = await Promise.all(["a", "b"].map(startHttpServer));
     });
 
