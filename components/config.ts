@@ -7,6 +7,8 @@
 import { z } from "zod";
 import { parseEndpoint, type Endpoint } from "./haproxy/endpoint";
 import { keysForHost, knownHostName, knownHostsProblems, parseKnownHosts } from "./haproxy/knownHosts";
+import { validateServerOptions, type ServerOptions } from "./haproxy/serverOptions";
+import { RuntimeInputError } from "./haproxy/validate";
 
 /** Short generation label: becomes part of resource names and HAProxy server names. */
 export const GENERATION_PATTERN = /^[a-z][a-z0-9]{0,11}$/;
@@ -61,6 +63,14 @@ export const CONFIG_HELP: Record<string, { allowed: string; example: string }> =
     "haproxy.drain.timeoutSeconds": { allowed: "seconds from 1 to 86400", example: "300" },
     "haproxy.drain.onTimeout": { allowed: "fail (the update fails and a re-run resumes) or force (shut remaining sessions)", example: "fail" },
     "haproxy.drain.pollIntervalMs": { allowed: "milliseconds from 50 to 10000", example: "250" },
+    "haproxy.drain.quietPeriodSeconds": { allowed: "seconds from 0 to 86400 that a server's sessions must stay at zero before it is removed (sticky clients between two requests)", example: "2" },
+    "haproxy.drain.minimumSeconds": { allowed: "seconds from 0 to 86400, less than timeoutSeconds: the shortest drain (your session TTL)", example: "0" },
+    "haproxy.serverOptions": {
+        allowed: "an object with ssl, verify (none|required), caFile, sni, alpn, checkSsl, checkSni, maxconn, maxqueue, slowstartMs, sendProxy (v1|v2), agent {port, interMs}, cookie",
+        example: "{ssl: true, verify: required, caFile: /etc/haproxy/app-ca.pem, maxconn: 64, cookie: true}",
+    },
+    "haproxy.generations": { allowed: "a map of generation label to {serverOptions} overriding haproxy.serverOptions for that generation", example: "{g3: {serverOptions: {maxconn: 128}}}" },
+    "haproxy.adopt": { allowed: "a list of server names the backend already has (your existing fleet, in the servers file): the next flip drains and removes them", example: "[web1, web2]" },
     "database.volume": { allowed: "a volume id (aws: vol-...) or a folder name (local)", example: "vol-0123456789abcdef0" },
     "database.migration.version": { allowed: "letters, digits, '.', '_', '-' (up to 64)", example: "0002-add-orders-index" },
     "database.migration.command": { allowed: "a non-empty list of arguments (run without a shell)", example: "[node, app/migrate.js]" },
@@ -81,6 +91,17 @@ export const CONFIG_HELP: Record<string, { allowed: string; example: string }> =
 };
 
 const generation = z.string().regex(GENERATION_PATTERN);
+
+/** Server options, validated by the same rules as the Membership's input (serverOptions.ts). */
+const serverOptions = z.unknown().transform((value, ctx): ServerOptions => {
+    try {
+        return validateServerOptions("serverOptions", value);
+    } catch (err) {
+        if (!(err instanceof RuntimeInputError)) throw err;
+        ctx.addIssue({ code: "custom", message: err.message, path: err.field.split(".").slice(1) });
+        return z.NEVER;
+    }
+});
 const name = z.string().regex(NAME_PATTERN);
 const port = z.number().int().min(1).max(65535);
 const noControl = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
@@ -144,12 +165,17 @@ const schema = z
                 serversFile: z.string().regex(/^(\/[A-Za-z0-9_.@+-]+)+$/).optional(),
                 backendDefaults: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/).optional(),
                 attachTimeoutSeconds: z.number().min(1).max(3600).default(60),
+                serverOptions: serverOptions.default({}),
+                generations: z.record(generation, z.object({ serverOptions }).strict()).default({}),
+                adopt: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/)).default([]),
                 drain: z
                     .object({
                         method: z.enum(["drain", "healthcheck"]).default("drain"),
                         timeoutSeconds: z.number().min(1).max(86400).default(300),
                         onTimeout: z.enum(["fail", "force"]).default("fail"),
                         pollIntervalMs: z.number().int().min(50).max(10000).default(250),
+                        quietPeriodSeconds: z.number().min(0).max(86400).default(2),
+                        minimumSeconds: z.number().min(0).max(86400).default(0),
                     })
                     .strict()
                     .prefault({}),
@@ -196,7 +222,8 @@ interface LooseConfig {
     pool?: { size?: unknown; spec?: Partial<ServerSpec>; generations?: Record<string, Partial<ServerSpec>> };
     haproxy?: {
         loadBalancers?: { name?: unknown; endpoint?: unknown; frontendUrl?: unknown; frontendPort?: unknown; sshHostKeySha256?: unknown }[];
-        drain?: { method?: unknown };
+        drain?: { method?: unknown; timeoutSeconds?: unknown; minimumSeconds?: unknown };
+        adopt?: unknown;
         runtimeOnly?: unknown;
         serversFile?: unknown;
         backendDefaults?: unknown;
@@ -236,6 +263,13 @@ function crossFieldProblems(raw: LooseConfig): ConfigProblem[] {
     (Array.isArray(raw.forgetLoadBalancers) ? raw.forgetLoadBalancers : []).forEach((forgotten, i) => {
         if (seen.has(forgotten)) add(`forgetLoadBalancers.${i}`, `"${forgotten}" is still in haproxy.loadBalancers: remove it there first`);
     });
+    const drain = raw.haproxy?.drain;
+    if (typeof drain?.minimumSeconds === "number" && drain.minimumSeconds >= (typeof drain.timeoutSeconds === "number" ? drain.timeoutSeconds : 300)) {
+        add("haproxy.drain.minimumSeconds", `is ${drain.minimumSeconds} but the drain times out after ${drain.timeoutSeconds ?? 300} s (haproxy.drain.timeoutSeconds)`);
+    }
+    if (Array.isArray(raw.haproxy?.adopt) && raw.haproxy.adopt.length > 0 && raw.haproxy.runtimeOnly === true) {
+        add("haproxy.adopt", "needs servers files (haproxy.runtimeOnly: false): adopted servers removed only at run time would come back at the next reload");
+    }
     if (target !== "aws" && (raw.haproxy?.serversFile !== undefined || raw.haproxy?.backendDefaults !== undefined)) {
         add(raw.haproxy?.serversFile !== undefined ? "haproxy.serversFile" : "haproxy.backendDefaults", "is for the aws target only; the local target writes its own");
     }

@@ -10,7 +10,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { DeploymentConfig } from "./config";
 import { HealthGate } from "./gate/healthGate";
+import { Adoption } from "./haproxy/adoption";
 import { Membership } from "./haproxy/membership";
+import type { ServerOptions } from "./haproxy/serverOptions";
 import type { SshCredentials } from "./haproxy/transport";
 import { DatabaseSnapshot } from "./snapshot";
 import { Migration } from "./migration";
@@ -72,7 +74,7 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
                     dependsOn: [pool.gate],
                 }),
         );
-        new HealthGate(
+        const smoke = new HealthGate(
             names.smoke,
             {
                 targets: lbs.map((lb) => ({ name: lb.name, url: pulumi.interpolate`${lb.frontendUrl.apply((u) => u.replace(/\/$/, ""))}${config.healthCheck.path}` })),
@@ -82,6 +84,14 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: memberships },
         );
+        // The operator's existing fleet leaves once the new generation serves, as an old generation would.
+        if (config.haproxy.adopt.length > 0) {
+            new Adoption(
+                `${name}-adopted`,
+                { loadBalancers: loadBalancerRefs(lbs), backend: config.haproxy.backend, servers: config.haproxy.adopt, drain: drainArgs(config), ...(args.ssh ? { ssh: args.ssh } : {}) },
+                { parent: this, dependsOn: [smoke] },
+            );
+        }
 
         this.activeGeneration = pulumi.output(generation);
         this.servers = pulumi.all(pool.servers.map((s) => pulumi.all([s.address, s.port]).apply(([address, port]) => ({ name: s.name, address, port }))));
@@ -103,30 +113,47 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
     }
 }
 
-/** The membership of one server on every load balancer, with the configured check and drain. */
-function membershipArgs(config: DeploymentConfig, lbs: LoadBalancerOutputs[], server: ServerOutputs, ssh?: pulumi.Input<SshCredentials>) {
+/** The load balancers as membership inputs. */
+function loadBalancerRefs(lbs: LoadBalancerOutputs[]) {
+    return lbs.map((lb) => ({
+        name: lb.name,
+        endpoint: lb.endpoint,
+        ...(lb.serversFile ? { serversFile: lb.serversFile } : {}),
+        ...(lb.backendDefaults ? { backendDefaults: lb.backendDefaults } : {}),
+        ...(lb.hostKeySha256 ? { hostKeySha256: lb.hostKeySha256 } : {}),
+    }));
+}
+
+/** The configured drain in the memberships' units (the health file is per server). */
+function drainArgs(config: DeploymentConfig) {
     const { drain } = config.haproxy;
     return {
-        loadBalancers: lbs.map((lb) => ({
-            name: lb.name,
-            endpoint: lb.endpoint,
-            ...(lb.serversFile ? { serversFile: lb.serversFile } : {}),
-            ...(lb.backendDefaults ? { backendDefaults: lb.backendDefaults } : {}),
-            ...(lb.hostKeySha256 ? { hostKeySha256: lb.hostKeySha256 } : {}),
-        })),
+        method: drain.method,
+        timeoutMs: drain.timeoutSeconds * 1000,
+        onTimeout: drain.onTimeout,
+        pollIntervalMs: drain.pollIntervalMs,
+        quietPeriodMs: drain.quietPeriodSeconds * 1000,
+        minimumMs: drain.minimumSeconds * 1000,
+    };
+}
+
+/** The server options of `generation`: the deployment's, with the generation's own on top. */
+export function serverOptionsFor(config: DeploymentConfig, generation: string): ServerOptions {
+    return { ...config.haproxy.serverOptions, ...config.haproxy.generations[generation]?.serverOptions };
+}
+
+/** The membership of one server on every load balancer, with the configured check, options and drain. */
+function membershipArgs(config: DeploymentConfig, lbs: LoadBalancerOutputs[], server: ServerOutputs, ssh?: pulumi.Input<SshCredentials>) {
+    return {
+        loadBalancers: loadBalancerRefs(lbs),
         backend: config.haproxy.backend,
         server: server.name,
         address: server.address,
         port: server.port,
         check: { enabled: true, inter: config.healthCheck.intervalMs, rise: config.healthCheck.rise, fall: config.healthCheck.fall },
+        options: serverOptionsFor(config, config.generation),
         attachTimeoutMs: config.haproxy.attachTimeoutSeconds * 1000,
-        drain: {
-            method: drain.method,
-            timeoutMs: drain.timeoutSeconds * 1000,
-            onTimeout: drain.onTimeout,
-            pollIntervalMs: drain.pollIntervalMs,
-            ...(drain.method === "healthcheck" ? { healthFile: server.healthFile } : {}),
-        },
+        drain: { ...drainArgs(config), ...(config.haproxy.drain.method === "healthcheck" ? { healthFile: server.healthFile } : {}) },
         ...(config.haproxy.runtimeOnly ? { runtimeOnly: true } : {}),
         ...(ssh ? { ssh } : {}),
     };

@@ -69,6 +69,13 @@ export function formatAddress(address: string, port: number): string {
     return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
+/** The address and port of an `addr` as `show stat` prints it (`10.0.0.1:8080`, `[::1]:8080`). Exported for testing. */
+export function parseAddr(addr: string): { address: string; port: number } {
+    const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(addr);
+    if (!m) throw new RuntimeFormatError(`an address:port, got ${JSON.stringify(addr.slice(0, 80))}`);
+    return { address: m[1], port: Number(m[2]) };
+}
+
 /** Settings of a server added with `addServer`. */
 export interface AddServerOptions {
     /** IPv4, IPv6 (no brackets) or DNS name (resolved only with a `resolvers` section). */

@@ -10,7 +10,7 @@ import { backendStats } from "./backendStats";
 import { hostFilesFor } from "./hostFiles";
 import { describeProcess, type StatRow } from "./parsers";
 import type { LoadBalancerRef, MembershipSpec } from "./membershipSpec";
-import { readServersFile, renderServerLine, updateServersFile, type ServersFileHeader } from "./serversFile";
+import { drainedLine, readServersFile, renderServerLine, updateServersFile, type ServersFileHeader } from "./serversFile";
 import { RuntimeConnectionError, sshOptionsFor } from "./transport";
 import type { ServerState } from "./validate";
 import { acceptsCookieOnAddServer } from "./versions";
@@ -28,6 +28,8 @@ export interface LoadBalancerAccess {
     isRecorded(spec: MembershipSpec, state: ServerState): Promise<boolean>;
     /** The operator's `default-server` lines in the servers file (none for runtime-only memberships). */
     defaultServerLines(): Promise<string[]>;
+    /** Whether the servers file has a line for `server`, whatever it says (true for runtime-only memberships). */
+    hasLine(server: string): Promise<boolean>;
 }
 
 /**
@@ -64,13 +66,20 @@ export function accessTo(lb: LoadBalancerRef, spec: MembershipSpec): LoadBalance
         async record(s, state) {
             if (spec.runtimeOnly || path === undefined) return;
             await updateServersFile(files(), fileKey, path, header, (servers) => {
+                const own = servers.get(s.server);
                 if (state === undefined) servers.delete(s.server);
-                else servers.set(s.server, line(s, state));
+                else if (!s.adopted) servers.set(s.server, line(s, state));
+                // An adopted server keeps its own line (it may say what the plugin cannot see); it is only drained.
+                else if (own !== undefined && state === "drain") servers.set(s.server, drainedLine(own));
             });
         },
         async isRecorded(s, state) {
             if (spec.runtimeOnly || path === undefined) return true;
             return (await readServersFile(files(), fileKey, path, header)).servers.get(s.server) === line(s, state);
+        },
+        async hasLine(server) {
+            if (spec.runtimeOnly || path === undefined) return true;
+            return (await readServersFile(files(), fileKey, path, header)).servers.has(server);
         },
         async defaultServerLines() {
             if (spec.runtimeOnly || path === undefined) return [];

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { ProjectDynamicResource, type InputFields } from "../providerShim";
 import type { CheckOptions } from "./validate";
 import type { DrainSettings, LoadBalancerRef } from "./membershipSpec";
+import type { ServerOptions } from "./serverOptions";
 import type { SshCredentials } from "./transport";
 
 export interface MembershipArgs {
@@ -22,11 +23,13 @@ export interface MembershipArgs {
     port: pulumi.Input<number>;
     /** @default 1 */
     weight?: pulumi.Input<number>;
-    /** Health check of the server; uses the backend's `option httpchk`. @default { enabled: true } */
+    /** Health check of the server; uses the backend's `option httpchk`. Kept from the attach on. @default { enabled: true } */
     check?: pulumi.Input<CheckOptions>;
+    /** TLS, limits, cookie and the rest of what the backend's own server lines say (serverOptions.ts). Kept from the attach on. @default {} */
+    options?: pulumi.Input<InputFields<ServerOptions>>;
     /** Longest wait for the server to be UP on every load balancer, in ms. @default 60000 */
     attachTimeoutMs?: pulumi.Input<number>;
-    /** How the server leaves on delete. @default { method: "drain", timeoutMs: 300000, onTimeout: "fail", pollIntervalMs: 250 } */
+    /** How the server leaves on delete. @default { method: "drain", timeoutMs: 300000, onTimeout: "fail", pollIntervalMs: 250, quietPeriodMs: 2000, minimumMs: 0 } */
     drain?: pulumi.Input<InputFields<Partial<DrainSettings>>>;
     /** Credentials for `ssh://` endpoints. Stored as a Pulumi secret. */
     ssh?: pulumi.Input<SshCredentials>;

@@ -24,20 +24,12 @@ import { checkOptionsAgree, ServerOptionsError } from "./preflight";
 import { RuntimeInputError } from "./validate";
 import { containsUnknown } from "../previewValues";
 import { progress } from "../providerLog";
-import { parseForgottenLoadBalancers, FORGET_CONFIG_KEY } from "./forget";
+import { FORGET_CONFIG_KEY, isForgotten, reachable, rememberForgotten } from "./forget";
 
 /** What a Membership stores: its spec plus where it is attached now. */
 export interface MembershipOutputs extends MembershipSpec {
     /** Names of the load balancers that have the server, as last seen. */
     attachedTo: string[];
-}
-
-/** Load balancers gone for good (`forgetLoadBalancers`), set by `configure`. */
-let forgotten = new Set<string>();
-
-/** The load balancers of `lbs` that are not forgotten. */
-function reachable(lbs: LoadBalancerRef[]): LoadBalancerRef[] {
-    return lbs.filter((lb) => !forgotten.has(lb.name));
 }
 
 /**
@@ -179,7 +171,7 @@ function outputs(spec: MembershipSpec, attachedTo: string[]): MembershipOutputs 
 
 const provider: pulumi.dynamic.ResourceProvider = {
     async configure(req) {
-        forgotten = parseForgottenLoadBalancers(req.config.get(FORGET_CONFIG_KEY));
+        rememberForgotten(req.config.get(FORGET_CONFIG_KEY));
     },
 
     async check(olds, news) {
@@ -252,7 +244,7 @@ const provider: pulumi.dynamic.ResourceProvider = {
 
     async delete(_id, props) {
         const spec = specOf(props);
-        const skipped = spec.loadBalancers.filter((lb) => forgotten.has(lb.name)).map((lb) => lb.name);
+        const skipped = spec.loadBalancers.filter((lb) => isForgotten(lb.name)).map((lb) => lb.name);
         if (skipped.length > 0) progress(`${spec.backend}/${spec.server}: not contacting ${skipped.join(", ")} (${FORGET_CONFIG_KEY})`);
         await detach(spec, reachable(spec.loadBalancers));
     },

@@ -81,6 +81,11 @@ export interface MembershipSpec {
     /** Credentials for `ssh://` endpoints and health files; a Pulumi secret. */
     ssh?: SshCredentials;
     /**
+     * A server of the operator's own fleet, taken over to be removed (adoption.ts): its own line in the
+     * servers file is kept as written, with `weight 0` while it drains, and removed with it. @default false
+     */
+    adopted?: boolean;
+    /**
      * Keep the membership only in the running HAProxy processes, without servers files: a reload or
      * restart loses the server until the next `pulumi up` repairs it. Needed for `tcp://` endpoints.
      * @default false
@@ -204,9 +209,10 @@ function validateSsh(value: unknown): SshCredentials | undefined {
 /** Validates raw inputs and fills defaults; throws RuntimeInputError naming the first bad field. */
 export function resolveMembershipSpec(raw: Record<string, unknown>): MembershipSpec {
     const o = validateKeys("inputs", raw, [
-        "loadBalancers", "backend", "server", "address", "port", "weight", "check", "options", "attachTimeoutMs", "drain", "ssh", "runtimeOnly",
+        "loadBalancers", "backend", "server", "address", "port", "weight", "check", "options", "attachTimeoutMs", "drain", "ssh", "runtimeOnly", "adopted",
     ]);
     if (o.runtimeOnly !== undefined && typeof o.runtimeOnly !== "boolean") throw new RuntimeInputError("runtimeOnly", o.runtimeOnly, "true or false");
+    if (o.adopted !== undefined && typeof o.adopted !== "boolean") throw new RuntimeInputError("adopted", o.adopted, "true or false");
     const runtimeOnly = o.runtimeOnly === true;
     const loadBalancers = validateLoadBalancers(o.loadBalancers, runtimeOnly);
     const needsSsh = loadBalancers.some((lb) => lb.endpoint.startsWith("ssh://"));
@@ -224,6 +230,7 @@ export function resolveMembershipSpec(raw: Record<string, unknown>): MembershipS
         attachTimeoutMs: validateInteger("attachTimeoutMs", o.attachTimeoutMs ?? MEMBERSHIP_DEFAULTS.attachTimeoutMs, 1, 24 * 3600_000),
         drain: validateDrain(o.drain),
         ...(runtimeOnly ? { runtimeOnly } : {}),
+        ...(o.adopted === true ? { adopted: true } : {}),
     };
     if (spec.drain.method === "healthcheck" && !spec.check.enabled) {
         throw new RuntimeInputError("drain.method", "healthcheck", "drain (the healthcheck method needs check.enabled)");

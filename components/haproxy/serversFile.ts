@@ -65,6 +65,11 @@ export function renderServerLine(server: ServerLine): string {
     return `    server ${validateName("server", server.name)} ${words.join(" ")}`;
 }
 
+/** An operator's own `server` line with `weight 0` (drained), everything else as written. */
+export function drainedLine(line: string): string {
+    return /\sweight\s+\d+/.test(line) ? line.replace(/(\s)weight\s+\d+/, "$1weight 0") : `${line} weight 0`;
+}
+
 /** The whole file: header comment, backend line, the operator's settings lines, server lines sorted by name. */
 export function renderServersFile(header: ServersFileHeader, servers: ReadonlyMap<string, string>, settings: readonly string[] = []): string {
     const backend = validateName("backend", header.backend);

@@ -17,6 +17,8 @@ export function phaseOf(type: string, op: string, urn: string): Phase | undefine
     if (/(local:AppServer|ec2\/instance:Instance)$/.test(type)) return creating ? "create" : deleting ? "terminate" : undefined;
     if (type.endsWith("gate:HealthGate") && creating) return name.includes("-smoke-") ? "smoke" : "gate";
     if (type.endsWith("haproxy:Membership")) return creating ? "attach" : deleting ? "drain" : undefined;
+    // Retiring an adopted fleet drains and detaches it like an old generation.
+    if (type.endsWith("haproxy:Adoption") && (creating || op === "update")) return "drain";
     return undefined;
 }
 
