@@ -1,10 +1,22 @@
 #!/usr/bin/env bash
-# Makes this machine ready to run the project: npm packages, HAProxy, socat and sshd from Debian,
-# the pinned Pulumi engine, the project's Pulumi home, file:// backend and passphrase.
-# Idempotent and cached: a second run only checks what is there.
+# Makes this machine ready to run the project: npm packages, socat and sshd from Debian, HAProxy
+# (scripts/setup-haproxy.sh), the pinned Pulumi engine, the project's Pulumi home, file:// backend and
+# passphrase. Idempotent and cached: a second run only checks what is there.
+#
+# Usage: setup.sh [--haproxy-versions=all|<version>[,<version>...]]
+#   HAProxy versions to make available (2.6, 3.0, 3.2; docs/HAPROXY_VERSIONS.md). Default: the one
+#   BLUEGREEN_HAPROXY_VERSION selects, 2.6 when unset. `npm test` asks for all of them.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$BLUEGREEN_ROOT"
+
+haproxy_versions="${BLUEGREEN_HAPROXY_VERSION:-2.6}"
+for arg in "$@"; do
+  case "$arg" in
+    --haproxy-versions=?*) haproxy_versions="${arg#*=}" ;;
+    *) echo "usage: setup.sh [--haproxy-versions=all|<version>[,<version>...]]" >&2; exit 2 ;;
+  esac
+done
 
 # npm packages, reinstalled only when package-lock.json changed.
 lock_hash="$(sha256sum package-lock.json | cut -c1-16)"
@@ -14,10 +26,8 @@ if [ "$(cat node_modules/.bluegreen-lock 2>/dev/null)" != "$lock_hash" ]; then
   echo "$lock_hash" > node_modules/.bluegreen-lock
 fi
 
-# Debian packages: HAProxy (load balancers of the local target and the tests), socat, and
-# openssh-server (the SSH transport tests).
+# Debian packages: socat, and openssh-server (the SSH transport tests).
 missing=()
-command -v haproxy >/dev/null || missing+=(haproxy)
 command -v socat >/dev/null || missing+=(socat)
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -26,6 +36,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# HAProxy: the load balancers of the local target and the tests.
+# shellcheck disable=SC2046 # one argument per version
+bash "$BLUEGREEN_ROOT/scripts/setup-haproxy.sh" $(tr ',' ' ' <<<"$haproxy_versions")
 
 bash "$BLUEGREEN_ROOT/scripts/setup-engine.sh"
 

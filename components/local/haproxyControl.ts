@@ -3,7 +3,8 @@
  * tooling does it to a production one, so that the lab is as hostile as production: whatever the
  * plugin added at run time only survives what it also wrote into the files HAProxy loads.
  *
- * HAProxy runs in master-worker mode, as Debian's systemd unit runs it:
+ * HAProxy (the version `BLUEGREEN_HAPROXY_VERSION` selects, components/local/haproxyBinary.ts) runs in
+ * master-worker mode, as Debian's systemd unit runs it:
  *   haproxy -W -db -p <dir>/haproxy.pid -S <dir>/master.sock -f <dir>/haproxy.cfg -f <dir>/servers
  * The master is started detached (components/local/processes.ts) with the load balancer's marker,
  * which its workers and every master started later for it inherit; the marker is also kept in
@@ -31,6 +32,7 @@ import { readFile, rename, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { haproxyCommand } from "./haproxyBinary";
 import { ADMIN_SOCKET, CONFIG_FILE, MASTER_SOCKET, SERVERS_DIR, SERVER_STATE_FILE } from "./haproxyConfig";
 import { parseProcessInfo } from "../haproxy/parsers";
 import { baseEnvironment, exitedFully, isRunning, logTail, startDetached, stopProcess, waitForPort, type StopOutcome } from "./processes";
@@ -58,9 +60,12 @@ const DEFAULT_STOP_GRACE_MS = 10_000;
 /** Longest wait for SIGKILLed processes to disappear, in ms. */
 const KILL_WAIT_MS = 5_000;
 
-/** The command line of the load balancer in `dir` (no shell involved). */
+/**
+ * The command line of the load balancer in `dir` (no shell involved), with the HAProxy that
+ * `BLUEGREEN_HAPROXY_VERSION` selects (components/local/haproxyBinary.ts).
+ */
 export function haproxyArgv(dir: string): string[] {
-    return ["haproxy", "-W", "-db", "-p", join(dir, PID_FILE), "-S", join(dir, MASTER_SOCKET), "-f", join(dir, CONFIG_FILE), "-f", join(dir, SERVERS_DIR)];
+    return [haproxyCommand(), "-W", "-db", "-p", join(dir, PID_FILE), "-S", join(dir, MASTER_SOCKET), "-f", join(dir, CONFIG_FILE), "-f", join(dir, SERVERS_DIR)];
 }
 
 /** A fresh marker for a load balancer's processes, e.g. `lb-lb1-0a1b2c3d`. */

@@ -15,6 +15,9 @@
  * to the master), `seamless` (`-x ... -sf <old master>`) or `restart` (a new master, then a graceful stop
  * of the old one). Every kind loads the files only: servers added at run time and not written into the
  * servers file are lost.
+ *
+ * The HAProxy is the one `BLUEGREEN_HAPROXY_VERSION` selects (components/local/haproxyBinary.ts, default
+ * 2.6); `requireHaproxy()` fails a test, saying how to set it up, when that version cannot run.
  */
 import { randomBytes } from "node:crypto";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
@@ -22,10 +25,10 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renderServersFile } from "../../components/haproxy/serversFile";
+import { runningHaproxyVersion } from "../../components/local/haproxyBinary";
 import { ADMIN_SOCKET, CONFIG_FILE, EMPTY_SERVER_STATE, MASTER_SOCKET, SERVERS_DIR, SERVER_STATE_FILE } from "../../components/local/haproxyConfig";
 import { LOG_FILE, reloadLoadBalancer, startLoadBalancer, stopLoadBalancer, type ReloadKind } from "../../components/local/haproxyControl";
 import { freePort } from "./ports";
-import { requireBinary } from "./process";
 
 export interface HaproxyOptions {
     /** Name of the backend (roundrobin, `option httpchk GET /health`, no servers at first). @default "app" */
@@ -94,9 +97,17 @@ function haproxyConfig(p: { dir: string; backend: string; backendDefaults: strin
     ].join("\n");
 }
 
+/**
+ * Fails, saying how to set it up (`apt-get install -y haproxy`, `bash scripts/setup-haproxy.sh 3.2`), unless
+ * the HAProxy `BLUEGREEN_HAPROXY_VERSION` selects runs; returns the version it reports, e.g. `3.2.26-1`.
+ */
+export function requireHaproxy(): string {
+    return runningHaproxyVersion();
+}
+
 /** Starts HAProxy and waits until its admin socket answers and its frontend accepts connections. */
 export async function startHaproxy(options: HaproxyOptions = {}): Promise<RunningHaproxy> {
-    requireBinary("haproxy", ["-v"], "apt-get install -y haproxy");
+    requireHaproxy();
     const dir = await mkdtemp(join(tmpdir(), "haproxy-test-"));
     const backend = options.backend ?? "app";
     const backendDefaults = `backend-${backend}`;

@@ -23,7 +23,7 @@ import { LocalLoadBalancer } from "../../../components/targets/local/loadBalance
 import { LocalSnapshot } from "../../../components/targets/local/snapshot";
 import { PROJECT_ROOT, requireEngine, scratchBackend, type ScratchBackend } from "../../support/engine";
 import { adminCommand } from "../../../components/local/haproxyControl";
-import { requireBinary } from "../../support/process";
+import { requireHaproxy } from "../../support/haproxy";
 import { httpGet, killProcessesUsing, pidAlive, processesUsing } from "./support";
 
 const STACK = "local-it";
@@ -106,7 +106,7 @@ describe("local target through the real engine", function () {
 
     before(async function () {
         requireEngine();
-        requireBinary("haproxy", ["-v"], "apt-get install -y haproxy");
+        requireHaproxy();
         backend = scratchBackend();
         workDir = mkdtempSync(join(tmpdir(), "bg-work-"));
         stateDir = mkdtempSync(join(tmpdir(), "bg-state-"));

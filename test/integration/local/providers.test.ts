@@ -15,7 +15,7 @@ import loadBalancer, { type LoadBalancerInputs, type LoadBalancerOutputs } from 
 import snapshot, { type SnapshotOutputs } from "../../../components/targets/local/snapshotProvider";
 import { renderServersFile } from "../../../components/haproxy/serversFile";
 import { adminCommand, masterWorkers } from "../../../components/local/haproxyControl";
-import { requireBinary } from "../../support/process";
+import { requireHaproxy } from "../../support/haproxy";
 import { httpGet, killProcessesUsing, pidAlive, processesUsing } from "./support";
 
 /** Median of a few numbers. */
@@ -26,7 +26,7 @@ function median(values: number[]): number {
 describe("local providers against real processes", function () {
     let stateDir: string;
 
-    before(() => requireBinary("haproxy", ["-v"], "apt-get install -y haproxy"));
+    before(() => requireHaproxy());
 
     beforeEach(() => {
         stateDir = mkdtempSync(join(tmpdir(), "bg-prov-"));

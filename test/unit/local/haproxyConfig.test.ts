@@ -17,7 +17,8 @@ import {
 } from "../../../components/local/haproxyConfig";
 import { renderServersFile } from "../../../components/haproxy/serversFile";
 import { RuntimeInputError } from "../../../components/haproxy/validate";
-import { requireBinary } from "../../support/process";
+import { haproxyCommand } from "../../../components/local/haproxyBinary";
+import { requireHaproxy } from "../../support/haproxy";
 
 const SPEC: LocalHaproxySpec = {
     name: "lb1",
@@ -87,7 +88,7 @@ describe("local haproxy config", () => {
     });
 
     it("is accepted by haproxy -c -f haproxy.cfg -f servers/ with the initial servers file, without warnings", async () => {
-        requireBinary("haproxy", ["-v"], "apt-get install -y haproxy");
+        requireHaproxy();
         const dir = mkdtempSync(join(tmpdir(), "bluegreen-cfg-"));
         try {
             const path = join(dir, "haproxy.cfg");
@@ -95,7 +96,7 @@ describe("local haproxy config", () => {
             writeFileSync(path, renderHaproxyConfig({ ...SPEC, dir, healthCheck: { ...SPEC.healthCheck, path: "/health?deep=1&x=a-b" } }));
             writeFileSync(serversFilePath(dir, "app"), renderServersFile({ backend: "app", backendDefaults: backendDefaultsName("app") }, new Map()));
             writeFileSync(join(dir, "server-state"), EMPTY_SERVER_STATE);
-            const check = spawnSync("haproxy", ["-c", "-f", path, "-f", join(dir, "servers")], { encoding: "utf8" });
+            const check = spawnSync(haproxyCommand(), ["-c", "-f", path, "-f", join(dir, "servers")], { encoding: "utf8" });
             assert.equal(check.status, 0, check.stdout + check.stderr);
             assert.doesNotMatch(check.stdout + check.stderr, /WARNING|ALERT/, check.stdout + check.stderr);
         } finally {
