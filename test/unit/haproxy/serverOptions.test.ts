@@ -2,14 +2,14 @@ import * as assert from "node:assert/strict";
 import { parseAddr } from "../../../components/haproxy/client";
 import { quietEnough } from "../../../components/haproxy/drain";
 import { optionProblems, type BackendView } from "../../../components/haproxy/preflight";
-import { disagreementsWithDefaultServer, parseDefaultServer, serverKeywords, validateServerOptions } from "../../../components/haproxy/serverOptions";
+import { disagreementsWithDefaultServer, parseDefaultServer, serverKeywords, validateServerOptions, type ServerOptions } from "../../../components/haproxy/serverOptions";
 import { drainedLine, parseServersFile, renderServerLine, renderServersFile } from "../../../components/haproxy/serversFile";
 import { acceptsCookieOnAddServer, parseVersion } from "../../../components/haproxy/versions";
 import { RuntimeInputError } from "../../../components/haproxy/validate";
 import { parseDeploymentConfig } from "../../../components/config";
 import { serverOptionsFor } from "../../../components/deployment";
 
-const TLS = { ssl: true, verify: "required", caFile: "/etc/haproxy/ca.pem", sni: "app.internal", alpn: ["h2", "http/1.1"], maxconn: 64 } as const;
+const TLS: ServerOptions = { ssl: true, verify: "required", caFile: "/etc/haproxy/ca.pem", sni: "app.internal", alpn: ["h2", "http/1.1"], maxconn: 64 };
 
 describe("server options", () => {
     it("formats every option in HAProxy's words, the same for add server and the servers file", () => {
