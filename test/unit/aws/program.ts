@@ -14,6 +14,7 @@ export const TYPES = {
     snapshot: "aws:ebs/snapshot:Snapshot",
     command: "command:remote:Command",
     membership: "pulumi-nodejs:dynamic/haproxy:Membership",
+    adoption: "pulumi-nodejs:dynamic/haproxy:Adoption",
     gate: "pulumi-nodejs:dynamic/gate:HealthGate",
 } as const;
 
@@ -36,6 +37,7 @@ const AWS_OUTPUTS: Record<string, MockOutputs> = {
     [TYPES.snapshot]: inputsAsOutputs,
     [TYPES.command]: (args) => ({ ...args.inputs, stdout: "migrated", stderr: "" }),
     [TYPES.membership]: inputsAsOutputs,
+    [TYPES.adoption]: inputsAsOutputs,
     [TYPES.gate]: inputsAsOutputs,
 };
 

@@ -246,6 +246,31 @@ describe("aws target under strict mocks", function () {
         assert.equal("hostKey" in connection, false);
     });
 
+    it("gives the memberships the generation's server options, and retires an adopted fleet after the smoke check", async function () {
+        const base = rawAwsConfig() as { haproxy: Record<string, unknown> };
+        const { recorder } = await buildAwsProgram(
+            rawAwsConfigWith({
+                haproxy: {
+                    ...base.haproxy,
+                    serverOptions: { ssl: true, verify: "required", caFile: "/etc/haproxy/app-ca.pem", maxconn: 64, cookie: true },
+                    generations: { g1: { serverOptions: { maxconn: 32 } } },
+                    adopt: ["web1", "web2"],
+                    drain: { quietPeriodSeconds: 5, minimumSeconds: 60 },
+                },
+            }),
+        );
+        for (const membership of recorder.ofType(TYPES.membership)) {
+            assert.deepEqual(membership.inputs.options, { ssl: true, verify: "required", caFile: "/etc/haproxy/app-ca.pem", maxconn: 32, cookie: true });
+            assert.deepEqual((membership.inputs.drain as Record<string, unknown>).quietPeriodMs, 5000);
+        }
+        const [adoption] = recorder.ofType(TYPES.adoption);
+        assert.equal(adoption.name, "site-adopted");
+        assert.deepEqual(adoption.inputs.servers, ["web1", "web2"]);
+        assert.deepEqual((adoption.inputs.drain as Record<string, unknown>).minimumMs, 60_000);
+        assert.ok(recorder.dependsOn(adoption, recorder.byName("site-smoke-g1")), "the fleet leaves once the new generation serves");
+        assert.ok(isSecretInput(adoption.inputs.ssh), "ssh is a secret");
+    });
+
     it("leaves keyName and iamInstanceProfile unset when they are not configured", async function () {
         const { keyName, instanceProfile, ...aws } = rawAwsConfig().aws as Record<string, unknown>;
         assert.ok(keyName && instanceProfile);
