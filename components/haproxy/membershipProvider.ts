@@ -207,7 +207,7 @@ const provider: pulumi.dynamic.ResourceProvider = {
         }
         const fixed: readonly string[] = [...REPLACE_FIELDS, ...PINNED_FIELDS];
         const inPlace = (Object.keys(after) as (keyof MembershipSpec)[]).filter((f) => !fixed.includes(f) && JSON.stringify(before[f]) !== JSON.stringify(after[f]));
-        const drift = replaces.length > 0 || inPlace.length > 0 ? [] : await servingDrift(after);
+        const drift = replaces.length > 0 || inPlace.length > 0 ? [] : await servingDrift(withPinned(after, before));
         if (drift.length > 0) progress(`${after.backend}/${after.server} differs from what it should be, to repair:\n  ${drift.join("\n  ")}`);
         return {
             changes: replaces.length > 0 || inPlace.length > 0 || drift.length > 0,

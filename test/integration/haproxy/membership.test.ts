@@ -206,6 +206,23 @@ describe("Membership provider against real HAProxy", function () {
         await provider.delete!("app/weights", updated.outs);
     });
 
+    it("keeps the check and options a server was attached with: a change is no change for it (the next generation gets it)", async () => {
+        const s = await appServer("pinned");
+        const outs = await create(inputs(s));
+        const changed = inputs(s, { options: { maxconn: 10 }, check: { enabled: true, inter: 300, rise: 1, fall: 1 } });
+        const diff = await provider.diff!("app/pinned", outs, changed);
+        assert.equal(diff.changes, false);
+        assert.deepEqual(diff.replaces, []);
+        assert.ok(log.some((l) => /app\/pinned keeps the check and options it was attached with/.test(l)));
+        // An update for another reason (weight) keeps them too.
+        const updated = await provider.update!("app/pinned", outs, { ...changed, weight: 3 });
+        assert.deepEqual([updated.outs.options, updated.outs.check, updated.outs.weight], [outs.options, outs.check, 3]);
+        const client = new RuntimeClient(lbs[0].unixAdmin);
+        assert.equal((await client.getServer("app", "pinned"))?.slim, undefined, "no maxconn was applied to the running server");
+        await client.close();
+        await provider.delete!("app/pinned", updated.outs);
+    });
+
     it("handles many memberships on one load balancer at once", async () => {
         const s = await appServer("many");
         const count = 40;
