@@ -32,7 +32,7 @@ export interface ServerOptions {
     sni?: string;
     /** ALPN protocols offered, e.g. `["h2", "http/1.1"]` (`alpn`). @default none */
     alpn?: string[];
-    /** Health checks over TLS even on another port (`check-ssl`). @default false (with `ssl`, checks use TLS anyway) */
+    /** Health checks over TLS even on another port (`check-ssl`). @default false (with `ssl`, `check-ssl` is written anyway: see `serverKeywords`) */
     checkSsl?: boolean;
     /** SNI of the TLS health checks (`check-sni`). @default none */
     checkSni?: string;
@@ -153,7 +153,11 @@ export function serverKeywords(server: ServerDefinition): string[] {
         for (const key of ["inter", "fastinter", "downinter", "rise", "fall"] as const) {
             if (check[key] !== undefined) words.push(`${key} ${check[key]}`);
         }
-        if (o.checkSsl) words.push("check-ssl");
+        // A server added at run time with `ssl` checks in plain text unless `check-ssl` is given (a
+        // configured one gets it implicitly): seen on 2.6.12, 3.0.11 and 3.2.26, its check stays
+        // "L7RSP Layer7 invalid response" (2.6) or "SOCKERR Socket error" (3.x) against a TLS server. Written
+        // in the servers file too, so that the server is the same after a reload.
+        if (o.checkSsl || o.ssl) words.push("check-ssl");
         if (o.checkSni !== undefined) words.push(`check-sni ${o.checkSni}`);
     }
     if (o.agent !== undefined) {

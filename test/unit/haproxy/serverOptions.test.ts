@@ -34,6 +34,12 @@ describe("server options", () => {
         assert.equal(line, `    server app-g2-0 ${words.join(" ")}`);
     });
 
+    it("with ssl, health checks are over TLS too (check-ssl): add server does not imply it as a configured server does", () => {
+        const words = serverKeywords({ addr: "10.0.0.1:8443", check: { enabled: true }, options: { ssl: true } });
+        assert.equal(words.join(" "), "10.0.0.1:8443 ssl check check-ssl");
+        assert.equal(serverKeywords({ addr: "10.0.0.1:8443", check: { enabled: false }, options: { ssl: true } }).join(" "), "10.0.0.1:8443 ssl");
+    });
+
     it("names the keyword of every bad option", () => {
         const rejects = (value: unknown, field: string) =>
             assert.throws(() => validateServerOptions("options", value), (err: RuntimeInputError) => err instanceof RuntimeInputError && err.field === field);
