@@ -64,6 +64,7 @@ export async function drainOne(access: LoadBalancerAccess, spec: MembershipSpec,
     let lastShown = { sessions: -1, at: 0 };
     const startedAt = Date.now();
     let zeroSince: number | undefined;
+    let seenTotal: { process: string; stot: number } | undefined;
     // With `force`, the rounds go on past the deadline for as long as it takes to shut the sessions down.
     const lastRound = spec.drain.onTimeout === "force" ? deadline + FORCE_GRACE_MS : deadline;
     return inRounds<DrainOutcome>(
@@ -85,7 +86,14 @@ export async function drainOne(access: LoadBalancerAccess, spec: MembershipSpec,
             lastSeen = `${sessions} sessions${previous ? ` (${previous} on a process replaced by a reload)` : ""}, status ${row?.status ?? "absent"}`;
             // Any status but UP (DRAIN, DOWN, NOLB, MAINT) means no new sessions: in drain state HAProxy
             // shows DOWN when the check also fails; with the healthcheck method DOWN is the goal.
+            // A request that begins and ends between two polls (a sticky client's short request) never shows
+            // in scur: the quiet period would end while the client still comes back. stot (sessions so far,
+            // per process) counts it: any new session restarts the quiet period (test/integration/haproxy/
+            // serverOptions.test.ts: a request every 300 ms did not hold off the removal without it).
+            const newSessions = row?.stot !== undefined && seenTotal?.process === process && row.stot !== seenTotal.stot;
+            if (row?.stot !== undefined) seenTotal = { process, stot: row.stot };
             if (sessions === 0 && !isServing(row?.status)) {
+                if (newSessions) zeroSince = Date.now();
                 zeroSince ??= Date.now();
                 // At the deadline, sessions at zero end the drain even if the quiet period is not over.
                 if (quietEnough(spec, startedAt, zeroSince) || Date.now() >= deadline) return { done: { absent: false, forced: false, sessionsZeroAt: zeroSince } };
