@@ -24,7 +24,7 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { renderServersFile } from "../../components/haproxy/serversFile";
+import { renderServersFile, type ServersFileHeader } from "../../components/haproxy/serversFile";
 import { runningHaproxyVersion } from "../../components/local/haproxyBinary";
 import { ADMIN_SOCKET, CONFIG_FILE, EMPTY_SERVER_STATE, MASTER_SOCKET, SERVERS_DIR, SERVER_STATE_FILE } from "../../components/local/haproxyConfig";
 import { LOG_FILE, reloadLoadBalancer, startLoadBalancer, stopLoadBalancer, type ReloadKind } from "../../components/local/haproxyControl";
@@ -39,6 +39,14 @@ export interface HaproxyOptions {
     statsTimeoutMs?: number;
     /** Ignored: the server-state file is always kept (saved by `reload()`, loaded at every start). */
     serverStateFile?: boolean;
+    /**
+     * More lines of the backend's named defaults section, after the harness's own (a later `balance`
+     * wins), e.g. `balance leastconn`, `cookie SRV insert indirect nocache dynamic`, `dynamic-cookie-key k`.
+     * @default none
+     */
+    backendSettings?: string[];
+    /** The operator's own lines under the servers file's backend line: `default-server ...` and `server <name> ...`. @default none */
+    serversFileLines?: string[];
 }
 
 export interface RunningHaproxy {
@@ -75,7 +83,15 @@ export interface RunningHaproxy {
 }
 
 /** The HAProxy config of the harness (the backend itself is in the servers file). */
-function haproxyConfig(p: { dir: string; backend: string; backendDefaults: string; frontendPort: number; adminPort: number; statsTimeoutMs?: number }): string {
+function haproxyConfig(p: {
+    dir: string;
+    backend: string;
+    backendDefaults: string;
+    frontendPort: number;
+    adminPort: number;
+    statsTimeoutMs?: number;
+    backendSettings?: string[];
+}): string {
     const timeouts = ["  mode http", "  timeout connect 2s", "  timeout client 30s", "  timeout server 30s", "  timeout check 2s", "  load-server-state-from-file global"];
     return [
         "global",
@@ -87,6 +103,7 @@ function haproxyConfig(p: { dir: string; backend: string; backendDefaults: strin
         ...timeouts,
         "  balance roundrobin",
         "  option httpchk GET /health",
+        ...(p.backendSettings ?? []).map((line) => `  ${line.trim()}`),
         "defaults",
         ...timeouts,
         "  option idle-close-on-response",
@@ -122,8 +139,9 @@ export async function startHaproxy(options: HaproxyOptions = {}): Promise<Runnin
     let logOffset = 0;
     try {
         await mkdir(join(dir, SERVERS_DIR));
-        await writeFile(configPath, haproxyConfig({ dir, backend, backendDefaults, frontendPort, adminPort, statsTimeoutMs: options.statsTimeoutMs }));
-        await writeFile(serversFile, renderServersFile({ backend, backendDefaults }, new Map()));
+        const { backendSettings, statsTimeoutMs } = options;
+        await writeFile(configPath, haproxyConfig({ dir, backend, backendDefaults, frontendPort, adminPort, statsTimeoutMs, backendSettings }));
+        await writeFile(serversFile, operatorServersFile({ backend, backendDefaults }, options.serversFileLines ?? []));
         await writeFile(join(dir, SERVER_STATE_FILE), EMPTY_SERVER_STATE);
         workerPid = (await startLoadBalancer(dir, marker)).workerPid;
     } catch (err) {
@@ -157,6 +175,19 @@ export async function startHaproxy(options: HaproxyOptions = {}): Promise<Runnin
             await rm(dir, { recursive: true, force: true });
         },
     };
+}
+
+/** The servers file as the operator left it: their `default-server` and `server` lines under the backend line. */
+function operatorServersFile(header: ServersFileHeader, lines: readonly string[]): string {
+    const settings: string[] = [];
+    const servers = new Map<string, string>();
+    for (const line of lines.map((l) => `    ${l.trim()}`)) {
+        const server = /^\s+server\s+(\S+)\s/.exec(line);
+        if (server) servers.set(server[1], line);
+        else if (/^\s+default-server\s/.test(line)) settings.push(line);
+        else throw new Error(`serversFileLines: only default-server and server lines, got ${JSON.stringify(line.trim())}`);
+    }
+    return renderServersFile(header, servers, settings);
 }
 
 function fileSize(path: string): number {

@@ -1,18 +1,24 @@
 /**
- * A real HTTP application server for tests, on a free loopback port.
+ * A real HTTP application server for tests, on a free loopback port; HTTPS with `tls` (key and
+ * certificate in PEM).
  *
  * `GET /health` answers 200 (503 after `setHealthy(false)`), `GET /slow?ms=N` answers its name after
- * N ms, any other path answers its name at once. Every request except `/health` is counted.
+ * N ms, any other path answers its name at once: the body says which server answered. Every request
+ * except `/health` is counted.
  */
-import { createServer, get } from "node:http";
+import { createServer, get, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
+import type { TLSSocket } from "node:tls";
 
 export interface TestHttpServer {
     readonly name: string;
     readonly host: "127.0.0.1";
     readonly port: number;
-    /** `http://127.0.0.1:<port>` */
+    /** `http://127.0.0.1:<port>`, or `https://` with `tls` */
     readonly url: string;
+    /** With `tls`: the SNI host names the requests (health checks included) came with, `""` for none. */
+    readonly serverNames: ReadonlySet<string>;
     /** Requests other than `/health` answered or in progress. */
     readonly requests: number;
     /** `/health` requests received. */
@@ -23,13 +29,30 @@ export interface TestHttpServer {
     stop(): Promise<void>;
 }
 
+/** Key and certificate (PEM) of an HTTPS server. */
+export interface TlsIdentity {
+    key: string;
+    cert: string;
+}
+
 /** Starts a server answering with `name`. */
-export async function startHttpServer(name: string): Promise<TestHttpServer> {
+export function startHttpServer(name: string): Promise<TestHttpServer> {
+    return startServer(name, {});
+}
+
+/** Starts an HTTPS server answering with `name`. */
+export function startHttpsServer(name: string, tls: TlsIdentity): Promise<TestHttpServer> {
+    return startServer(name, { tls });
+}
+
+async function startServer(name: string, options: { tls?: TlsIdentity }): Promise<TestHttpServer> {
     let requests = 0;
     let healthChecks = 0;
     let healthy = true;
     const pending = new Set<NodeJS.Timeout>();
-    const server = createServer((req, res) => {
+    const serverNames = new Set<string>();
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
+        if (options.tls) serverNames.add((req.socket as TLSSocket).servername || "");
         const url = new URL(req.url ?? "/", "http://x");
         if (url.pathname === "/health") {
             healthChecks++;
@@ -44,7 +67,8 @@ export async function startHttpServer(name: string): Promise<TestHttpServer> {
             res.end(name);
         }, delayMs);
         pending.add(timer);
-    });
+    };
+    const server = options.tls ? createHttpsServer(options.tls, handler) : createServer(handler);
     await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
         server.listen(0, "127.0.0.1", resolve);
@@ -54,7 +78,8 @@ export async function startHttpServer(name: string): Promise<TestHttpServer> {
         name,
         host: "127.0.0.1",
         port,
-        url: `http://127.0.0.1:${port}`,
+        url: `${options.tls ? "https" : "http"}://127.0.0.1:${port}`,
+        serverNames,
         get requests() {
             return requests;
         },
@@ -72,14 +97,17 @@ export async function startHttpServer(name: string): Promise<TestHttpServer> {
     };
 }
 
-/** GET without keep-alive; resolves with status, body and when the response ended. */
-export function fetchText(url: string): Promise<{ status: number; body: string; endedAt: number }> {
+/**
+ * GET without keep-alive, with `headers` (e.g. `cookie`); resolves with status, body, the `Set-Cookie`
+ * headers and when the response ended.
+ */
+export function fetchText(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; setCookie: string[]; endedAt: number }> {
     return new Promise((resolve, reject) => {
-        get(url, { agent: false }, (res) => {
+        get(url, { agent: false, headers }, (res) => {
             let body = "";
             res.setEncoding("utf8");
             res.on("data", (c) => (body += c));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, body, endedAt: Date.now() }));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body, setCookie: res.headers["set-cookie"] ?? [], endedAt: Date.now() }));
             res.on("error", reject);
         }).on("error", reject);
     });

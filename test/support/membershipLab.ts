@@ -8,16 +8,16 @@
 import * as assert from "node:assert/strict";
 import provider, { type MembershipOutputs } from "../../components/haproxy/membershipProvider";
 import { setProgressSink } from "../../components/providerLog";
-import { startHaproxy, type RunningHaproxy } from "./haproxy";
-import { startHttpServer, type TestHttpServer } from "./httpServer";
+import { startHaproxy, type HaproxyOptions, type RunningHaproxy } from "./haproxy";
+import { startHttpServer, startHttpsServer, type TestHttpServer, type TlsIdentity } from "./httpServer";
 
 export interface MembershipLab {
     /** The two load balancers (filled in before the first test). */
     readonly lbs: RunningHaproxy[];
     /** Every progress line of the provider so far. */
     readonly log: string[];
-    /** Starts an app server that is stopped after the test. */
-    appServer(name: string): Promise<TestHttpServer>;
+    /** Starts an app server (HTTPS with `tls`) that is stopped after the test. */
+    appServer(name: string, tls?: TlsIdentity): Promise<TestHttpServer>;
     /** The load balancers as membership inputs, reached through `endpoint` (default: the admin UNIX socket). */
     lbRefs(endpoint?: (lb: RunningHaproxy) => string): Record<string, unknown>[];
     /** The inputs of a membership of `server` on both load balancers, with `extra` on top. */
@@ -26,15 +26,20 @@ export interface MembershipLab {
     create(inputs: Record<string, unknown>): Promise<MembershipOutputs>;
 }
 
-/** `settings` are the `check` and `drain` inputs every membership of the suite starts from. */
-export function membershipLab(settings: { check: Record<string, unknown>; drain: Record<string, unknown> }): MembershipLab {
+/**
+ * `settings` are the `check` and `drain` inputs every membership of the suite starts from, and
+ * `haproxy` the options of both load balancers (asked for when they start, after the suite's earlier
+ * `before` hooks). @default haproxy: the harness's defaults
+ */
+export function membershipLab(settings: { check: Record<string, unknown>; drain: Record<string, unknown>; haproxy?: () => HaproxyOptions }): MembershipLab {
     const lbs: RunningHaproxy[] = [];
     const log: string[] = [];
     const servers: TestHttpServer[] = [];
     const created: MembershipOutputs[] = [];
 
     before(async () => {
-        lbs.push(...(await Promise.all([startHaproxy(), startHaproxy()])));
+        const options = settings.haproxy?.() ?? {};
+        lbs.push(...(await Promise.all([startHaproxy(options), startHaproxy(options)])));
         setProgressSink((m) => log.push(m));
     });
     after(async () => {
@@ -54,8 +59,8 @@ export function membershipLab(settings: { check: Record<string, unknown>; drain:
         lbs,
         log,
         lbRefs,
-        async appServer(name) {
-            const s = await startHttpServer(name);
+        async appServer(name, tls) {
+            const s = await (tls ? startHttpsServer(name, tls) : startHttpServer(name));
             servers.push(s);
             return s;
         },
