@@ -11,6 +11,8 @@ import { join } from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { deployedState, flipUnderTraffic, membershipOf, type FlipRun } from "../../scripts/lib/flip";
 import { longCompletedOnOld } from "../../scripts/lib/report";
+import { runningHaproxyVersion } from "../../components/local/haproxyBinary";
+import { adminCommand } from "../../components/local/haproxyControl";
 import { restoreSnapshot } from "../../components/local/volume";
 import { httpGet } from "../integration/local/support";
 import { scratchProject, type ScratchProject } from "./scratchProject";
@@ -47,9 +49,12 @@ describe("end to end: generation flips under live traffic", function () {
     });
     after(async () => p?.dispose());
 
-    it("brings up g1 behind both load balancers, answering through each frontend", async () => {
+    it("brings up g1 behind both load balancers, running the selected HAProxy, answering through each frontend", async () => {
         assertOnlyGeneration(await membersByLb(p), "g1");
+        const version = runningHaproxyVersion();
         for (const lb of (await deployedState(p.stack)).loadBalancers) {
+            const info = await adminCommand(lb.endpoint.replace(/^unix:\/\//, ""), "show info");
+            assert.equal(/^Version: (\S+)$/m.exec(info)?.[1], version, `${lb.name} runs HAProxy ${version} (BLUEGREEN_HAPROXY_VERSION)`);
             const r = await httpGet(lb.frontendUrl);
             assert.equal(r.status, 200);
             assert.equal(JSON.parse(r.body).generation, "g1");

@@ -290,7 +290,8 @@ describe("local load balancer: reloads and restarts as production tooling does t
                 assert.match(state, /^\d+ app \d+ a /m, `${kind ?? "no argument"}: the servers file's server is loaded`);
                 assert.doesNotMatch(state, /^\d+ app \d+ b /m, `${kind ?? "no argument"}: the runtime-only server is lost`);
             }
-            assert.match(harness.output, /New worker/);
+            // "New worker (<pid>) forked" up to HAProxy 3.0, "Initializing new worker (<pid>)" from 3.1 on.
+            assert.match(harness.output, new RegExp(`(New|Initializing new) worker \\(${harness.pid}\\)`));
         } finally {
             await harness.stop();
         }
