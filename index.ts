@@ -5,12 +5,12 @@
 import { BlueGreenDeployment } from "./components/deployment";
 import { nextHistory, readLastOutputs } from "./components/generationHistory";
 import { readStackConfig } from "./components/stackConfig";
-import { targetFor } from "./components/targets";
+import { deploymentSettings, targetFor } from "./components/targets";
 
 export = async () => {
     const { config, ssh } = readStackConfig();
     const history = nextHistory(config.generation, await readLastOutputs(), config.pool.standby);
-    const deployment = new BlueGreenDeployment("site", { config, target: targetFor(config, "site", ssh), ssh, history });
+    const deployment = new BlueGreenDeployment("site", { ...deploymentSettings(config), target: targetFor(config, "site", ssh), ssh, history });
     return {
         activeGeneration: deployment.activeGeneration,
         // Absent rather than undefined, so that the stack shows no empty outputs.

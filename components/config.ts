@@ -8,6 +8,7 @@ import { z } from "zod";
 import { parseEndpoint, type Endpoint } from "./haproxy/endpoint";
 import { keysForHost, knownHostName, knownHostsProblems, parseKnownHosts } from "./haproxy/knownHosts";
 import { validateServerOptions, type ServerOptions } from "./haproxy/serverOptions";
+import type { ServerSpec } from "./plan";
 import { RuntimeInputError } from "./haproxy/validate";
 
 /** Short generation label: becomes part of resource names and HAProxy server names. */
@@ -116,9 +117,6 @@ const serverSpec = z
     })
     .partial()
     .strict();
-
-/** The server spec shared by every generation, before per-generation overrides. */
-export type ServerSpec = z.infer<typeof serverSpec>;
 
 const loadBalancer = z
     .object({
@@ -390,9 +388,3 @@ export const CONFIG_KEYS = [
     "generation", "target", "canarySize", "pool", "healthCheck", "haproxy", "forgetLoadBalancers", "database", "aws",
     "sshHostKeySha256", "sshKnownHosts", "sshAllowUnknownHostKeys",
 ] as const;
-
-/** The spec of one generation: the shared spec with that generation's overrides on top. */
-export function specForGeneration(cfg: DeploymentConfig, gen: string): ServerSpec {
-    const overrides = cfg.pool.generations[gen] ?? {};
-    return { ...cfg.pool.spec, ...overrides, inputs: { ...cfg.pool.spec.inputs, ...overrides.inputs } };
-}

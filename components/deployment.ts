@@ -2,43 +2,33 @@
  * `BlueGreenDeployment`: the whole runbook as one component.
  *
  * snapshot -> migration -> pool of this generation -> health gate -> membership on every load balancer
- * -> smoke check through every frontend. Everything generation-scoped carries the generation in its
- * name, so changing `generation` makes the engine create the new generation while the program runs and
- * delete the old one afterwards, dependents first: each old membership drains and detaches before its
- * server is terminated. If any step before the deletes fails, the serving generation stays untouched.
+ * -> smoke check through every frontend -> the old generation (and an adopted fleet) drained and
+ * detached -> its servers terminated. What each child is and does comes from the plan (plan.ts).
+ * Everything generation-scoped carries the generation in its name, so changing `generation` makes the
+ * engine create the new generation while the program runs and delete the old one afterwards, dependents
+ * first: each old membership drains and detaches before its server is terminated. If any step before the
+ * deletes fails, the serving generation stays untouched.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { DeploymentConfig } from "./config";
 import { HealthGate } from "./gate/healthGate";
 import { Adoption } from "./haproxy/adoption";
 import { Membership } from "./haproxy/membership";
-import type { ServerOptions } from "./haproxy/serverOptions";
 import type { SshCredentials } from "./haproxy/transport";
 import { DatabaseSnapshot } from "./snapshot";
 import { Migration } from "./migration";
+import { TYPES } from "./names";
+import { planDeployment, resolveHealthCheck, type DeploymentSettings, type MembershipPlan, type PoolPlan } from "./plan";
 import { AppServerPool } from "./pool";
 import type { LoadBalancerOutputs, ServerOutputs, Target } from "./target";
 import type { GenerationHistory } from "./generationHistory";
 
-export interface BlueGreenDeploymentArgs {
-    config: DeploymentConfig;
+export interface BlueGreenDeploymentArgs extends DeploymentSettings {
+    /** Where servers, load balancers, the snapshot and the migration come to exist (localTarget, awsTarget). */
     target: Target;
     /** Credentials for `ssh://` load balancer endpoints (a Pulumi secret). @default none */
     ssh?: pulumi.Input<SshCredentials>;
-    /** Generations remembered from the last update (see generationHistory.ts). @default none */
+    /** Generations remembered from the last update (generationHistory.ts): `standby` keeps that pool running. @default none */
     history?: GenerationHistory;
-}
-
-/** Names of the generation-scoped children of a deployment. Exported for tests. */
-export function childNames(name: string, generation: string, migrationVersion: string) {
-    return {
-        snapshot: `${name}-snapshot-${migrationVersion}`,
-        migration: `${name}-migration-${migrationVersion}`,
-        pool: `${name}-pool-${generation}`,
-        poolOf: (gen: string) => `${name}-pool-${gen}`,
-        membership: (index: number) => `${name}-member-${generation}-${index}`,
-        smoke: `${name}-smoke-${generation}`,
-    };
 }
 
 export class BlueGreenDeployment extends pulumi.ComponentResource {
@@ -47,59 +37,54 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
     public readonly loadBalancers: pulumi.Output<{ name: string; endpoint: string; frontendUrl: string }[]>;
     public readonly snapshotId: pulumi.Output<string>;
     public readonly migrationVersion: pulumi.Output<string>;
-    /** What a rollback flips back to, and the generation kept as warm standby (`pool.standby`), if any. */
+    /** What a rollback flips back to, and the generation kept as warm standby, if any. */
     public readonly history: GenerationHistory;
 
     constructor(name: string, args: BlueGreenDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("bluegreen:index:BlueGreenDeployment", name, {}, opts);
-        const { config, target } = args;
-        const { generation } = config;
-        const version = config.database.migration.version;
-        const names = childNames(name, generation, version);
+        super(TYPES.deployment, name, {}, opts);
+        const { target } = args;
+        const plan = planDeployment(name, args, args.history?.standby);
+        const healthCheck = resolveHealthCheck(args.healthCheck);
 
-        const lbs = target.loadBalancers(this);
-        const snapshot = new DatabaseSnapshot(names.snapshot, { target, migrationVersion: version }, { parent: this });
-        const migration = new Migration(names.migration, { target, snapshot }, { parent: this, dependsOn: [snapshot] });
-        const pool = new AppServerPool(names.pool, { target, config, generation, after: [migration.run] }, { parent: this });
+        const lbs = target.loadBalancers(this, { backend: plan.membership.backend, healthCheck });
+        const snapshot = new DatabaseSnapshot(plan.snapshotName, { target, migrationVersion: plan.migrationVersion }, { parent: this });
+        const migration = new Migration(plan.migrationName, { target, migrationVersion: plan.migrationVersion, snapshot }, { parent: this, dependsOn: [snapshot] });
+        const poolOf = (p: PoolPlan) =>
+            new AppServerPool(p.name, { ...args.pool, target, generation: p.generation, healthCheck: args.healthCheck, after: [migration.run] }, { parent: this });
+        const pool = poolOf(plan.active);
         // Warm standby: the previous generation's pool stays registered (so it keeps running) without
         // memberships (so it is drained and detached). Flipping back re-attaches it without provisioning.
-        const standby = args.history?.standby;
-        if (standby) {
-            new AppServerPool(names.poolOf(standby), { target, config, generation: standby, after: [migration.run] }, { parent: this });
-        }
+        if (plan.standby) poolOf(plan.standby);
         const memberships = pool.servers.map(
-            (server, i) =>
-                new Membership(names.membership(i), membershipArgs(config, lbs, server, args.ssh), {
-                    parent: this,
-                    dependsOn: [pool.gate],
-                }),
+            (server, i) => new Membership(plan.membershipName(i), membershipArgs(plan.membership, lbs, server, args.ssh), { parent: this, dependsOn: [pool.gate] }),
         );
         const smoke = new HealthGate(
-            names.smoke,
+            plan.smokeName,
             {
-                targets: lbs.map((lb) => ({ name: lb.name, url: pulumi.interpolate`${lb.frontendUrl.apply((u) => u.replace(/\/$/, ""))}${config.healthCheck.path}` })),
-                expectedStatus: config.healthCheck.expectedStatus,
-                timeoutMs: config.healthCheck.timeoutSeconds * 1000,
-                intervalMs: config.healthCheck.intervalMs,
+                targets: lbs.map((lb) => ({ name: lb.name, url: pulumi.interpolate`${lb.frontendUrl.apply((u) => u.replace(/\/$/, ""))}${plan.smoke.path}` })),
+                expectedStatus: plan.smoke.expectedStatus,
+                timeoutMs: plan.smoke.timeoutMs,
+                intervalMs: plan.smoke.intervalMs,
             },
             { parent: this, dependsOn: memberships },
         );
         // The operator's existing fleet leaves once the new generation serves, as an old generation would.
-        if (config.haproxy.adopt.length > 0) {
+        if (plan.adoption) {
+            const { backend, drain } = plan.membership;
             new Adoption(
-                `${name}-adopted`,
-                { loadBalancers: loadBalancerRefs(lbs), backend: config.haproxy.backend, servers: config.haproxy.adopt, drain: drainArgs(config), ...(args.ssh ? { ssh: args.ssh } : {}) },
+                plan.adoption.name,
+                { loadBalancers: loadBalancerRefs(lbs), backend, servers: plan.adoption.servers, drain, ...(args.ssh ? { ssh: args.ssh } : {}) },
                 { parent: this, dependsOn: [smoke] },
             );
         }
 
-        this.activeGeneration = pulumi.output(generation);
+        this.activeGeneration = pulumi.output(args.generation);
         this.servers = pulumi.all(pool.servers.map((s) => pulumi.all([s.address, s.port]).apply(([address, port]) => ({ name: s.name, address, port }))));
         this.loadBalancers = pulumi.all(
             lbs.map((lb) => pulumi.all([lb.endpoint, lb.frontendUrl]).apply(([endpoint, frontendUrl]) => ({ name: lb.name, endpoint, frontendUrl }))),
         );
         this.snapshotId = snapshot.snapshotId;
-        this.migrationVersion = pulumi.output(version);
+        this.migrationVersion = pulumi.output(plan.migrationVersion);
         this.history = args.history ?? {};
         this.registerOutputs({
             previousGeneration: this.history.previous,
@@ -124,37 +109,19 @@ function loadBalancerRefs(lbs: LoadBalancerOutputs[]) {
     }));
 }
 
-/** The configured drain in the memberships' units (the health file is per server). */
-function drainArgs(config: DeploymentConfig) {
-    const { drain } = config.haproxy;
-    return {
-        method: drain.method,
-        timeoutMs: drain.timeoutSeconds * 1000,
-        onTimeout: drain.onTimeout,
-        pollIntervalMs: drain.pollIntervalMs,
-        quietPeriodMs: drain.quietPeriodSeconds * 1000,
-        minimumMs: drain.minimumSeconds * 1000,
-    };
-}
-
-/** The server options of `generation`: the deployment's, with the generation's own on top. */
-export function serverOptionsFor(config: DeploymentConfig, generation: string): ServerOptions {
-    return { ...config.haproxy.serverOptions, ...config.haproxy.generations[generation]?.serverOptions };
-}
-
-/** The membership of one server on every load balancer, with the configured check, options and drain. */
-function membershipArgs(config: DeploymentConfig, lbs: LoadBalancerOutputs[], server: ServerOutputs, ssh?: pulumi.Input<SshCredentials>) {
+/** The membership of one server on every load balancer, as the plan says. */
+function membershipArgs(plan: MembershipPlan, lbs: LoadBalancerOutputs[], server: ServerOutputs, ssh?: pulumi.Input<SshCredentials>) {
     return {
         loadBalancers: loadBalancerRefs(lbs),
-        backend: config.haproxy.backend,
+        backend: plan.backend,
         server: server.name,
         address: server.address,
         port: server.port,
-        check: { enabled: true, inter: config.healthCheck.intervalMs, rise: config.healthCheck.rise, fall: config.healthCheck.fall },
-        options: serverOptionsFor(config, config.generation),
-        attachTimeoutMs: config.haproxy.attachTimeoutSeconds * 1000,
-        drain: { ...drainArgs(config), ...(config.haproxy.drain.method === "healthcheck" ? { healthFile: server.healthFile } : {}) },
-        ...(config.haproxy.runtimeOnly ? { runtimeOnly: true } : {}),
+        check: plan.check,
+        options: plan.options,
+        attachTimeoutMs: plan.attachTimeoutMs,
+        drain: { ...plan.drain, ...(plan.drain.method === "healthcheck" ? { healthFile: server.healthFile } : {}) },
+        ...(plan.runtimeOnly ? { runtimeOnly: true } : {}),
         ...(ssh ? { ssh } : {}),
     };
 }

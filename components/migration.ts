@@ -3,10 +3,14 @@
  * new pool. Named by the migration version, so an unchanged version runs nothing on a flip.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { TYPES } from "./names";
 import type { Target } from "./target";
 
 export interface MigrationArgs {
+    /** Where the database lives (localTarget, awsTarget). */
     target: Target;
+    /** The version the migration brings the database to. */
+    migrationVersion: string;
     /** The snapshot taken for this migration; the migration waits for it. */
     snapshot: pulumi.Resource;
 }
@@ -16,8 +20,8 @@ export class Migration extends pulumi.ComponentResource {
     public readonly run: pulumi.Resource;
 
     constructor(name: string, args: MigrationArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("bluegreen:database:Migration", name, {}, opts);
-        this.run = args.target.migration(`${name}-run`, { parent: this, dependsOn: [args.snapshot] });
+        super(TYPES.migration, name, {}, opts);
+        this.run = args.target.migration(`${name}-run`, args.migrationVersion, { parent: this, dependsOn: [args.snapshot] });
         this.registerOutputs({});
     }
 }

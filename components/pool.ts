@@ -1,32 +1,23 @@
 /**
  * `AppServerPool` (runbook steps 3-9): the servers of one generation, built from the shared spec plus
  * the generation's overrides, and the health gate they must pass. With a canary size N, the first N
- * servers must pass their own gate before the rest are created (step 8).
+ * servers must pass a gate of their own before the rest are created (step 8, plan.ts `canaryBatches`).
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { DeploymentConfig } from "./config";
-import { specForGeneration } from "./config";
 import { HealthGate } from "./gate/healthGate";
+import { TYPES } from "./names";
+import { planPool, type HealthCheckSettings, type PoolSettings } from "./plan";
 import type { ServerOutputs, Target } from "./target";
 
-export interface AppServerPoolArgs {
+export interface AppServerPoolArgs extends PoolSettings {
+    /** Where the servers run (localTarget, awsTarget). */
     target: Target;
-    config: DeploymentConfig;
-    /** The generation these servers belong to. */
+    /** The generation these servers belong to, e.g. `g7`. */
     generation: string;
-    /** What the servers wait for (the migration). */
-    after: pulumi.Resource[];
-}
-
-/** HAProxy server name of server `index` of a generation. Exported for tests. */
-export function serverName(namePrefix: string, generation: string, index: number): string {
-    return `${namePrefix}-${generation}-${index}`;
-}
-
-/** Which servers are canaries (created and gated first) and which follow. Exported for tests. */
-export function canaryBatches(size: number, canarySize: number): number[][] {
-    const all = Array.from({ length: size }, (_, i) => i);
-    return canarySize > 0 ? [all.slice(0, canarySize), all.slice(canarySize)] : [all];
+    /** The servers' health check, which the pool's gate waits for. @default see HealthCheckSettings */
+    healthCheck?: HealthCheckSettings;
+    /** What the servers wait for (the migration). @default none */
+    after?: pulumi.Resource[];
 }
 
 export class AppServerPool extends pulumi.ComponentResource {
@@ -35,36 +26,30 @@ export class AppServerPool extends pulumi.ComponentResource {
     public readonly gate: HealthGate;
 
     constructor(name: string, args: AppServerPoolArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("bluegreen:pool:AppServerPool", name, {}, opts);
-        const { config, generation, target } = args;
-        const spec = specForGeneration(config, generation);
+        super(TYPES.pool, name, {}, opts);
+        const { target, generation } = args;
+        const plan = planPool(name, generation, args, args.healthCheck);
         const gateFor = (gateName: string, servers: ServerOutputs[]) =>
             new HealthGate(
                 gateName,
-                {
-                    targets: servers.map((s) => ({ name: s.name, url: s.healthUrl })),
-                    expectedStatus: config.healthCheck.expectedStatus,
-                    timeoutMs: config.healthCheck.timeoutSeconds * 1000,
-                    intervalMs: config.healthCheck.intervalMs,
-                    consecutive: config.healthCheck.rise,
-                },
+                { targets: servers.map((s) => ({ name: s.name, url: s.healthUrl })), ...plan.gate },
                 { parent: this, dependsOn: servers.map((s) => s.resource) },
             );
 
         this.servers = [];
-        let waitFor: pulumi.Resource[] = args.after;
-        const batches = canaryBatches(config.pool.size, config.canarySize);
-        batches.forEach((batch, b) => {
-            const created = batch.map((index) =>
-                target.server(
-                    { resourceName: `${name}-${index}`, serverName: serverName(config.pool.namePrefix, generation, index), generation, index, spec },
+        let waitFor: pulumi.Resource[] = args.after ?? [];
+        plan.batches.forEach((batch, b) => {
+            const created = batch.map((index) => {
+                const server = plan.servers[index];
+                return target.server(
+                    { resourceName: server.resourceName, serverName: server.serverName, generation, index, spec: server.spec, port: plan.port, healthCheckPath: plan.healthCheckPath },
                     { parent: this, dependsOn: waitFor },
-                ),
-            );
+                );
+            });
             this.servers.push(...created);
-            if (b < batches.length - 1) waitFor = [gateFor(`${name}-canary-gate`, created)];
+            if (b < plan.batches.length - 1 && plan.canaryGateName) waitFor = [gateFor(plan.canaryGateName, created)];
         });
-        this.gate = gateFor(`${name}-gate`, this.servers);
+        this.gate = gateFor(plan.gateName, this.servers);
         this.registerOutputs({ servers: this.servers.map((s) => ({ name: s.name, address: s.address })) });
     }
 }

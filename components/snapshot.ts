@@ -1,12 +1,14 @@
 /**
- * `DatabaseSnapshot` (runbook step 1): a snapshot of the database volume taken before the migration.
- * Keyed by the migration version, so it is taken once per migration, not once per flip; retained when
- * the engine deletes it, so every snapshot stays restorable.
+ * `DatabaseSnapshot` (runbook step 1): a snapshot of the database taken before the migration. Keyed by
+ * the migration version, so it is taken once per migration, not once per flip; retained when the engine
+ * deletes it, so every snapshot stays restorable.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { TYPES } from "./names";
 import type { Target } from "./target";
 
 export interface DatabaseSnapshotArgs {
+    /** Where the database lives (localTarget, awsTarget). */
     target: Target;
     /** The migration this snapshot guards. */
     migrationVersion: string;
@@ -17,8 +19,8 @@ export class DatabaseSnapshot extends pulumi.ComponentResource {
     public readonly snapshotId: pulumi.Output<string>;
 
     constructor(name: string, args: DatabaseSnapshotArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("bluegreen:database:DatabaseSnapshot", name, {}, opts);
-        this.snapshotId = args.target.snapshot(`${name}-volume`, { parent: this, retainOnDelete: true });
+        super(TYPES.snapshot, name, {}, opts);
+        this.snapshotId = args.target.snapshot(`${name}-volume`, args.migrationVersion, { parent: this, retainOnDelete: true });
         this.registerOutputs({ snapshotId: this.snapshotId });
     }
 }

@@ -4,8 +4,7 @@
  * same for every target.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { DeploymentConfig, ServerSpec } from "./config";
-import type { SshCredentials } from "./haproxy/transport";
+import type { HealthCheckSettings, ServerSpec } from "./plan";
 
 /** A load balancer as the memberships and the smoke check see it. */
 export interface LoadBalancerOutputs {
@@ -49,21 +48,31 @@ export interface ServerRequest {
     index: number;
     /** The generation's spec: shared spec plus its overrides. */
     spec: ServerSpec;
+    /** Port the app listens on (a target may pick its own, as the local one does). */
+    port: number;
+    /** URL path of the app's health check. */
+    healthCheckPath: string;
 }
 
-export interface Target {
-    /** The load balancers every generation joins; not generation-scoped. */
-    loadBalancers(parent: pulumi.Resource): LoadBalancerOutputs[];
-    /** Snapshot of the database volume (retained on delete); returns its id. */
-    snapshot(resourceName: string, opts: pulumi.CustomResourceOptions): pulumi.Output<string>;
-    /** The migration, run once per migration version. */
-    migration(resourceName: string, opts: pulumi.CustomResourceOptions): pulumi.Resource;
-    /** One app server. */
-    server(request: ServerRequest, opts: pulumi.CustomResourceOptions): ServerOutputs;
+/** What the load balancers must know of the deployment. */
+export interface LoadBalancerRequest {
+    /** The backend the app servers join. */
+    backend: string;
+    /** The app servers' health check (a target that configures HAProxy itself uses it for `option httpchk`). */
+    healthCheck: Required<HealthCheckSettings>;
 }
 
 /**
- * Builds a target from the config; both targets take the same parsed config. `ssh` is what the target
- * logs in with where it needs SSH (aws: the migration on the database host). @default none
+ * Where the runbook's resources come to exist. The deployment asks; the target builds. `localTarget`
+ * and `awsTarget` are the two this package ships; a team may write its own.
  */
-export type TargetFactory = (config: DeploymentConfig, deploymentName: string, ssh?: pulumi.Input<SshCredentials>) => Target;
+export interface Target {
+    /** The load balancers every generation joins; not generation-scoped. */
+    loadBalancers(parent: pulumi.Resource, request: LoadBalancerRequest): LoadBalancerOutputs[];
+    /** Snapshot of the database (retained on delete) before the migration `migrationVersion`; returns its id. */
+    snapshot(resourceName: string, migrationVersion: string, opts: pulumi.CustomResourceOptions): pulumi.Output<string>;
+    /** The migration to `migrationVersion`, run once per version. */
+    migration(resourceName: string, migrationVersion: string, opts: pulumi.CustomResourceOptions): pulumi.Resource;
+    /** One app server. */
+    server(request: ServerRequest, opts: pulumi.CustomResourceOptions): ServerOutputs;
+}

@@ -7,48 +7,68 @@
 import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { specForGeneration, type DeploymentConfig } from "../../config";
-import { pinnedHostKey } from "../../haproxy/knownHosts";
 import type { SshCredentials } from "../../haproxy/transport";
-import { serverName } from "../../pool";
-import type { TargetFactory } from "../../target";
+import type { Target } from "../../target";
 import { shellCommandLine } from "./shellQuote";
-import { renderUserData, userDataProblems } from "./userData";
+import { renderUserData } from "./userData";
 
-/**
- * Builds the aws target. What it needs beyond the config schema is checked first (`requireAwsInputs`),
- * so a problem stops the program before any resource is registered. `ssh` is required.
- */
-export const awsTarget: TargetFactory = (config, _deploymentName, ssh) => {
-    const { settings, credentials } = requireAwsInputs(config, ssh);
-    const databaseHostKey = config.sshKnownHosts === undefined ? undefined : pinnedHostKey(config.sshKnownHosts, settings.databaseHost);
+/** What the aws target works with. */
+export interface AwsTargetArgs {
+    /** The existing HAProxy hosts: Runtime API endpoint (`ssh://` or `tcp://`), frontend URL, host key. */
+    loadBalancers: { name: string; endpoint: string; frontendUrl: string; sshHostKeySha256?: string }[];
+    /** Servers file on the load balancer hosts (docs/OPERATING.md). @default `/etc/haproxy/bluegreen/<backend>.cfg` */
+    serversFile?: string;
+    /** The `defaults` section the servers file's backend takes its settings from. @default none */
+    backendDefaults?: string;
+    /** Servers only in the running HAProxy processes, no servers file. @default false */
+    runtimeOnly?: boolean;
+    /** Where the instances go. */
+    network: { subnetIds: string[]; securityGroupIds?: string[]; keyName?: string; instanceProfile?: string };
+    /** `Pool` tag of the instances. @default "app" */
+    poolName?: string;
+    /** The database: its EBS volume (snapshotted), the host the migration runs on over SSH, and the migration's argv. */
+    database: {
+        volumeId: string;
+        host: string;
+        /** @default "ops" */
+        user?: string;
+        migrationCommand: string[];
+        /** The database host's key as `keytype base64key`, pinned by the SSH connection. @default none (unverified) */
+        hostKey?: string;
+    };
+    /** Credentials of the migration's SSH connection (a Pulumi secret). */
+    ssh: pulumi.Input<SshCredentials>;
+}
+
+/** The `aws` target (see the file's comment). */
+export function awsTarget(args: AwsTargetArgs): Target {
     const stack = pulumi.getStack();
-    const { port } = config.pool;
-
+    const { network, database } = args;
     return {
-        loadBalancers: () =>
-            config.haproxy.loadBalancers.map((lb) => ({
+        loadBalancers: (_parent, { backend }) =>
+            args.loadBalancers.map((lb) => ({
                 name: lb.name,
-                endpoint: pulumi.output(required(lb.endpoint, `haproxy.loadBalancers.${lb.name}.endpoint`)),
-                frontendUrl: pulumi.output(required(lb.frontendUrl, `haproxy.loadBalancers.${lb.name}.frontendUrl`)),
+                endpoint: pulumi.output(lb.endpoint),
+                frontendUrl: pulumi.output(lb.frontendUrl),
                 ...(lb.sshHostKeySha256 ? { hostKeySha256: pulumi.output(lb.sshHostKeySha256) } : {}),
-                ...(config.haproxy.runtimeOnly ? {} : { serversFile: pulumi.output(config.haproxy.serversFile ?? defaultServersFile(config.haproxy.backend)) }),
-                ...(config.haproxy.backendDefaults ? { backendDefaults: pulumi.output(config.haproxy.backendDefaults) } : {}),
+                ...(args.runtimeOnly ? {} : { serversFile: pulumi.output(args.serversFile ?? defaultServersFile(backend)) }),
+                ...(args.backendDefaults ? { backendDefaults: pulumi.output(args.backendDefaults) } : {}),
             })),
 
         server: (request, opts) => {
+            const { port } = request;
             const instance = new aws.ec2.Instance(
                 request.resourceName,
                 {
-                    ami: required(request.spec.image, "pool.spec.image"),
-                    instanceType: required(request.spec.instanceType, "pool.spec.instanceType"),
-                    subnetId: settings.subnetIds[request.index % settings.subnetIds.length],
-                    vpcSecurityGroupIds: settings.securityGroupIds,
-                    keyName: settings.keyName,
-                    iamInstanceProfile: settings.instanceProfile,
+                    ami: required(request.spec.image, "spec.image"),
+                    instanceType: required(request.spec.instanceType, "spec.instanceType"),
+                    subnetId: network.subnetIds[request.index % network.subnetIds.length],
+                    vpcSecurityGroupIds: network.securityGroupIds ?? [],
+                    keyName: network.keyName,
+                    iamInstanceProfile: network.instanceProfile,
                     userData: renderUserData({ spec: request.spec, port, serverName: request.serverName, generation: request.generation }),
                     userDataReplaceOnChange: true,
-                    tags: { Name: request.serverName, Pool: config.pool.namePrefix, Generation: request.generation, Stack: stack },
+                    tags: { Name: request.serverName, Pool: args.poolName ?? "app", Generation: request.generation, Stack: stack },
                 },
                 opts,
             );
@@ -56,70 +76,44 @@ export const awsTarget: TargetFactory = (config, _deploymentName, ssh) => {
                 name: request.serverName,
                 address: instance.privateIp,
                 port: pulumi.output(port),
-                healthUrl: pulumi.interpolate`http://${instance.privateIp}:${port}${config.healthCheck.path}`,
+                healthUrl: pulumi.interpolate`http://${instance.privateIp}:${port}${request.healthCheckPath}`,
                 resource: instance,
             };
         },
 
-        snapshot: (resourceName, opts) =>
-            new aws.ebs.Snapshot(
-                resourceName,
-                {
-                    volumeId: config.database.volume,
-                    tags: { Name: resourceName, Stack: stack, MigrationVersion: config.database.migration.version },
-                },
-                opts,
-            ).id,
+        snapshot: (resourceName, migrationVersion, opts) =>
+            new aws.ebs.Snapshot(resourceName, { volumeId: database.volumeId, tags: { Name: resourceName, Stack: stack, MigrationVersion: migrationVersion } }, opts).id,
 
-        // The host key is pinned from the sshKnownHosts line of the database host (`keytype base64key`,
-        // the form `hostKey` takes); without one (sshAllowUnknownHostKeys, which the config check
-        // requires then) the connection does not verify it.
-        migration: (resourceName, opts) =>
+        // The host key is pinned when given (`keytype base64key`, the form `hostKey` takes); without one the
+        // connection does not verify it (the program's config check requires sshAllowUnknownHostKeys then).
+        migration: (resourceName, migrationVersion, opts) =>
             new command.remote.Command(
                 resourceName,
                 {
                     connection: pulumi.secret(
-                        pulumi.output(credentials).apply((c) => ({
-                            host: settings.databaseHost,
-                            user: settings.databaseUser,
+                        pulumi.output(args.ssh).apply((c) => ({
+                            host: database.host,
+                            user: database.user ?? "ops",
                             privateKey: c.privateKey,
                             privateKeyPassword: c.passphrase,
-                            ...(databaseHostKey ? { hostKey: databaseHostKey } : {}),
+                            ...(database.hostKey ? { hostKey: database.hostKey } : {}),
                         })),
                     ),
-                    create: shellCommandLine(config.database.migration.command),
-                    triggers: [config.database.migration.version],
+                    create: shellCommandLine(database.migrationCommand),
+                    triggers: [migrationVersion],
                 },
                 opts,
             ),
     };
-};
-
-/**
- * What the aws target needs beyond the config schema (which already requires the `aws` block, an EBS
- * volume id and the spec fields), checked at once: SSH credentials and the active generation's user
- * data. Throws one error listing every problem.
- */
-function requireAwsInputs(config: DeploymentConfig, ssh: pulumi.Input<SshCredentials> | undefined) {
-    const problems: string[] = [];
-    if (!ssh) problems.push("SSH credentials (sshPrivateKey) are required: the migration runs over SSH on aws.databaseHost");
-    const { generation, pool } = config;
-    const lastServer = serverName(pool.namePrefix, generation, pool.size - 1); // the longest name, for the size check
-    problems.push(...userDataProblems({ spec: specForGeneration(config, generation), port: pool.port, serverName: lastServer, generation }));
-    if (!config.aws) problems.push("the `aws` config block is required on the aws target");
-    if (!config.aws || !ssh || problems.length > 0) {
-        throw new pulumi.RunError(`the aws target cannot be built:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    }
-    return { settings: config.aws, credentials: ssh };
 }
 
-/** A value the config schema guarantees on the aws target; a missing one is a bug, reported by key. */
+/** A value the aws target needs; the program's config check requires it, a missing one names the key. */
 function required(value: string | undefined, key: string): string {
     if (value === undefined) throw new Error(`${key} is required on the aws target`);
     return value;
 }
 
-/** Where the servers file of `backend` lives on the load balancer hosts when `haproxy.serversFile` is not set. */
+/** Where the servers file of `backend` lives on the load balancer hosts when none is given. */
 export function defaultServersFile(backend: string): string {
     return `/etc/haproxy/bluegreen/${backend}.cfg`;
 }

@@ -13,7 +13,7 @@
  * Pure: exported for tests.
  */
 import { posix } from "node:path";
-import type { ServerSpec } from "../../config";
+import type { ServerSpec } from "../../plan";
 import { shellQuote } from "./shellQuote";
 
 /** Where the app is checked out. */

@@ -7,8 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import type { DeploymentConfig } from "../../config";
-import type { Target, TargetFactory } from "../../target";
+import type { Target } from "../../target";
 import { DATABASE_FILE } from "../../../app/database";
 import { LocalAppServer } from "./appServer";
 import { CommandRun } from "./command";
@@ -23,21 +22,33 @@ export function localStateDir(stack: string, env: NodeJS.ProcessEnv = process.en
     return path.join(env.BLUEGREEN_STATE ? path.resolve(env.BLUEGREEN_STATE) : path.join(cwd, ".bluegreen"), "local", stack);
 }
 
-export const localTarget: TargetFactory = (config: DeploymentConfig, deploymentName: string): Target => {
-    const stateDir = localStateDir(pulumi.getStack());
-    const volumeDir = path.join(stateDir, "volumes", config.database.volume);
+/** What the local target runs. */
+export interface LocalTargetArgs {
+    /** Prefix of the resources it registers (the deployment's name), e.g. `site`. */
+    name: string;
+    /** The load balancers to run, each a real HAProxy; lb `i` listens on `frontendPort` @default 18080 + i. */
+    loadBalancers: { name: string; frontendPort?: number }[];
+    /** The database: a folder name under `<stateDir>/volumes`, and the migration's command (argv, no shell). */
+    database: { volume: string; migrationCommand: string[] };
+    /** Folder of everything it runs. @default `localStateDir(<stack>)` */
+    stateDir?: string;
+}
+
+/** The `local` target: everything on this machine (see the file's comment). */
+export function localTarget(args: LocalTargetArgs): Target {
+    const stateDir = args.stateDir ?? localStateDir(pulumi.getStack());
+    const volumeDir = path.join(stateDir, "volumes", args.database.volume);
     const databasePath = path.join(volumeDir, DATABASE_FILE);
-    const hc = config.healthCheck;
     return {
-        loadBalancers(parent) {
-            return config.haproxy.loadBalancers.map((lb, i) => {
+        loadBalancers(parent, { backend, healthCheck: hc }) {
+            return args.loadBalancers.map((lb, i) => {
                 const resource = new LocalLoadBalancer(
-                    `${deploymentName}-lb-${lb.name}`,
+                    `${args.name}-lb-${lb.name}`,
                     {
                         name: lb.name,
                         stateDir,
                         frontendPort: lb.frontendPort ?? DEFAULT_FRONTEND_PORT + i,
-                        backend: config.haproxy.backend,
+                        backend,
                         healthCheck: { path: hc.path, expectedStatus: hc.expectedStatus, intervalMs: hc.intervalMs, rise: hc.rise, fall: hc.fall },
                     },
                     { parent },
@@ -51,13 +62,11 @@ export const localTarget: TargetFactory = (config: DeploymentConfig, deploymentN
                 };
             });
         },
-        snapshot(resourceName, opts) {
-            const version = config.database.migration.version;
-            return new LocalSnapshot(resourceName, { volumeDir, snapshotsDir: path.join(stateDir, "snapshots"), migrationVersion: version }, opts).snapshotId;
+        snapshot(resourceName, migrationVersion, opts) {
+            return new LocalSnapshot(resourceName, { volumeDir, snapshotsDir: path.join(stateDir, "snapshots"), migrationVersion }, opts).snapshotId;
         },
-        migration(resourceName, opts) {
-            const { command, version } = config.database.migration;
-            return new CommandRun(resourceName, { argv: command, env: { DATABASE_PATH: databasePath }, triggers: [version] }, opts);
+        migration(resourceName, migrationVersion, opts) {
+            return new CommandRun(resourceName, { argv: args.database.migrationCommand, env: { DATABASE_PATH: databasePath }, triggers: [migrationVersion] }, opts);
         },
         server(request, opts) {
             const resource = new LocalAppServer(
@@ -76,10 +85,10 @@ export const localTarget: TargetFactory = (config: DeploymentConfig, deploymentN
                 name: request.serverName,
                 address: resource.address,
                 port: resource.port,
-                healthUrl: pulumi.interpolate`http://${resource.address}:${resource.port}${hc.path}`,
+                healthUrl: pulumi.interpolate`http://${resource.address}:${resource.port}${request.healthCheckPath}`,
                 healthFile: resource.healthFile.apply((file) => pathToFileURL(file).href),
                 resource,
             };
         },
     };
-};
+}

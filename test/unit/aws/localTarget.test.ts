@@ -56,9 +56,9 @@ describe("local target under strict mocks", function () {
         const recorder = await useStrictMocks({ customs: LOCAL_OUTPUTS, components: COMPONENT_TYPES, stack: "local" });
         const { parseDeploymentConfig } = await import("../../../components/config");
         const { BlueGreenDeployment } = await import("../../../components/deployment");
-        const { localTarget } = await import("../../../components/targets/local/target");
+        const { deploymentSettings, targetFor } = await import("../../../components/targets");
         const config = parseDeploymentConfig(rawLocalConfig());
-        new BlueGreenDeployment("site", { config, target: localTarget(config, "site") });
+        new BlueGreenDeployment("site", { ...deploymentSettings(config), target: targetFor(config, "site") });
         await programDone(recorder);
         assert.deepEqual(recorder.ofType(TYPES.membership).map((r) => r.name).sort(), ["site-member-g1-0", "site-member-g1-1"]);
         assert.deepEqual(recorder.ofType(TYPES.gate).map((r) => r.name).sort(), ["site-pool-g1-gate", "site-smoke-g1"]);

@@ -128,16 +128,16 @@ export async function loadUnderMocks() {
     const recorder = await useStrictMocks({ customs: AWS_OUTPUTS, components: COMPONENT_TYPES, stack: STACK });
     const { parseDeploymentConfig } = await import("../../../components/config");
     const { BlueGreenDeployment } = await import("../../../components/deployment");
-    const { awsTarget } = await import("../../../components/targets/aws/target");
-    return { recorder, parseDeploymentConfig, BlueGreenDeployment, awsTarget };
+    const { deploymentSettings, targetFor } = await import("../../../components/targets");
+    return { recorder, parseDeploymentConfig, BlueGreenDeployment, deploymentSettings, targetFor };
 }
 
 /** Builds the program of index.ts under fresh strict mocks and waits until every resource is registered. */
 export async function buildAwsProgram(raw: Record<string, unknown>) {
-    const { recorder, parseDeploymentConfig, BlueGreenDeployment, awsTarget } = await loadUnderMocks();
+    const { recorder, parseDeploymentConfig, BlueGreenDeployment, deploymentSettings, targetFor } = await loadUnderMocks();
     const config = parseDeploymentConfig(raw);
     const ssh = sshSecret();
-    const deployment = new BlueGreenDeployment("site", { config, target: awsTarget(config, "site", ssh), ssh });
+    const deployment = new BlueGreenDeployment("site", { ...deploymentSettings(config), target: targetFor(config, "site", ssh), ssh });
     await programDone(recorder);
     return { recorder, deployment };
 }

@@ -282,10 +282,10 @@ describe("aws target under strict mocks", function () {
     });
 
     it("refuses to build the target without SSH credentials, and registers nothing", async function () {
-        const { recorder, parseDeploymentConfig, awsTarget } = await loadUnderMocks();
+        const { recorder, parseDeploymentConfig, targetFor } = await loadUnderMocks();
         const config = parseDeploymentConfig(rawAwsConfig());
-        assert.throws(() => awsTarget(config, "site"), /SSH credentials \(sshPrivateKey\) are required/);
-        assert.doesNotThrow(() => awsTarget(config, "site", sshSecret()));
+        assert.throws(() => targetFor(config, "site"), /SSH credentials \(sshPrivateKey\) are required/);
+        assert.doesNotThrow(() => targetFor(config, "site", sshSecret()));
         assert.deepEqual(recorder.resources, [], "building a target registers nothing");
     });
 

@@ -7,7 +7,8 @@ import { drainedLine, parseServersFile, renderServerLine, renderServersFile } fr
 import { acceptsCookieOnAddServer, parseVersion } from "../../../components/haproxy/versions";
 import { RuntimeInputError } from "../../../components/haproxy/validate";
 import { parseDeploymentConfig } from "../../../components/config";
-import { serverOptionsFor } from "../../../components/deployment";
+import { planMembership } from "../../../components/plan";
+import { deploymentSettings } from "../../../components/targets";
 
 const TLS: ServerOptions = { ssl: true, verify: "required", caFile: "/etc/haproxy/ca.pem", sni: "app.internal", alpn: ["h2", "http/1.1"], maxconn: 64 };
 
@@ -123,8 +124,8 @@ describe("server options in the stack config", () => {
             ...base,
             haproxy: { ...base.haproxy, serverOptions: { maxconn: 64, cookie: true }, generations: { g2: { serverOptions: { maxconn: 128 } } } },
         });
-        assert.deepEqual(serverOptionsFor(config, "g2"), { maxconn: 128, cookie: true });
-        assert.deepEqual(serverOptionsFor(config, "g1"), { maxconn: 64, cookie: true });
+        assert.deepEqual(planMembership(deploymentSettings(config), "g2").options, { maxconn: 128, cookie: true });
+        assert.deepEqual(planMembership(deploymentSettings(config), "g1").options, { maxconn: 64, cookie: true });
     });
 
     it("a bad option names its config key", () => {
