@@ -1,25 +1,47 @@
 /**
- * Dynamic resources whose provider is a module of this project.
+ * Dynamic resources whose provider is a module of this package.
  *
  * A dynamic resource stores its provider's code in state (`__provider`), and the dynamic-provider host
  * runs that code: `require`s it as a module and calls its `handler()` to get the provider. Pulumi's own
  * `dynamic.Resource` serializes a closure there, kilobytes per resource, and slow to build. Here the
- * stored code is a few lines that load the implementation module from the project by its path relative
- * to the program directory (the host's working directory), through ts-node. The module's default export
- * is the `pulumi.dynamic.ResourceProvider`; the host supplies defaults for methods it does not define.
- * State stays small, previews skip closure serialization, and old state runs today's code.
+ * stored code is a few lines that load the provider module, whose default export is the
+ * `pulumi.dynamic.ResourceProvider`; the host supplies defaults for methods it does not define. State
+ * stays small, previews skip closure serialization, and old state runs today's code.
+ *
+ * Two ways to find the module, decided by how this file itself runs:
+ * - compiled (the installed package, `dist/`): by package name, `haproxy-bluegreen/dist/...`, resolved
+ *   from the program directory (the host's working directory): plain JavaScript, no ts-node, wherever
+ *   the program lives;
+ * - from TypeScript sources (this repository's own program and tests): by its path relative to the
+ *   program directory, loaded through ts-node.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 
+/** The folder holding the package.json of the package that contains `file`, and that package's name. */
+function packageOf(file: string): { root: string; name: string } {
+    for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+        const manifest = path.join(dir, "package.json");
+        if (existsSync(manifest)) return { root: dir, name: (JSON.parse(readFileSync(manifest, "utf8")) as { name: string }).name };
+        if (path.dirname(dir) === dir) throw new Error(`no package.json above ${file}`);
+    }
+}
+
 /**
- * The `__provider` module text for the provider module at `modulePath` (absolute; stored relative to
- * the program directory `programDir`). Exported for tests.
+ * The `__provider` module text for the provider module at `modulePath` (absolute, without extension).
+ * Compiled (`<modulePath>.js` exists): found by package name. Sources: stored relative to the program
+ * directory `programDir`, which must contain it. Exported for tests.
  */
 export function providerModuleText(modulePath: string, programDir = process.cwd()): string {
+    if (existsSync(`${modulePath}.js`)) {
+        const pkg = packageOf(modulePath);
+        const specifier = [pkg.name, ...path.relative(pkg.root, modulePath).split(path.sep)].join("/");
+        return `exports.handler=()=>require(require.resolve(${JSON.stringify(specifier)},{paths:[process.cwd()]})).default`;
+    }
     const relative = path.relative(programDir, modulePath).split(path.sep).join("/");
     if (relative.startsWith("..") || path.isAbsolute(relative)) {
-        throw new Error(`provider module ${modulePath} is outside the program directory ${programDir}`);
+        throw new Error(`provider module ${modulePath} is outside the program directory ${programDir}: use the compiled package (npm run build)`);
     }
     // Kept short: it is stored twice (inputs and outputs) in every resource's state. ts-node takes its
     // compiler options from the program's tsconfig.json.

@@ -3,6 +3,8 @@
  * module the way the dynamic-provider host does (require the text as a module, call `handler()`).
  */
 import * as assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { providerModuleText } from "../../../components/providerShim";
 
@@ -30,6 +32,29 @@ describe("provider module text", () => {
             assert.equal(provider, require("../../../components/gate/healthGateProvider").default);
         } finally {
             process.chdir(cwd);
+        }
+    });
+
+    it("compiled: finds the provider by package name from wherever the program lives, without ts-node", () => {
+        const requireFromString = require(require.resolve("require-from-string", { paths: [require.resolve("@pulumi/pulumi")] }));
+        const dir = mkdtempSync(join(tmpdir(), "shim-"));
+        const cwd = process.cwd();
+        try {
+            const pkg = join(dir, "pkg");
+            mkdirSync(join(pkg, "dist", "gate"), { recursive: true });
+            writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "some-plugin" }));
+            writeFileSync(join(pkg, "dist", "gate", "provider.js"), "exports.default = { compiled: true };");
+            const program = join(dir, "program");
+            mkdirSync(join(program, "node_modules"), { recursive: true });
+            symlinkSync(pkg, join(program, "node_modules", "some-plugin"), "dir");
+            const text = providerModuleText(join(pkg, "dist", "gate", "provider"), "/unrelated");
+            assert.match(text, /require\.resolve\("some-plugin\/dist\/gate\/provider"/);
+            assert.ok(!text.includes("ts-node") && !text.includes(dir), text);
+            process.chdir(program);
+            assert.deepEqual(requireFromString(text).handler(), { compiled: true });
+        } finally {
+            process.chdir(cwd);
+            rmSync(dir, { recursive: true, force: true });
         }
     });
 });
