@@ -2,10 +2,10 @@
  * The Pulumi program: one blue/green deployment of the app servers behind HAProxy, for this stack.
  * Change `generation` in the stack config and run `pulumi up` to flip to a new generation.
  */
-import { BlueGreenDeployment } from "./components/deployment";
-import { nextHistory, readLastOutputs } from "./components/generationHistory";
-import { readStackConfig } from "./components/stackConfig";
-import { deploymentSettings, targetFor } from "./components/targets";
+import { BlueGreenDeployment } from "./src/deployment";
+import { nextHistory, readLastOutputs } from "./src/generationHistory";
+import { readStackConfig } from "./program/stackConfig";
+import { deploymentSettings, targetFor } from "./program/targets";
 
 export = async () => {
     const { config, ssh } = readStackConfig();

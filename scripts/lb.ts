@@ -1,6 +1,6 @@
 /**
  * Reloads or restarts a load balancer of the local stack the way an operator's tooling does it to a
- * production HAProxy, to see a deployment survive it (components/local/haproxyControl.ts):
+ * production HAProxy, to see a deployment survive it (src/targets/local/haproxyControl.ts):
  *
  *   npm run lb -- reload          <lb-name> [--stack local]   USR2 to the master (`systemctl reload`)
  *   npm run lb -- seamless-reload <lb-name> [--stack local]   a new master with `-sf <old master>`
@@ -11,9 +11,9 @@
  * `<BLUEGREEN_STATE or .bluegreen>/local/<stack>/lb/<lb-name>`.
  */
 import { join } from "node:path";
-import { validateName } from "../components/haproxy/validate";
-import { reloadLoadBalancer, type ReloadKind } from "../components/local/haproxyControl";
-import { localStateDir } from "../components/targets/local/target";
+import { validateName } from "../src/haproxy/runtime/validate";
+import { reloadLoadBalancer, type ReloadKind } from "../src/targets/local/haproxyControl";
+import { localStateDir } from "../src/targets/local/target";
 import { PROJECT_ROOT, stackArgument } from "./lib/localStack";
 
 const ACTIONS: Record<string, ReloadKind> = { reload: "master", "seamless-reload": "seamless", restart: "restart" };

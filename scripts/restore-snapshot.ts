@@ -13,7 +13,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { restoreSnapshot } from "../components/local/volume";
+import { restoreSnapshot } from "../src/targets/local/volume";
 
 /** The type token of LocalSnapshot resources in the state. */
 const SNAPSHOT_TYPE = "pulumi-nodejs:dynamic/local:Snapshot";

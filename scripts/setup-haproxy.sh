@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes HAProxy versions available to the project (docs/HAPROXY_VERSIONS.md); the project picks one per
-# run with BLUEGREEN_HAPROXY_VERSION (components/local/haproxyBinary.ts).
+# run with BLUEGREEN_HAPROXY_VERSION (src/targets/local/haproxyBinary.ts).
 #   2.6  Debian bookworm's `haproxy` package: `haproxy` on PATH (/usr/sbin/haproxy)
 #   3.0  built from Debian trixie's source package: $BLUEGREEN_CACHE/haproxy/3.0/haproxy
 #   3.2  Debian forky's package in a debootstrap root, $BLUEGREEN_CACHE/haproxy/3.2/root (forky's

@@ -44,7 +44,7 @@ run_tests() {
   local version="$1"; shift
   local report="$reports/$version-${#lines[@]}" run_status=0 running
   running="$(BLUEGREEN_HAPROXY_VERSION="$version" TS_NODE_TRANSPILE_ONLY=true node -r ts-node/register \
-    -e 'console.log(require("./components/local/haproxyBinary").runningHaproxyVersion())' 2>&1)" \
+    -e 'console.log(require("./src/targets/local/haproxyBinary").runningHaproxyVersion())' 2>&1)" \
     || running="not runnable: $running"
   step "tests with HAProxy $version ($running): $*"
   BLUEGREEN_HAPROXY_VERSION="$version" TS_NODE_TRANSPILE_ONLY=true npx mocha --require ts-node/register \

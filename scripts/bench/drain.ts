@@ -4,10 +4,10 @@
  * answer) to the server being deleted from every load balancer.
  */
 import { get } from "node:http";
-import { attach, detach } from "../../components/haproxy/membershipProvider";
-import { resolveMembershipSpec } from "../../components/haproxy/membershipSpec";
-import { startHaproxy } from "../../test/support/haproxy";
-import { startHttpServer } from "../../test/support/httpServer";
+import { attach, detach } from "../../src/haproxy/membershipProvider";
+import { resolveMembershipSpec } from "../../src/haproxy/membershipSpec";
+import { startHaproxy } from "../../lab/haproxy";
+import { startHttpServer } from "../../lab/httpServer";
 import { median, type Figures } from "./stats";
 
 /** GET that resolves when the whole answer has arrived (epoch ms). */

@@ -6,7 +6,7 @@
  * Also the no-change `pulumi up` time, for scale.
  */
 import { flipUnderTraffic, nextGeneration } from "../lib/flip";
-import { scratchProject } from "../../test/e2e/scratchProject";
+import { scratchProject } from "../../lab/scratchProject";
 import { measure, median, type Figures } from "./stats";
 
 export async function flipBenchmark(options: { runs?: number; servers?: number } = {}): Promise<Figures> {

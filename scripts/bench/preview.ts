@@ -3,7 +3,7 @@
  * (2 load balancers, checks every 2 s), to see how it grows, and the size of one membership's state,
  * serialized provider included.
  */
-import { scratchProject } from "../../test/e2e/scratchProject";
+import { scratchProject } from "../../lab/scratchProject";
 import { measure, median, type Figures } from "./stats";
 
 const MEMBERSHIP_TYPE = "pulumi-nodejs:dynamic/haproxy:Membership";

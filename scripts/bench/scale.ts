@@ -6,10 +6,10 @@
  * command overhead is measured (a health check's rise is a physical wait common to both).
  */
 import { execFile } from "node:child_process";
-import { attach, detach } from "../../components/haproxy/membershipProvider";
-import { resolveMembershipSpec, type LoadBalancerRef } from "../../components/haproxy/membershipSpec";
-import { startHaproxy, type RunningHaproxy } from "../../test/support/haproxy";
-import { startHttpServer } from "../../test/support/httpServer";
+import { attach, detach } from "../../src/haproxy/membershipProvider";
+import { resolveMembershipSpec, type LoadBalancerRef } from "../../src/haproxy/membershipSpec";
+import { startHaproxy, type RunningHaproxy } from "../../lab/haproxy";
+import { startHttpServer } from "../../lab/httpServer";
 import { median, measure, type Figures } from "./stats";
 
 /** One command through its own `socat` process and connection, as a shell loop would send it. */

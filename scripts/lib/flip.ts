@@ -4,8 +4,8 @@
  * Used by the main job (scripts/main-job.ts), the end-to-end tests and the benchmarks.
  */
 import type { Stack, UpResult } from "@pulumi/pulumi/automation";
-import { RuntimeClient } from "../../components/haproxy/client";
-import { RuntimeConnectionError } from "../../components/haproxy/transport";
+import { RuntimeClient } from "../../src/haproxy/runtime/client";
+import { RuntimeConnectionError } from "../../src/haproxy/runtime/transport";
 import { PhaseClock } from "./phases";
 import type { FlipFacts } from "./report";
 import { Traffic, type TrafficOptions } from "./traffic";

@@ -8,10 +8,10 @@ import * as assert from "node:assert/strict";
 import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
 import { deployedState, flipUnderTraffic, membershipOf } from "../../scripts/lib/flip";
-import { reloadLoadBalancer } from "../../components/local/haproxyControl";
-import { SERVERS_DIR } from "../../components/local/haproxyConfig";
-import { startHttpServer, type TestHttpServer } from "../support/httpServer";
-import { scratchProject, type ScratchProject } from "./scratchProject";
+import { reloadLoadBalancer } from "../../src/targets/local/haproxyControl";
+import { SERVERS_DIR } from "../../src/targets/local/haproxyConfig";
+import { startHttpServer, type TestHttpServer } from "../../lab/httpServer";
+import { scratchProject, type ScratchProject } from "../../lab/scratchProject";
 
 describe("end to end: adopting an existing fleet", function () {
     this.timeout(600_000);

@@ -11,11 +11,11 @@ import { join } from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { deployedState, flipUnderTraffic, membershipOf, type FlipRun } from "../../scripts/lib/flip";
 import { longCompletedOnOld } from "../../scripts/lib/report";
-import { runningHaproxyVersion } from "../../components/local/haproxyBinary";
-import { adminCommand } from "../../components/local/haproxyControl";
-import { restoreSnapshot } from "../../components/local/volume";
-import { httpGet } from "../integration/local/support";
-import { scratchProject, type ScratchProject } from "./scratchProject";
+import { runningHaproxyVersion } from "../../src/targets/local/haproxyBinary";
+import { adminCommand } from "../../src/targets/local/haproxyControl";
+import { restoreSnapshot } from "../../src/targets/local/volume";
+import { httpGet } from "../../lab/localProcesses";
+import { scratchProject, type ScratchProject } from "../../lab/scratchProject";
 
 /** Server names per load balancer, from HAProxy itself. */
 async function membersByLb(p: ScratchProject): Promise<Record<string, string[]>> {

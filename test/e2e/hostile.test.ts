@@ -9,8 +9,8 @@ import { join } from "node:path";
 import type { Stack, UpResult } from "@pulumi/pulumi/automation";
 import { deployedState, flipUnderTraffic, membershipOf, type FlipRun } from "../../scripts/lib/flip";
 import { Traffic } from "../../scripts/lib/traffic";
-import { killLoadBalancer, reloadLoadBalancer, type ReloadKind } from "../../components/local/haproxyControl";
-import { scratchProject, type ScratchProject } from "./scratchProject";
+import { killLoadBalancer, reloadLoadBalancer, type ReloadKind } from "../../src/targets/local/haproxyControl";
+import { scratchProject, type ScratchProject } from "../../lab/scratchProject";
 
 /** Over 100 requests/s through every frontend, and a 3 s request every 500 ms. */
 const LOAD = { ratePerSecond: 120, clients: 6, longRequestMs: 3000, longEveryMs: 500 };

@@ -4,8 +4,8 @@
  */
 import * as assert from "node:assert/strict";
 import { deployedState, flipUnderTraffic, membershipOf } from "../../scripts/lib/flip";
-import { httpGet } from "../integration/local/support";
-import { scratchProject, type ScratchProject } from "./scratchProject";
+import { httpGet } from "../../lab/localProcesses";
+import { scratchProject, type ScratchProject } from "../../lab/scratchProject";
 
 const serverPorts = async (p: ScratchProject) => ((await p.stack.outputs()).servers.value as { port: number }[]).map((s) => s.port);
 

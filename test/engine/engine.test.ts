@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { requireEngine, scratchBackend, scratchProgram, PINNED_PULUMI_VERSION, ScratchBackend } from "../support/engine";
+import { requireEngine, scratchBackend, scratchProgram, PINNED_PULUMI_VERSION, ScratchBackend } from "../../lab/engine";
 
 describe("Pulumi engine (real CLI, file backend)", function () {
     let backend: ScratchBackend;

@@ -6,10 +6,10 @@
  * so a failed test leaves nothing to the next) and its app servers are stopped.
  */
 import * as assert from "node:assert/strict";
-import provider, { type MembershipOutputs } from "../../components/haproxy/membershipProvider";
-import { setProgressSink } from "../../components/providerLog";
-import { startHaproxy, type HaproxyOptions, type RunningHaproxy } from "./haproxy";
-import { startHttpServer, startHttpsServer, type TestHttpServer, type TlsIdentity } from "./httpServer";
+import provider, { type MembershipOutputs } from "../../src/haproxy/membershipProvider";
+import { setProgressSink } from "../../src/provider/providerLog";
+import { startHaproxy, type HaproxyOptions, type RunningHaproxy } from "../../lab/haproxy";
+import { startHttpServer, startHttpsServer, type TestHttpServer, type TlsIdentity } from "../../lab/httpServer";
 
 export interface MembershipLab {
     /** The two load balancers (filled in before the first test). */

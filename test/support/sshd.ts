@@ -11,8 +11,8 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import { freePort } from "./ports";
-import { requireBinary, startProcess } from "./process";
+import { freePort } from "../../lab/ports";
+import { requireBinary, startProcess } from "../../lab/process";
 
 const SSHD = "/usr/sbin/sshd";
 /** sshd's privilege separation directory (Debian); sshd refuses to start without it. */

@@ -7,7 +7,7 @@ import { execFile } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { requireBinary } from "./process";
+import { requireBinary } from "../../lab/process";
 
 const run = promisify(execFile);
 

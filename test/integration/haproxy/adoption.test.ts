@@ -6,11 +6,11 @@
  */
 import * as assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
-import adoption from "../../../components/haproxy/adoptionProvider";
-import { RuntimeClient } from "../../../components/haproxy/client";
+import adoption from "../../../src/haproxy/adoptionProvider";
+import { RuntimeClient } from "../../../src/haproxy/runtime/client";
 import { Traffic } from "../../../scripts/lib/traffic";
-import type { RunningHaproxy } from "../../support/haproxy";
-import type { TestHttpServer } from "../../support/httpServer";
+import type { RunningHaproxy } from "../../../lab/haproxy";
+import type { TestHttpServer } from "../../../lab/httpServer";
 import { membershipLab } from "../../support/membershipLab";
 
 describe("Adoption of an existing fleet against real HAProxy", function () {

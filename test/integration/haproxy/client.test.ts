@@ -1,15 +1,15 @@
 /**
- * RuntimeClient verbs against a real HAProxy 2.6.12 (test/support/haproxy.ts) with real HTTP servers.
+ * RuntimeClient verbs against a real HAProxy 2.6.12 (lab/haproxy.ts) with real HTTP servers.
  */
 import assert from "node:assert/strict";
-import { RuntimeClient, RuntimeCommandError, type RuntimeErrorCode } from "../../../components/haproxy/client";
-import { findServerState } from "../../../components/haproxy/parsers";
-import { RuntimeInputError } from "../../../components/haproxy/validate";
+import { RuntimeClient, RuntimeCommandError, type RuntimeErrorCode } from "../../../src/haproxy/runtime/client";
+import { findServerState } from "../../../src/haproxy/runtime/parsers";
+import { RuntimeInputError } from "../../../src/haproxy/runtime/validate";
 import { startFakeRuntimeApi, type FakeRuntimeApi } from "../../support/fakeRuntimeApi";
-import { adminCommand } from "../../../components/local/haproxyControl";
-import { startHaproxy, type RunningHaproxy } from "../../support/haproxy";
-import { startHttpServer, type TestHttpServer } from "../../support/httpServer";
-import { waitFor } from "../../support/wait";
+import { adminCommand } from "../../../src/targets/local/haproxyControl";
+import { startHaproxy, type RunningHaproxy } from "../../../lab/haproxy";
+import { startHttpServer, type TestHttpServer } from "../../../lab/httpServer";
+import { waitFor } from "../../../lab/wait";
 
 const FAST_CHECK = { enabled: true, inter: 100, rise: 1, fall: 1 };
 

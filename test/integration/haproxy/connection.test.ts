@@ -3,11 +3,11 @@
  * HAProxy, timeouts, reconnects and pipelining (a recording stand-in where HAProxy cannot show it).
  */
 import assert from "node:assert/strict";
-import { RuntimeClient } from "../../../components/haproxy/client";
-import { RuntimeConnectionError } from "../../../components/haproxy/transport";
+import { RuntimeClient } from "../../../src/haproxy/runtime/client";
+import { RuntimeConnectionError } from "../../../src/haproxy/runtime/transport";
 import { startFakeRuntimeApi, type FakeRuntimeApi } from "../../support/fakeRuntimeApi";
-import { startHaproxy, type RunningHaproxy } from "../../support/haproxy";
-import { freePort } from "../../support/ports";
+import { startHaproxy, type RunningHaproxy } from "../../../lab/haproxy";
+import { freePort } from "../../../lab/ports";
 import { startSshd, type TestSshd } from "../../support/sshd";
 
 /** Asserts a RuntimeConnectionError whose message starts with the endpoint and matches `reason`. */

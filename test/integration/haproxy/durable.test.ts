@@ -7,13 +7,13 @@
 import * as assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import provider from "../../../components/haproxy/membershipProvider";
-import { RuntimeClient } from "../../../components/haproxy/client";
-import { FORGET_CONFIG_KEY } from "../../../components/haproxy/forget";
-import type { StatRow } from "../../../components/haproxy/parsers";
+import provider from "../../../src/haproxy/membershipProvider";
+import { RuntimeClient } from "../../../src/haproxy/runtime/client";
+import { FORGET_CONFIG_KEY } from "../../../src/haproxy/forget";
+import type { StatRow } from "../../../src/haproxy/runtime/parsers";
 import { Traffic, type TrafficResult } from "../../../scripts/lib/traffic";
-import type { RunningHaproxy } from "../../support/haproxy";
-import { fetchText } from "../../support/httpServer";
+import type { RunningHaproxy } from "../../../lab/haproxy";
+import { fetchText } from "../../../lab/httpServer";
 import { membershipLab } from "../../support/membershipLab";
 
 const RELOADS = ["seamless", "master", "restart"] as const;

@@ -8,14 +8,14 @@ import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import provider, { type MembershipOutputs } from "../../../components/haproxy/membershipProvider";
-import { RuntimeClient } from "../../../components/haproxy/client";
-import type { RunningHaproxy } from "../../support/haproxy";
-import { fetchText } from "../../support/httpServer";
+import provider, { type MembershipOutputs } from "../../../src/haproxy/membershipProvider";
+import { RuntimeClient } from "../../../src/haproxy/runtime/client";
+import type { RunningHaproxy } from "../../../lab/haproxy";
+import { fetchText } from "../../../lab/httpServer";
 import { membershipLab } from "../../support/membershipLab";
 import { startFakeRuntimeApi } from "../../support/fakeRuntimeApi";
 import { startSshd, type TestSshd } from "../../support/sshd";
-import { freePort } from "../../support/ports";
+import { freePort } from "../../../lab/ports";
 
 describe("Membership provider against real HAProxy", function () {
     this.timeout(120_000);

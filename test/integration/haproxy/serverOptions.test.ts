@@ -15,14 +15,14 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import provider from "../../../components/haproxy/membershipProvider";
-import { RuntimeClient } from "../../../components/haproxy/client";
-import { findServerState, findStatRow, type ServerStateRow, type StatRow } from "../../../components/haproxy/parsers";
-import type { RunningHaproxy } from "../../support/haproxy";
-import { fetchText, startHttpsServer, type TestHttpServer, type TlsIdentity } from "../../support/httpServer";
+import provider from "../../../src/haproxy/membershipProvider";
+import { RuntimeClient } from "../../../src/haproxy/runtime/client";
+import { findServerState, findStatRow, type ServerStateRow, type StatRow } from "../../../src/haproxy/runtime/parsers";
+import type { RunningHaproxy } from "../../../lab/haproxy";
+import { fetchText, startHttpsServer, type TestHttpServer, type TlsIdentity } from "../../../lab/httpServer";
 import { membershipLab } from "../../support/membershipLab";
 import { makeTestCa, type TestCa } from "../../support/testCa";
-import { acceptsCookieOnAddServer } from "../../../components/haproxy/versions";
+import { acceptsCookieOnAddServer } from "../../../src/haproxy/runtime/versions";
 
 const CHECK = { enabled: true, inter: 100, rise: 1, fall: 2 };
 

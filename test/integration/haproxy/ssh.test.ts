@@ -9,12 +9,12 @@ import { execFileSync } from "node:child_process";
 import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import * as net from "node:net";
 import { join } from "node:path";
-import { describeEndpoint, parseEndpoint } from "../../../components/haproxy/endpoint";
-import { HostFileError, hostFilesFor } from "../../../components/haproxy/hostFiles";
-import { openConnection, RuntimeConnectionError, sshOptionsFor, type SshCredentials, type TransportOptions } from "../../../components/haproxy/transport";
-import { startHaproxy, type RunningHaproxy } from "../../support/haproxy";
+import { describeEndpoint, parseEndpoint } from "../../../src/haproxy/runtime/endpoint";
+import { HostFileError, hostFilesFor } from "../../../src/haproxy/runtime/hostFiles";
+import { openConnection, RuntimeConnectionError, sshOptionsFor, type SshCredentials, type TransportOptions } from "../../../src/haproxy/runtime/transport";
+import { startHaproxy, type RunningHaproxy } from "../../../lab/haproxy";
 import { startSshd, type TestSshd } from "../../support/sshd";
-import { waitFor } from "../../support/wait";
+import { waitFor } from "../../../lab/wait";
 
 /** A TCP relay to sshd that counts the connections made through it (one per SSH handshake). */
 interface CountingProxy {

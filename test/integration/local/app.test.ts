@@ -10,10 +10,10 @@ import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DATABASE_FILE, emptyDatabase, migrateFile, writeDatabase } from "../../../app/database";
-import { SERVER_ENTRY, buildRelease } from "../../../components/local/appRelease";
-import { baseEnvironment, freePort, waitForPort } from "../../../components/local/processes";
-import { waitFor } from "../../support/wait";
-import { httpGet } from "./support";
+import { SERVER_ENTRY, buildRelease } from "../../../src/targets/local/appRelease";
+import { baseEnvironment, freePort, waitForPort } from "../../../src/targets/local/processes";
+import { waitFor } from "../../../lab/wait";
+import { httpGet } from "../../../lab/localProcesses";
 
 interface RunningApp {
     child: ChildProcess;

@@ -1,6 +1,6 @@
 /**
  * A local load balancer reloaded and restarted the three ways production tooling does it
- * (components/local/haproxyControl.ts), with real HAProxy and two real HTTP servers: what is in the
+ * (src/targets/local/haproxyControl.ts), with real HAProxy and two real HTTP servers: what is in the
  * servers file survives, what was only added at run time does not, every kind brings a new worker,
  * requests in flight finish, and a steady request loop sees no failure. Then the provider's delete after
  * a reload or restart, and a load balancer killed for good.
@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { renderServerLine, renderServersFile } from "../../../components/haproxy/serversFile";
+import { renderServerLine, renderServersFile } from "../../../src/haproxy/serversFile";
 import {
     PID_FILE,
     adminCommand,
@@ -22,13 +22,13 @@ import {
     reloadLoadBalancer,
     workerPid,
     type ReloadKind,
-} from "../../../components/local/haproxyControl";
-import { freePort } from "../../../components/local/processes";
-import loadBalancer, { type LoadBalancerInputs, type LoadBalancerOutputs } from "../../../components/targets/local/loadBalancerProvider";
-import { requireHaproxy, startHaproxy } from "../../support/haproxy";
-import { startHttpServer, type TestHttpServer } from "../../support/httpServer";
-import { waitFor } from "../../support/wait";
-import { httpGet, killProcessesUsing, processesUsing } from "./support";
+} from "../../../src/targets/local/haproxyControl";
+import { freePort } from "../../../src/targets/local/processes";
+import loadBalancer, { type LoadBalancerInputs, type LoadBalancerOutputs } from "../../../src/targets/local/loadBalancerProvider";
+import { requireHaproxy, startHaproxy } from "../../../lab/haproxy";
+import { startHttpServer, type TestHttpServer } from "../../../lab/httpServer";
+import { waitFor } from "../../../lab/wait";
+import { httpGet, killProcessesUsing, processesUsing } from "../../../lab/localProcesses";
 
 const KINDS: ReloadKind[] = ["master", "seamless", "restart"];
 const ROOT = join(__dirname, "..", "..", "..");
@@ -272,7 +272,7 @@ describe("local load balancer: reloads and restarts as production tooling does t
         await loadBalancer.delete?.(lb.marker, lb);
     });
 
-    it("the test harness (test/support/haproxy.ts) has the same shape and reloads through the same code", async () => {
+    it("the test harness (lab/haproxy.ts) has the same shape and reloads through the same code", async () => {
         const harness = await startHaproxy();
         try {
             assert.equal(harness.backendDefaults, "backend-app");

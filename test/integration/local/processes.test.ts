@@ -17,9 +17,9 @@ import {
     stopProcess,
     waitForPort,
     waitForUnixSocket,
-} from "../../../components/local/processes";
-import { waitFor } from "../../support/wait";
-import { killProcessesUsing, pidAlive } from "./support";
+} from "../../../src/targets/local/processes";
+import { waitFor } from "../../../lab/wait";
+import { killProcessesUsing, pidAlive } from "../../../lab/localProcesses";
 
 describe("local processes", function () {
     let dir: string;

@@ -8,15 +8,15 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DATABASE_FILE, readDatabase } from "../../../app/database";
-import { freePort, isRunning } from "../../../components/local/processes";
-import appServer, { type AppServerInputs, type AppServerOutputs } from "../../../components/targets/local/appServerProvider";
-import command, { type CommandOutputs } from "../../../components/targets/local/commandProvider";
-import loadBalancer, { type LoadBalancerInputs, type LoadBalancerOutputs } from "../../../components/targets/local/loadBalancerProvider";
-import snapshot, { type SnapshotOutputs } from "../../../components/targets/local/snapshotProvider";
-import { renderServersFile } from "../../../components/haproxy/serversFile";
-import { adminCommand, masterWorkers } from "../../../components/local/haproxyControl";
-import { requireHaproxy } from "../../support/haproxy";
-import { httpGet, killProcessesUsing, pidAlive, processesUsing } from "./support";
+import { freePort, isRunning } from "../../../src/targets/local/processes";
+import appServer, { type AppServerInputs, type AppServerOutputs } from "../../../src/targets/local/appServerProvider";
+import command, { type CommandOutputs } from "../../../src/targets/local/commandProvider";
+import loadBalancer, { type LoadBalancerInputs, type LoadBalancerOutputs } from "../../../src/targets/local/loadBalancerProvider";
+import snapshot, { type SnapshotOutputs } from "../../../src/targets/local/snapshotProvider";
+import { renderServersFile } from "../../../src/haproxy/serversFile";
+import { adminCommand, masterWorkers } from "../../../src/targets/local/haproxyControl";
+import { requireHaproxy } from "../../../lab/haproxy";
+import { httpGet, killProcessesUsing, pidAlive, processesUsing } from "../../../lab/localProcesses";
 
 /** Median of a few numbers. */
 function median(values: number[]): number {

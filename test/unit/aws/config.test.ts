@@ -3,7 +3,7 @@
  * reports several problems of one config together.
  */
 import * as assert from "node:assert/strict";
-import { ConfigError, parseDeploymentConfig } from "../../../components/config";
+import { ConfigError, parseDeploymentConfig } from "../../../program/config";
 import { DATABASE_HOST_KEYS, LB_HOST_KEY, LB_HOST_KEY_SHA256, rawAwsConfig, rawAwsConfigWith } from "./program";
 
 const base = rawAwsConfig() as {

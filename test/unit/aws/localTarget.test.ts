@@ -54,9 +54,9 @@ describe("local target under strict mocks", function () {
 
     it("registers no aws:* resource, and builds the whole deployment", async function () {
         const recorder = await useStrictMocks({ customs: LOCAL_OUTPUTS, components: COMPONENT_TYPES, stack: "local" });
-        const { parseDeploymentConfig } = await import("../../../components/config");
-        const { BlueGreenDeployment } = await import("../../../components/deployment");
-        const { deploymentSettings, targetFor } = await import("../../../components/targets");
+        const { parseDeploymentConfig } = await import("../../../program/config");
+        const { BlueGreenDeployment } = await import("../../../src/deployment");
+        const { deploymentSettings, targetFor } = await import("../../../program/targets");
         const config = parseDeploymentConfig(rawLocalConfig());
         new BlueGreenDeployment("site", { ...deploymentSettings(config), target: targetFor(config, "site") });
         await programDone(recorder);

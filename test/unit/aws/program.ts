@@ -5,7 +5,7 @@
  * returns the recorder and the deployment.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { SshCredentials } from "../../../components/haproxy/transport";
+import type { SshCredentials } from "../../../src/haproxy/runtime/transport";
 import { inputsAsOutputs, programDone, useStrictMocks, type MockOutputs } from "../../support/mocks";
 
 /** The custom resource types of an aws deployment. */
@@ -126,9 +126,9 @@ export function sshSecret(): pulumi.Output<SshCredentials> {
 /** Installs fresh strict mocks, then loads the modules under test, so that they load after `setMocks`. */
 export async function loadUnderMocks() {
     const recorder = await useStrictMocks({ customs: AWS_OUTPUTS, components: COMPONENT_TYPES, stack: STACK });
-    const { parseDeploymentConfig } = await import("../../../components/config");
-    const { BlueGreenDeployment } = await import("../../../components/deployment");
-    const { deploymentSettings, targetFor } = await import("../../../components/targets");
+    const { parseDeploymentConfig } = await import("../../../program/config");
+    const { BlueGreenDeployment } = await import("../../../src/deployment");
+    const { deploymentSettings, targetFor } = await import("../../../program/targets");
     return { recorder, parseDeploymentConfig, BlueGreenDeployment, deploymentSettings, targetFor };
 }
 

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { shellCommandLine, shellQuote } from "../../../components/targets/aws/shellQuote";
+import { shellCommandLine, shellQuote } from "../../../src/targets/aws/shellQuote";
 
 /** The arguments `sh`, run in `cwd`, passes to a command whose arguments are `line`. */
 function argumentsSeenBySh(line: string, cwd: string): string[] {

@@ -5,7 +5,7 @@
  * under test).
  */
 import * as assert from "node:assert/strict";
-import type { BlueGreenDeployment } from "../../../components/deployment";
+import type { BlueGreenDeployment } from "../../../src/deployment";
 import { isSecretInput, plaintextPaths, promiseOf, restoreRuntime, secretValue, type RecordedResource, type Recorder } from "../../support/mocks";
 import {
     DATABASE_HOST_KEYS,

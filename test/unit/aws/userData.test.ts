@@ -20,7 +20,7 @@ import {
     renderUserData,
     userDataProblems,
     type UserDataArgs,
-} from "../../../components/targets/aws/userData";
+} from "../../../src/targets/aws/userData";
 
 const STUBBED = ["id", "useradd", "git", "install", "systemctl"];
 

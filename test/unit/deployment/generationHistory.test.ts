@@ -2,7 +2,7 @@
  * What the stack remembers across updates: the previous generation (rollback) and the warm standby.
  */
 import * as assert from "node:assert/strict";
-import { nextHistory } from "../../../components/generationHistory";
+import { nextHistory } from "../../../src/generationHistory";
 
 describe("generation history", () => {
     it("remembers nothing on the first update", () => {

@@ -1,7 +1,7 @@
 /** The plan, read without mocks: what each generation needs, and the defaults. */
 import * as assert from "node:assert/strict";
-import { canaryBatches, planDeployment, planPool, specForGeneration, type DeploymentSettings } from "../../../components/plan";
-import { MEMBERSHIP_DEFAULTS } from "../../../components/haproxy/membershipSpec";
+import { canaryBatches, planDeployment, planPool, specForGeneration, type DeploymentSettings } from "../../../src/plan";
+import { MEMBERSHIP_DEFAULTS } from "../../../src/haproxy/membershipSpec";
 
 const SETTINGS: DeploymentSettings = {
     generation: "g2",

@@ -6,14 +6,14 @@ import * as assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { providerModuleText } from "../../../components/providerShim";
+import { providerModuleText } from "../../../src/provider/providerShim";
 
 const ROOT = join(__dirname, "..", "..", "..");
 
 describe("provider module text", () => {
     it("stores the provider module relative to the program directory, in a few hundred bytes", () => {
-        const text = providerModuleText(join(ROOT, "components", "haproxy", "membershipProvider"), ROOT);
-        assert.match(text, /resolve\("components\/haproxy\/membershipProvider"\)/);
+        const text = providerModuleText(join(ROOT, "src", "haproxy", "membershipProvider"), ROOT);
+        assert.match(text, /resolve\("src\/haproxy\/membershipProvider"\)/);
         assert.ok(!text.includes(ROOT), "no absolute path");
         assert.ok(Buffer.byteLength(text) < 400, `${Buffer.byteLength(text)} bytes`);
     });
@@ -24,12 +24,12 @@ describe("provider module text", () => {
 
     it("gives the host the provider module's default export", () => {
         const requireFromString = require(require.resolve("require-from-string", { paths: [require.resolve("@pulumi/pulumi")] }));
-        const text = providerModuleText(join(ROOT, "components", "gate", "healthGateProvider"), ROOT);
+        const text = providerModuleText(join(ROOT, "src", "gate", "healthGateProvider"), ROOT);
         const cwd = process.cwd();
         process.chdir(ROOT);
         try {
             const provider = requireFromString(text).handler();
-            assert.equal(provider, require("../../../components/gate/healthGateProvider").default);
+            assert.equal(provider, require("../../../src/gate/healthGateProvider").default);
         } finally {
             process.chdir(cwd);
         }

@@ -5,7 +5,7 @@ import * as assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { load } from "js-yaml";
-import { parseDeploymentConfig } from "../../../components/config";
+import { parseDeploymentConfig } from "../../../program/config";
 
 const ROOT = join(__dirname, "..", "..", "..");
 const NAMESPACE = "haproxy-bluegreen:";

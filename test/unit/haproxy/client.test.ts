@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { checkCommand, classifyReply, formatAddress, RuntimeClient, RuntimeCommandError } from "../../../components/haproxy/client";
-import { RuntimeInputError } from "../../../components/haproxy/validate";
+import { checkCommand, classifyReply, formatAddress, RuntimeClient, RuntimeCommandError } from "../../../src/haproxy/runtime/client";
+import { RuntimeInputError } from "../../../src/haproxy/runtime/validate";
 
 describe("haproxy client (pure parts)", () => {
     describe("checkCommand", () => {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { describeEndpoint, parseEndpoint, redactPassword } from "../../../components/haproxy/endpoint";
-import { RuntimeInputError } from "../../../components/haproxy/validate";
+import { describeEndpoint, parseEndpoint, redactPassword } from "../../../src/haproxy/runtime/endpoint";
+import { RuntimeInputError } from "../../../src/haproxy/runtime/validate";
 
 describe("haproxy endpoint", () => {
     it("parses unix, tcp and ssh URLs", async () => {

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { keysForHost, knownHostsProblems, parseKnownHosts, pinnedHostKey } from "../../../components/haproxy/knownHosts";
+import { keysForHost, knownHostsProblems, parseKnownHosts, pinnedHostKey } from "../../../src/haproxy/runtime/knownHosts";
 
 /** A fresh host key pair of `type`: its `keytype base64key` and its fingerprint as ssh-keygen prints it. */
 function hostKey(dir: string, type: "ed25519" | "ecdsa" | "rsa"): { line: string; fingerprint: string } {

@@ -1,5 +1,5 @@
 /**
- * Parsers tested on output captured from a real HAProxy 2.6.12 started by test/support/haproxy.ts
+ * Parsers tested on output captured from a real HAProxy 2.6.12 started by lab/haproxy.ts
  * (backend `app`, servers added at run time): web1 UP, web2 DOWN (health 503), web3 MAINT (never
  * enabled), web4 DRAIN (weight 50), web5 without check, v6 on [::1]:8080 in MAINT; six requests
  * went through the frontend. `interactive-session.txt` is the raw reply stream to `INTERACTIVE`
@@ -16,7 +16,7 @@ import {
     parseShowStat,
     RuntimeFormatError,
     splitReplies,
-} from "../../../components/haproxy/parsers";
+} from "../../../src/haproxy/runtime/parsers";
 
 const fixture = (name: string) => readFileSync(join(__dirname, "../../fixtures/haproxy", name), "utf8");
 

@@ -1,14 +1,14 @@
 import * as assert from "node:assert/strict";
-import { parseAddr } from "../../../components/haproxy/client";
-import { quietEnough } from "../../../components/haproxy/drain";
-import { optionProblems, type BackendView } from "../../../components/haproxy/preflight";
-import { disagreementsWithDefaultServer, parseDefaultServer, serverKeywords, validateServerOptions, type ServerOptions } from "../../../components/haproxy/serverOptions";
-import { drainedLine, parseServersFile, renderServerLine, renderServersFile } from "../../../components/haproxy/serversFile";
-import { acceptsCookieOnAddServer, parseVersion } from "../../../components/haproxy/versions";
-import { RuntimeInputError } from "../../../components/haproxy/validate";
-import { parseDeploymentConfig } from "../../../components/config";
-import { planMembership } from "../../../components/plan";
-import { deploymentSettings } from "../../../components/targets";
+import { parseAddr } from "../../../src/haproxy/runtime/client";
+import { quietEnough } from "../../../src/haproxy/drain";
+import { optionProblems, type BackendView } from "../../../src/haproxy/preflight";
+import { disagreementsWithDefaultServer, parseDefaultServer, serverKeywords, validateServerOptions, type ServerOptions } from "../../../src/haproxy/serverOptions";
+import { drainedLine, parseServersFile, renderServerLine, renderServersFile } from "../../../src/haproxy/serversFile";
+import { acceptsCookieOnAddServer, parseVersion } from "../../../src/haproxy/runtime/versions";
+import { RuntimeInputError } from "../../../src/haproxy/runtime/validate";
+import { parseDeploymentConfig } from "../../../program/config";
+import { planMembership } from "../../../src/plan";
+import { deploymentSettings } from "../../../program/targets";
 
 const TLS: ServerOptions = { ssl: true, verify: "required", caFile: "/etc/haproxy/ca.pem", sni: "app.internal", alpn: ["h2", "http/1.1"], maxconn: 64 };
 

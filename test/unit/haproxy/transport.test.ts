@@ -3,8 +3,8 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { hostKeyPolicy, normaliseFingerprint } from "../../../components/haproxy/hostKeys";
-import { resolveTransportOptions, sshFingerprint, sshOptionsFor } from "../../../components/haproxy/transport";
+import { hostKeyPolicy, normaliseFingerprint } from "../../../src/haproxy/runtime/hostKeys";
+import { resolveTransportOptions, sshFingerprint, sshOptionsFor } from "../../../src/haproxy/runtime/transport";
 
 /** A fresh ed25519 public key: its raw blob and its `keytype base64key` line. */
 function freshKey(): { blob: Buffer; line: string } {

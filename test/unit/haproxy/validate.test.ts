@@ -10,7 +10,7 @@ import {
     validateServerState,
     validateTimeoutMs,
     validateWeight,
-} from "../../../components/haproxy/validate";
+} from "../../../src/haproxy/runtime/validate";
 
 /** Characters that could change the shape of a Runtime API command line. */
 const HOSTILE = [";", "\n", "\r", " ", "#", "\\", "\t", "\0", "/", "<", "'", '"', "$", "`"];

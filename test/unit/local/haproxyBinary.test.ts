@@ -1,12 +1,12 @@
 /**
- * Which HAProxy runs (components/local/haproxyBinary.ts): the selection by BLUEGREEN_HAPROXY_VERSION, the
+ * Which HAProxy runs (src/targets/local/haproxyBinary.ts): the selection by BLUEGREEN_HAPROXY_VERSION, the
  * cached versions' commands, the errors that say how to fix a selection, and `haproxy -v` parsing.
  */
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cacheDir, haproxyCommand, parseHaproxyVersion, selectedHaproxyVersion } from "../../../components/local/haproxyBinary";
+import { cacheDir, haproxyCommand, parseHaproxyVersion, selectedHaproxyVersion } from "../../../src/targets/local/haproxyBinary";
 
 describe("HAProxy version selection", () => {
     let cache: string;

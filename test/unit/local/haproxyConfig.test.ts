@@ -14,11 +14,11 @@ import {
     renderHaproxyConfig,
     serversFilePath,
     type LocalHaproxySpec,
-} from "../../../components/local/haproxyConfig";
-import { renderServersFile } from "../../../components/haproxy/serversFile";
-import { RuntimeInputError } from "../../../components/haproxy/validate";
-import { haproxyCommand } from "../../../components/local/haproxyBinary";
-import { requireHaproxy } from "../../support/haproxy";
+} from "../../../src/targets/local/haproxyConfig";
+import { renderServersFile } from "../../../src/haproxy/serversFile";
+import { RuntimeInputError } from "../../../src/haproxy/runtime/validate";
+import { haproxyCommand } from "../../../src/targets/local/haproxyBinary";
+import { requireHaproxy } from "../../../lab/haproxy";
 
 const SPEC: LocalHaproxySpec = {
     name: "lb1",

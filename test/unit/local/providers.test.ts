@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import type * as pulumi from "@pulumi/pulumi";
-import { UNKNOWN } from "../../../components/previewValues";
-import loadBalancer, { type LoadBalancerInputs } from "../../../components/targets/local/loadBalancerProvider";
-import appServer, { type AppServerInputs } from "../../../components/targets/local/appServerProvider";
-import snapshot, { type SnapshotInputs } from "../../../components/targets/local/snapshotProvider";
-import command, { type CommandInputs } from "../../../components/targets/local/commandProvider";
+import { UNKNOWN } from "../../../src/provider/previewValues";
+import loadBalancer, { type LoadBalancerInputs } from "../../../src/targets/local/loadBalancerProvider";
+import appServer, { type AppServerInputs } from "../../../src/targets/local/appServerProvider";
+import snapshot, { type SnapshotInputs } from "../../../src/targets/local/snapshotProvider";
+import command, { type CommandInputs } from "../../../src/targets/local/commandProvider";
 
 const LB: LoadBalancerInputs = {
     name: "lb1",

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DATABASE_FILE, emptyDatabase, migrateFile, readDatabase } from "../../../app/database";
-import { initVolume, restoreSnapshot, snapshotVolume } from "../../../components/local/volume";
+import { initVolume, restoreSnapshot, snapshotVolume } from "../../../src/targets/local/volume";
 
 describe("local volume", () => {
     let root: string;

@@ -1,0 +1,44 @@
+/**
+ * `HealthGate`: a resource whose creation waits until every target answers its health check. Resources
+ * that depend on it (memberships) are created only after it passed; if it fails, the update stops before
+ * anything is attached or drained. Type token: `pulumi-nodejs:dynamic/gate:HealthGate`.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
+import { ProjectDynamicResource, type InputFields } from "../provider/providerShim";
+import type { GateTarget } from "./healthGateProvider";
+
+export interface HealthGateArgs {
+    targets: pulumi.Input<pulumi.Input<InputFields<GateTarget>>[]>;
+    /** @default 200 */
+    expectedStatus?: pulumi.Input<number>;
+    /** Longest wait for every target, in ms. @default 120000 */
+    timeoutMs?: pulumi.Input<number>;
+    /** Pause between two probes of one target, in ms. @default 500 */
+    intervalMs?: pulumi.Input<number>;
+    /** Consecutive expected answers needed. @default 1 */
+    consecutive?: pulumi.Input<number>;
+}
+
+export class HealthGate extends ProjectDynamicResource {
+    /** How long the gate waited, in ms. */
+    declare readonly passedInMs: pulumi.Output<number>;
+
+    constructor(name: string, args: HealthGateArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            path.join(__dirname, "healthGateProvider"),
+            "gate",
+            "HealthGate",
+            name,
+            {
+                targets: args.targets,
+                expectedStatus: args.expectedStatus ?? 200,
+                timeoutMs: args.timeoutMs ?? 120_000,
+                intervalMs: args.intervalMs ?? 500,
+                consecutive: args.consecutive ?? 1,
+                passedInMs: undefined,
+            },
+            opts,
+        );
+    }
+}

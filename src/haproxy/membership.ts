@@ -1,0 +1,55 @@
+/**
+ * `Membership`: one app server in one backend on every load balancer (runbook steps 11-14).
+ * Creating it attaches the server; deleting it drains the server gracefully and removes it.
+ * Type token: `pulumi-nodejs:dynamic/haproxy:Membership`.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
+import { ProjectDynamicResource, type InputFields } from "../provider/providerShim";
+import type { CheckOptions } from "./runtime/validate";
+import type { DrainSettings, LoadBalancerRef } from "./membershipSpec";
+import type { ServerOptions } from "./serverOptions";
+import type { SshCredentials } from "./runtime/transport";
+
+export interface MembershipArgs {
+    /** Every load balancer the server joins. */
+    loadBalancers: pulumi.Input<pulumi.Input<InputFields<LoadBalancerRef>>[]>;
+    /** The HAProxy backend (must use a dynamic algorithm such as roundrobin or leastconn). */
+    backend: pulumi.Input<string>;
+    /** The server's name in the backend, unique per generation (e.g. `app-g2-0`). */
+    server: pulumi.Input<string>;
+    /** IPv4, IPv6 or DNS name of the app server. */
+    address: pulumi.Input<string>;
+    port: pulumi.Input<number>;
+    /** @default 1 */
+    weight?: pulumi.Input<number>;
+    /** Health check of the server; uses the backend's `option httpchk`. Kept from the attach on. @default { enabled: true } */
+    check?: pulumi.Input<CheckOptions>;
+    /** TLS, limits, cookie and the rest of what the backend's own server lines say (serverOptions.ts). Kept from the attach on. @default {} */
+    options?: pulumi.Input<InputFields<ServerOptions>>;
+    /** Longest wait for the server to be UP on every load balancer, in ms. @default 60000 */
+    attachTimeoutMs?: pulumi.Input<number>;
+    /** How the server leaves on delete. @default { method: "drain", timeoutMs: 300000, onTimeout: "fail", pollIntervalMs: 250, quietPeriodMs: 2000, minimumMs: 0 } */
+    drain?: pulumi.Input<InputFields<Partial<DrainSettings>>>;
+    /** Credentials for `ssh://` endpoints. Stored as a Pulumi secret. */
+    ssh?: pulumi.Input<SshCredentials>;
+}
+
+export class Membership extends ProjectDynamicResource {
+    /** Names of the load balancers that have the server, as last seen. */
+    declare readonly attachedTo: pulumi.Output<string[]>;
+    declare readonly backend: pulumi.Output<string>;
+    declare readonly server: pulumi.Output<string>;
+
+    constructor(name: string, args: MembershipArgs, opts?: pulumi.CustomResourceOptions) {
+        const ssh = args.ssh === undefined ? undefined : pulumi.secret(args.ssh);
+        super(
+            path.join(__dirname, "membershipProvider"),
+            "haproxy",
+            "Membership",
+            name,
+            { ...args, ssh, attachedTo: undefined },
+            { ...opts, additionalSecretOutputs: ["ssh"] },
+        );
+    }
+}

@@ -1,0 +1,78 @@
+/**
+ * What a target (local, aws) provides to the deployment: how load balancers, servers, the database
+ * snapshot and the migration come to exist. The HAProxy membership, health gate and smoke check are the
+ * same for every target.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { HealthCheckSettings, ServerSpec } from "../plan";
+
+/** A load balancer as the memberships and the smoke check see it. */
+export interface LoadBalancerOutputs {
+    name: string;
+    /** Runtime API endpoint (`unix://`, `tcp://` or `ssh://`). */
+    endpoint: pulumi.Output<string>;
+    /** Where clients reach the site through this load balancer. */
+    frontendUrl: pulumi.Output<string>;
+    /**
+     * Absolute path, on the load balancer's host, of the file holding the backend's section with its
+     * servers, which that HAProxy loads at every start and reload (docs/OPERATING.md).
+     * @default none: the membership lives only in the running process (`runtimeOnly`)
+     */
+    serversFile?: pulumi.Output<string>;
+    /** Name of the `defaults` section the servers file's backend takes its settings from. @default none */
+    backendDefaults?: pulumi.Output<string>;
+    /** Expected SSH host key fingerprint (`SHA256:...`) of an `ssh://` endpoint's host. @default none */
+    hostKeySha256?: pulumi.Output<string>;
+}
+
+/** One app server of a generation. */
+export interface ServerOutputs {
+    /** The HAProxy server name, e.g. `app-g2-0`. */
+    name: string;
+    address: pulumi.Output<string>;
+    port: pulumi.Output<number>;
+    /** The URL the health gate checks (the app's health check, which proves it reaches the database). */
+    healthUrl: pulumi.Output<string>;
+    /** The health-check file as `file:///...`, for the `healthcheck` drain method (local target only). */
+    healthFile?: pulumi.Output<string>;
+    /** The resource that is the server, for dependencies. */
+    resource: pulumi.Resource;
+}
+
+export interface ServerRequest {
+    /** Resource name of the server. */
+    resourceName: string;
+    /** HAProxy server name. */
+    serverName: string;
+    generation: string;
+    index: number;
+    /** The generation's spec: shared spec plus its overrides. */
+    spec: ServerSpec;
+    /** Port the app listens on (a target may pick its own, as the local one does). */
+    port: number;
+    /** URL path of the app's health check. */
+    healthCheckPath: string;
+}
+
+/** What the load balancers must know of the deployment. */
+export interface LoadBalancerRequest {
+    /** The backend the app servers join. */
+    backend: string;
+    /** The app servers' health check (a target that configures HAProxy itself uses it for `option httpchk`). */
+    healthCheck: Required<HealthCheckSettings>;
+}
+
+/**
+ * Where the runbook's resources come to exist. The deployment asks; the target builds. `localTarget`
+ * and `awsTarget` are the two this package ships; a team may write its own.
+ */
+export interface Target {
+    /** The load balancers every generation joins; not generation-scoped. */
+    loadBalancers(parent: pulumi.Resource, request: LoadBalancerRequest): LoadBalancerOutputs[];
+    /** Snapshot of the database (retained on delete) before the migration `migrationVersion`; returns its id. */
+    snapshot(resourceName: string, migrationVersion: string, opts: pulumi.CustomResourceOptions): pulumi.Output<string>;
+    /** The migration to `migrationVersion`, run once per version. */
+    migration(resourceName: string, migrationVersion: string, opts: pulumi.CustomResourceOptions): pulumi.Resource;
+    /** One app server. */
+    server(request: ServerRequest, opts: pulumi.CustomResourceOptions): ServerOutputs;
+}
