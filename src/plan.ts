@@ -9,6 +9,7 @@ import { MEMBERSHIP_DEFAULTS } from "./haproxy/membershipSpec";
 import type { ServerOptions } from "./haproxy/serverOptions";
 import type { CheckOptions } from "./haproxy/runtime/validate";
 import { childNames, poolChildNames, serverName } from "./names";
+import { canaryBatches } from "./pool/canary";
 
 /** What an app server is built from; every field is optional, a target says which it needs. */
 export interface ServerSpec {
@@ -153,12 +154,6 @@ export function specForGeneration(pool: Pick<PoolSettings, "spec" | "generations
     const shared = pool.spec ?? {};
     const overrides = pool.generations?.[generation] ?? {};
     return { ...shared, ...overrides, inputs: { ...shared.inputs, ...overrides.inputs } };
-}
-
-/** Which servers are canaries (created and gated first) and which follow. */
-export function canaryBatches(size: number, canarySize: number): number[][] {
-    const all = Array.from({ length: size }, (_, i) => i);
-    return canarySize > 0 ? [all.slice(0, canarySize), all.slice(canarySize)] : [all];
 }
 
 /** The pool of `generation`, for a pool component named `name`. */

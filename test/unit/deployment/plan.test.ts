@@ -1,6 +1,7 @@
 /** The plan, read without mocks: what each generation needs, and the defaults. */
 import * as assert from "node:assert/strict";
-import { canaryBatches, planDeployment, planPool, specForGeneration, type DeploymentSettings } from "../../../src/plan";
+import { planDeployment, planPool, specForGeneration, type DeploymentSettings } from "../../../src/plan";
+import { canaryBatches } from "../../../src/pool/canary";
 import { MEMBERSHIP_DEFAULTS } from "../../../src/haproxy/membershipSpec";
 
 const SETTINGS: DeploymentSettings = {

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { parseAddr } from "../../../src/haproxy/runtime/client";
-import { quietEnough } from "../../../src/haproxy/drain";
+import { SessionWatch } from "../../../src/haproxy/watchSessions";
 import { optionProblems, type BackendView } from "../../../src/haproxy/preflight";
 import { disagreementsWithDefaultServer, parseDefaultServer, serverKeywords, validateServerOptions, type ServerOptions } from "../../../src/haproxy/serverOptions";
 import { drainedLine, parseServersFile, renderServerLine, renderServersFile } from "../../../src/haproxy/serversFile";
@@ -109,10 +109,16 @@ describe("server options", () => {
     });
 
     it("a drain ends after the quiet period and the minimum drain time", () => {
-        const spec = { drain: { quietPeriodMs: 2000, minimumMs: 5000 } } as never;
-        assert.equal(quietEnough(spec, 0, 1000, 2999), false, "quiet for 1999 ms");
-        assert.equal(quietEnough(spec, 0, 1000, 3000), false, "quiet enough, but drained for 3000 ms only");
-        assert.equal(quietEnough(spec, 0, 1000, 5000), true);
+        const watch = new SessionWatch({ quietPeriodMs: 2000, minimumMs: 5000 }, 0);
+        const seen = (at: number, sessions: number, stot: number) => watch.see({ process: "1@1", sessions, stot, outOfRotation: true }, at);
+        assert.equal(seen(500, 1, 10), undefined, "a session in flight");
+        assert.equal(seen(1000, 0, 10), 1000, "zero from here");
+        assert.equal(watch.quietEnough(2999), false, "quiet for 1999 ms");
+        assert.equal(seen(3000, 0, 11), 3000, "a short request between two polls (stot moved) restarts the quiet period");
+        assert.equal(watch.quietEnough(4999), false);
+        assert.equal(watch.quietEnough(5000), true, "quiet for 2000 ms, and drained for the minimum 5000 ms");
+        assert.equal(watch.see({ process: "2@2", sessions: 0, stot: 0, outOfRotation: true }, 5100), 3000, "another process's stot is not compared");
+        assert.equal(watch.see({ process: "2@2", sessions: 0, stot: 0, outOfRotation: false }, 5200), undefined, "back in rotation");
     });
 });
 
