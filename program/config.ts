@@ -121,7 +121,17 @@ const serverSpec = z
 const loadBalancer = z
     .object({
         name,
-        endpoint: z.string().min(1).optional(),
+        endpoint: z
+            .string()
+            .min(1)
+            .superRefine((url, ctx) => {
+                try {
+                    parseEndpoint(url, "the URL");
+                } catch (err) {
+                    ctx.addIssue({ code: "custom", message: (err as Error).message });
+                }
+            })
+            .optional(),
         frontendUrl: z.string().regex(/^https?:\/\/[^\s"'`]+$/).optional(),
         frontendPort: z.number().int().min(1024).max(65535).optional(),
         sshHostKeySha256: z.string().regex(FINGERPRINT_PATTERN).optional(),
@@ -308,9 +318,8 @@ function hostKeyProblems(raw: LooseConfig, add: (path: string, message: string) 
         let endpoint: Endpoint;
         try {
             endpoint = parseEndpoint(lb.endpoint, "the URL");
-        } catch (err) {
-            add(`haproxy.loadBalancers.${i}.endpoint`, `is invalid: ${(err as Error).message}`);
-            return;
+        } catch {
+            return; // the schema reports an invalid endpoint
         }
         if (endpoint.kind !== "ssh" || keysForHost(known, endpoint.host, endpoint.port).length > 0) return;
         const { host, port } = endpoint;

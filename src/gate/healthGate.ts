@@ -18,6 +18,8 @@ export interface HealthGateArgs {
     intervalMs?: pulumi.Input<number>;
     /** Consecutive expected answers needed. @default 1 */
     consecutive?: pulumi.Input<number>;
+    /** PEM of the CA that signs `https://` targets' certificates. @default Node.js's CA store (and NODE_EXTRA_CA_CERTS) */
+    caCertificate?: pulumi.Input<string>;
 }
 
 export class HealthGate extends ProjectDynamicResource {
@@ -36,6 +38,7 @@ export class HealthGate extends ProjectDynamicResource {
                 timeoutMs: args.timeoutMs ?? 120_000,
                 intervalMs: args.intervalMs ?? 500,
                 consecutive: args.consecutive ?? 1,
+                ...(args.caCertificate === undefined ? {} : { caCertificate: args.caCertificate }),
                 passedInMs: undefined,
             },
             opts,

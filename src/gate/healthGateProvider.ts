@@ -5,7 +5,8 @@
  * servers is always tested again.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { request } from "node:http";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { setTimeout as sleep } from "node:timers/promises";
 import { progress } from "../provider/providerLog";
 import { containsUnknown } from "../provider/previewValues";
@@ -13,7 +14,7 @@ import { containsUnknown } from "../provider/previewValues";
 export interface GateTarget {
     /** Shown in progress and errors, e.g. a server name. */
     name: string;
-    /** `http://host:port/path` */
+    /** `http://host:port/path` or `https://host:port/path` (certificate verified) */
     url: string;
 }
 
@@ -27,15 +28,19 @@ export interface HealthGateSpec {
     intervalMs: number;
     /** Consecutive expected answers needed. @default 1 */
     consecutive: number;
+    /** PEM of the CA that signs `https://` targets' certificates. @default Node.js's CA store (and NODE_EXTRA_CA_CERTS) */
+    caCertificate?: string;
 }
 
 /** Time allowed for one probe, in ms. */
 const PROBE_TIMEOUT_MS = 5000;
 
-/** One GET; resolves with the status code or a short error text. Never rejects. */
-export function probe(url: string): Promise<number | string> {
+/** One GET over http or https (`ca`: the CA that signs the server's certificate); resolves with the status code or a short error text. Never rejects. */
+export function probe(url: string, ca?: string): Promise<number | string> {
     return new Promise((resolve) => {
-        const req = request(url, { method: "GET", agent: false, timeout: PROBE_TIMEOUT_MS }, (res) => {
+        const tls = url.startsWith("https:");
+        const request = tls ? httpsRequest : httpRequest;
+        const req = request(url, { method: "GET", agent: false, timeout: PROBE_TIMEOUT_MS, ...(tls && ca ? { ca } : {}) }, (res) => {
             res.resume();
             res.on("end", () => resolve(res.statusCode ?? 0));
         });
@@ -50,7 +55,7 @@ async function waitFor(target: GateTarget, spec: HealthGateSpec, deadline: numbe
     let streak = 0;
     let last: number | string = "no answer yet";
     for (;;) {
-        last = await probe(target.url);
+        last = await probe(target.url, spec.caCertificate);
         streak = last === spec.expectedStatus ? streak + 1 : 0;
         if (streak >= spec.consecutive) return;
         if (Date.now() >= deadline) {
@@ -65,9 +70,13 @@ export function gateProblem(inputs: Record<string, unknown>): { property: string
     const targets = inputs.targets;
     if (!Array.isArray(targets) || targets.length === 0) return { property: "targets", reason: "a non-empty list of { name, url }" };
     for (const [i, t] of targets.entries()) {
-        if (typeof t?.url !== "string" || !/^http:\/\/[A-Za-z0-9.\-[\]:]+(:\d+)?\/[^\s]*$/.test(t.url)) {
-            return { property: `targets[${i}].url`, reason: `${JSON.stringify(t?.url)} is not an http:// URL with a path` };
+        if (typeof t?.url !== "string" || !/^https?:\/\/[A-Za-z0-9.\-[\]:]+(:\d+)?\/[^\s]*$/.test(t.url)) {
+            return { property: `targets[${i}].url`, reason: `${JSON.stringify(t?.url)} is not an http:// or https:// URL with a path` };
         }
+    }
+    const ca = inputs.caCertificate;
+    if (ca !== undefined && (typeof ca !== "string" || !ca.includes("-----BEGIN CERTIFICATE-----"))) {
+        return { property: "caCertificate", reason: "a PEM certificate (-----BEGIN CERTIFICATE-----)" };
     }
     const numbers: [keyof HealthGateSpec, number, number][] = [["expectedStatus", 100, 599], ["timeoutMs", 1, 86_400_000], ["intervalMs", 10, 60_000], ["consecutive", 1, 100]];
     for (const [key, min, max] of numbers) {
@@ -86,7 +95,7 @@ const provider: pulumi.dynamic.ResourceProvider = {
         return { inputs: news, failures: problem ? [problem] : [] };
     },
     async diff(_id, olds, news) {
-        const keys = ["targets", "expectedStatus", "timeoutMs", "intervalMs", "consecutive"];
+        const keys = ["targets", "expectedStatus", "timeoutMs", "intervalMs", "consecutive", "caCertificate"];
         const replaces = keys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
         return { changes: replaces.length > 0, replaces };
     },
