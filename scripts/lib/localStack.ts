@@ -3,6 +3,7 @@
  * Automation API on the project folder, with the environment scripts/env.sh set up.
  */
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import { copyFileSync, existsSync } from "node:fs";
 import * as path from "node:path";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
@@ -17,7 +18,16 @@ export function stackArgument(argv: string[]): string {
     return name;
 }
 
-/** Selects (creating it if needed) the stack named by `--stack`. */
+/**
+ * The local stack's config template. `Pulumi.local.yaml` itself is made from it on first use and is not
+ * tracked: the demo writes `generation` into it, and the checkout stays clean.
+ */
+export const LOCAL_STACK_TEMPLATE = path.join(PROJECT_ROOT, "program", "local-stack.yaml");
+
+/** Selects (creating it if needed) the stack named by `--stack`; the `local` stack's file comes from its template. */
 export function openStack(argv: string[]): Promise<Stack> {
-    return LocalWorkspace.createOrSelectStack({ stackName: stackArgument(argv), workDir: PROJECT_ROOT });
+    const stackName = stackArgument(argv);
+    const stackFile = path.join(PROJECT_ROOT, `Pulumi.${stackName}.yaml`);
+    if (stackName === "local" && !existsSync(stackFile)) copyFileSync(LOCAL_STACK_TEMPLATE, stackFile);
+    return LocalWorkspace.createOrSelectStack({ stackName, workDir: PROJECT_ROOT });
 }

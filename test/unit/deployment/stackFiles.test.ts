@@ -12,7 +12,8 @@ const NAMESPACE = "haproxy-bluegreen:";
 
 /** The project's keys of a stack file, without the namespace, as `pulumi.Config` would return them. */
 function projectKeys(stack: string): Record<string, unknown> {
-    const doc = load(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+    const file = stack === "local" ? join(ROOT, "program", "local-stack.yaml") : join(ROOT, `Pulumi.${stack}.yaml`);
+    const doc = load(readFileSync(file, "utf8")) as { config: Record<string, unknown> };
     return Object.fromEntries(
         Object.entries(doc.config)
             .filter(([k]) => k.startsWith(NAMESPACE))
@@ -21,7 +22,7 @@ function projectKeys(stack: string): Record<string, unknown> {
 }
 
 describe("stack files", () => {
-    it("Pulumi.local.yaml is a valid local config with two load balancers", () => {
+    it("the local stack's template (program/local-stack.yaml) is a valid local config with two load balancers", () => {
         const cfg = parseDeploymentConfig(projectKeys("local"));
         assert.equal(cfg.target, "local");
         assert.equal(cfg.generation, "g1");
