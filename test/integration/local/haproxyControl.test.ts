@@ -239,7 +239,8 @@ describe("local load balancer: reloads and restarts as production tooling does t
         const lb = await createWithServerA();
         await reloadLoadBalancer(lb.dir, "seamless");
         const killed = await killLoadBalancer(lb.dir);
-        assert.ok(killed.length >= 2, `master and worker killed: ${killed}`);
+        // The master at least; a worker may exit by itself as soon as its master is gone, before it is signalled.
+        assert.ok(killed.length >= 1, `the master killed: ${killed}`);
         assert.deepEqual(markedProcesses(readMarker(lb.dir)), []);
         assert.ok(existsSync(lb.serversFile) && existsSync(lb.configPath), "files stay");
         assert.deepEqual(await loadBalancer.read?.(lb.marker, lb), {});
