@@ -24,6 +24,7 @@ import { checkOptionsAgree, ServerOptionsError } from "./preflight";
 import { RuntimeInputError } from "./runtime/validate";
 import { containsUnknown } from "../provider/previewValues";
 import { progress } from "../provider/providerLog";
+import { recordTiming } from "../provider/timings";
 import { FORGET_CONFIG_KEY, isForgotten, reachable, rememberForgotten } from "./forget";
 
 /** What a Membership stores: its spec plus where it is attached now. */
@@ -96,6 +97,7 @@ export async function detach(spec: MembershipSpec, lbs: LoadBalancerRef[]): Prom
         if (drained.absent && removedAt === undefined) return { lb: lb.name, forced: false };
         const timing = `drained in ${drained.sessionsZeroAt - startedAt} ms, detached in ${(removedAt ?? Date.now()) - drained.sessionsZeroAt} ms`;
         progress(`${lb.name}: ${spec.backend}/${spec.server} removed: ${timing}${drained.forced ? " (sessions shut down at the timeout)" : ""}`);
+        recordTiming({ kind: "drain", lb: lb.name, backend: spec.backend, server: spec.server, startedAt, sessionsZeroAt: drained.sessionsZeroAt, ...(removedAt === undefined ? {} : { removedAt }), forced: drained.forced });
         return { lb: lb.name, sessionsZeroAt: drained.sessionsZeroAt, removedAt, forced: drained.forced };
     });
 }

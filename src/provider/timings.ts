@@ -1,0 +1,52 @@
+/**
+ * Step timings as structured data: a provider appends one JSON line per finished step to the file the
+ * environment variable `BLUEGREEN_TIMINGS_FILE` names (set by whoever runs `pulumi up`, e.g. the flip
+ * harness, and inherited by the dynamic-provider host). Without the variable nothing is written.
+ */
+import { appendFileSync, readFileSync } from "node:fs";
+
+/** The environment variable naming the timings file. */
+export const TIMINGS_FILE_ENV = "BLUEGREEN_TIMINGS_FILE";
+
+/** One server's drain and detach on one load balancer (epoch ms). */
+export interface DrainTiming {
+    kind: "drain";
+    lb: string;
+    backend: string;
+    server: string;
+    /** When the drain started on this load balancer. */
+    startedAt: number;
+    /** When the sessions were at zero for good (the start of the quiet period that ended the drain). */
+    sessionsZeroAt: number;
+    /** When the server was deleted; absent if no process had it any more. */
+    removedAt?: number;
+    /** Sessions were shut down at the drain timeout. */
+    forced: boolean;
+}
+
+export type StepTiming = DrainTiming;
+
+/** Appends `timing` to the timings file, if one is named. Never throws: timings must not fail an update. */
+export function recordTiming(timing: StepTiming, env: NodeJS.ProcessEnv = process.env): void {
+    const file = env[TIMINGS_FILE_ENV];
+    if (!file) return;
+    try {
+        appendFileSync(file, `${JSON.stringify(timing)}\n`);
+    } catch {
+        // A timings file that cannot be written loses the figures, not the update.
+    }
+}
+
+/** The timings in `file` (none if it does not exist). */
+export function readTimings(file: string): StepTiming[] {
+    let text: string;
+    try {
+        text = readFileSync(file, "utf8");
+    } catch {
+        return [];
+    }
+    return text
+        .split("\n")
+        .filter((line) => line.trim() !== "")
+        .map((line) => JSON.parse(line) as StepTiming);
+}
