@@ -33,6 +33,11 @@ export interface MembershipArgs {
     drain?: pulumi.Input<InputFields<Partial<DrainSettings>>>;
     /** Credentials for `ssh://` endpoints. Stored as a Pulumi secret. */
     ssh?: pulumi.Input<SshCredentials>;
+    /**
+     * Keep the server only in the running HAProxy processes, without servers files (needed for `tcp://`
+     * endpoints): a reload or restart loses it until the next `pulumi up` repairs it. @default false
+     */
+    runtimeOnly?: pulumi.Input<boolean>;
 }
 
 export class Membership extends ProjectDynamicResource {

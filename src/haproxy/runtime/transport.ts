@@ -133,7 +133,10 @@ export async function openConnection(endpoint: Endpoint, options: TransportOptio
     return { stream: opened.channel, close: opened.close };
 }
 
-/** An SFTP session on the pooled SSH connection of an `ssh://` endpoint. */
+/**
+ * An SFTP session on the pooled SSH connection of an `ssh://` endpoint.
+ * @internal Left out of the package's types (stripInternal), which would otherwise need `@types/ssh2`.
+ */
 export interface SftpSession {
     readonly sftp: SFTPWrapper;
     /** Ends the session; the pooled connection stays for the next call. */
@@ -142,7 +145,10 @@ export interface SftpSession {
     discard(): void;
 }
 
-/** Starts an SFTP session on the pooled connection to `endpoint`'s host, within the connect timeout. */
+/**
+ * Starts an SFTP session on the pooled connection to `endpoint`'s host, within the connect timeout.
+ * @internal
+ */
 export async function openSftp(endpoint: SshEndpoint, options: TransportOptions = {}): Promise<SftpSession> {
     const opened = await openPooledChannel<SFTPWrapper>(endpoint, resolveTransportOptions(options), "cannot start SFTP on the SSH host", (client, callback) =>
         client.sftp(callback),

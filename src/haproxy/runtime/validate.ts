@@ -147,12 +147,13 @@ export function validateCheck(field: string, value: unknown): CheckOptions {
     if (typeof o.enabled !== "boolean") {
         throw new RuntimeInputError(`${field}.enabled`, o.enabled, "true or false");
     }
+    // Absent, not undefined: the options are stored in state, where an undefined value cannot go.
     return {
         enabled: o.enabled,
-        inter: o.inter === undefined ? undefined : validateTimeoutMs(`${field}.inter`, o.inter),
+        ...(o.inter === undefined ? {} : { inter: validateTimeoutMs(`${field}.inter`, o.inter) }),
         ...(o.fastinter === undefined ? {} : { fastinter: validateTimeoutMs(`${field}.fastinter`, o.fastinter) }),
         ...(o.downinter === undefined ? {} : { downinter: validateTimeoutMs(`${field}.downinter`, o.downinter) }),
-        rise: o.rise === undefined ? undefined : validateInteger(`${field}.rise`, o.rise, 1, MAX_RISE_FALL),
-        fall: o.fall === undefined ? undefined : validateInteger(`${field}.fall`, o.fall, 1, MAX_RISE_FALL),
+        ...(o.rise === undefined ? {} : { rise: validateInteger(`${field}.rise`, o.rise, 1, MAX_RISE_FALL) }),
+        ...(o.fall === undefined ? {} : { fall: validateInteger(`${field}.fall`, o.fall, 1, MAX_RISE_FALL) }),
     };
 }
