@@ -1,0 +1,335 @@
+/**
+ * The package as users get it: `npm pack` of this repository (prepack compiles dist/ with tsc), installed
+ * with npm into fresh Pulumi programs made from examples/ in a temporary folder outside the repository
+ * (two in TypeScript, one in plain JavaScript), each driven through the real engine on its own file
+ * backend, Pulumi home and local state: `up`, a flip under traffic with zero failed requests, `destroy`,
+ * checked against the real HAProxy processes. Nothing is written into the repository but dist/ (ignored).
+ *
+ * npm installs with `--prefer-offline` at the versions this repository uses (npm's cache usually has
+ * them; otherwise the registry is asked).
+ */
+import * as assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join, relative, sep } from "node:path";
+import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import { RuntimeClient } from "../../src/haproxy/runtime/client";
+import { PROJECT_ROOT, requireEngine, scratchBackend, type ScratchBackend } from "../../lab/engine";
+import { requireHaproxy, startHaproxy, type RunningHaproxy } from "../../lab/haproxy";
+import { startHttpServer, type TestHttpServer } from "../../lab/httpServer";
+import { httpGet, killProcessesUsing, processesUsing } from "../../lab/localProcesses";
+import { freePort } from "../../lab/ports";
+import { flipUnderTraffic, type FlipRun } from "../../scripts/lib/flip";
+import { Traffic, type TrafficResult } from "../../scripts/lib/traffic";
+
+const EXAMPLES = join(PROJECT_ROOT, "examples");
+/** The packages a consumer installs beside the tarball, pinned to the versions this repository uses. */
+const PINNED = ["@pulumi/pulumi", "typescript", "@types/node"];
+
+interface Command {
+    stdout: string;
+    stderr: string;
+    ms: number;
+}
+
+/** Runs a command (no shell); fails with its output when it exits non-zero. */
+function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = npmEnv()): Promise<Command> {
+    const started = Date.now();
+    return new Promise((resolve, reject) => {
+        execFile(command, args, { cwd, env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+            if (err) reject(new Error(`${command} ${args.join(" ")} (in ${cwd}) failed: ${err.message}\n${stderr.slice(-3000)}\n${stdout.slice(-3000)}`));
+            else resolve({ stdout, stderr, ms: Date.now() - started });
+        });
+    });
+}
+
+/** This environment without what `npm test` adds for its own script (its package, its prefix). */
+function npmEnv(): NodeJS.ProcessEnv {
+    return Object.fromEntries(
+        Object.entries(process.env).filter(([k]) => !/^npm_(package|lifecycle)_/.test(k) && !["npm_config_local_prefix", "npm_command", "INIT_CWD"].includes(k)),
+    );
+}
+
+function version(pkg: string): string {
+    return (JSON.parse(readFileSync(join(PROJECT_ROOT, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version;
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+interface Packed {
+    tarball: string;
+    files: string[];
+    size: number;
+    ms: number;
+}
+
+/** `npm pack` into `dir`; the files npm lists for it. */
+async function pack(dir: string): Promise<Packed> {
+    const packed = await run("npm", ["pack", "--json", "--pack-destination", dir], PROJECT_ROOT);
+    const [info] = JSON.parse(packed.stdout) as { filename: string; size: number; files: { path: string }[] }[];
+    return { tarball: join(dir, info.filename), files: info.files.map((f) => f.path).sort(), size: info.size, ms: packed.ms };
+}
+
+interface Consumer {
+    name: string;
+    dir: string;
+    typescript: boolean;
+    installMs: number;
+}
+
+/** A copy of `examples/<example>` in `root` whose package.json takes the tarball; `npm install`ed. */
+async function installExample(root: string, example: string, tarball: string): Promise<Consumer> {
+    const dir = join(root, example);
+    cpSync(join(EXAMPLES, example), dir, {
+        recursive: true,
+        filter: (src) => !["node_modules", ".bluegreen"].includes(basename(src)) && !/^Pulumi\..+\.yaml$/.test(basename(src)),
+    });
+    const manifestPath = join(dir, "package.json");
+    const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as Record<string, Record<string, string>>;
+    assert.ok(manifest.dependencies["haproxy-bluegreen"], `${example}/package.json depends on haproxy-bluegreen`);
+    manifest.dependencies["haproxy-bluegreen"] = `file:${tarball}`;
+    for (const section of [manifest.dependencies, manifest.devDependencies ?? {}]) {
+        for (const pkg of PINNED) if (section[pkg]) section[pkg] = version(pkg);
+    }
+    writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
+    const installed = await run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], dir);
+    return { name: example, dir, typescript: existsSync(join(dir, "index.ts")), installMs: installed.ms };
+}
+
+/** A stack of `consumer` on its own file backend, Pulumi home and local state. */
+async function consumerStack(consumer: Consumer, root: string): Promise<{ stack: Stack; stateDir: string; backend: ScratchBackend }> {
+    const backend = scratchBackend();
+    const stateDir = join(root, `state-${consumer.name}`);
+    const pulumiHome = join(root, `pulumi-home-${consumer.name}`);
+    mkdirSync(pulumiHome, { recursive: true });
+    const envVars = { ...backend.env, PULUMI_HOME: pulumiHome, BLUEGREEN_STATE: stateDir, PULUMI_NODEJS_TRANSPILE_ONLY: "true" };
+    const stack = await LocalWorkspace.createStack({ stackName: "dev", workDir: consumer.dir }, { envVars });
+    return { stack, stateDir, backend };
+}
+
+/** Every `__provider` text stored in the stack's state. */
+async function storedProviders(stack: Stack): Promise<string[]> {
+    const state = await stack.exportStack();
+    const resources = (state.deployment as { resources?: { inputs?: Record<string, unknown>; outputs?: Record<string, unknown> }[] }).resources ?? [];
+    return resources.flatMap((r) => [r.inputs?.__provider, r.outputs?.__provider]).filter((p): p is string => typeof p === "string");
+}
+
+/** The dynamic providers load the installed package's compiled JavaScript by package name, not ts-node. */
+async function assertCompiledProviders(stack: Stack): Promise<void> {
+    const providers = await storedProviders(stack);
+    assert.ok(providers.length > 0, "the state holds dynamic resources");
+    for (const text of providers) {
+        assert.doesNotMatch(text, /ts-node/, text);
+        assert.match(text, /require\.resolve\("haproxy-bluegreen\/dist\/src\/[^"]+",\{paths:\[process\.cwd\(\)\]\}\)/, text);
+    }
+}
+
+/** Server names and status in `backend` of the HAProxy behind `endpoint`, sorted. */
+async function backendServers(endpoint: string, backend = "app"): Promise<string[]> {
+    const client = new RuntimeClient(endpoint);
+    try {
+        const rows = await client.showStat(backend);
+        return rows.filter((r) => r.svname !== "BACKEND" && r.svname !== "FRONTEND").map((r) => `${r.svname} ${r.status}`).sort();
+    } finally {
+        await client.close();
+    }
+}
+
+function assertNoFailures(traffic: TrafficResult, atLeast: number): void {
+    assert.ok(traffic.total >= atLeast, `enough traffic to mean something: ${traffic.total}`);
+    assert.deepEqual(traffic.failed.map((f) => `${f.kind} ${f.url}: ${f.error}`), [], "no request failed");
+}
+
+describe("the package as users get it: packed, installed into fresh programs outside the repository", function () {
+    this.timeout(600_000);
+    let root: string;
+    let packed: Packed;
+    const consumers: Record<string, Consumer> = {};
+
+    before(async () => {
+        requireEngine();
+        requireHaproxy();
+        root = mkdtempSync(join(tmpdir(), "bluegreen-package-"));
+        packed = await pack(root);
+        const installStarted = Date.now();
+        const installed = await Promise.all(
+            readdirSync(EXAMPLES, { withFileTypes: true })
+                .filter((e) => e.isDirectory())
+                .map((e) => installExample(root, e.name, packed.tarball)),
+        );
+        for (const c of installed) consumers[c.name] = c;
+        console.log(
+            `      npm pack: ${seconds(packed.ms)} (${packed.files.length} files, ${(packed.size / 1024).toFixed(1)} kB); ` +
+                `npm install of ${installed.length} programs in parallel: ${seconds(Date.now() - installStarted)} ` +
+                `(${installed.map((c) => `${c.name} ${seconds(c.installMs)}`).join(", ")})`,
+        );
+    });
+
+    after(() => {
+        if (!root) return;
+        killProcessesUsing(root); // anything a failed test left running under the programs or their state
+        rmSync(root, { recursive: true, force: true });
+    });
+
+    it("the tarball holds compiled JavaScript, type declarations, README, LICENSE and package.json, and nothing else", async () => {
+        const extra = packed.files.filter((f) => !["README.md", "LICENSE", "package.json"].includes(f) && !/^dist\/(src|app)\/.+\.(js|d\.ts)$/.test(f));
+        assert.deepEqual(extra, []);
+        for (const f of ["README.md", "LICENSE", "package.json", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/haproxy/membershipProvider.js", "dist/app/server.js", "dist/app/migrate.js"]) {
+            assert.ok(packed.files.includes(f), `${f} is in the tarball`);
+        }
+        assert.deepEqual(packed.files.filter((f) => /^(test|lab|scripts|program|src|examples|engine|app)\//.test(f) || /(?<!\.d)\.ts$/.test(f)), []);
+        // What `npm pack --dry-run` lists is what the tarball holds.
+        const dryRun = await run("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], PROJECT_ROOT);
+        const listed = (JSON.parse(dryRun.stdout) as { files: { path: string }[] }[])[0].files.map((f) => f.path).sort();
+        assert.deepEqual(listed, packed.files);
+        const inTarball = (await run("tar", ["-tzf", packed.tarball], root)).stdout.trim().split("\n").map((p) => p.replace(/^package\//, "")).sort();
+        assert.deepEqual(inTarball, packed.files);
+    });
+
+    it("installs into programs outside the repository that have no ts-node, and loads in plain Node.js", async () => {
+        assert.deepEqual(Object.keys(consumers).sort(), ["bring-your-own-servers", "local-blue-green", "local-blue-green-js"]);
+        for (const c of Object.values(consumers)) {
+            assert.ok(relative(PROJECT_ROOT, c.dir).startsWith(`..${sep}`), `${c.dir} is outside the repository`);
+            assert.throws(() => require.resolve("ts-node", { paths: [c.dir] }), /Cannot find module/, `${c.name} has no ts-node`);
+            const manifest = JSON.parse(readFileSync(join(c.dir, "node_modules", "haproxy-bluegreen", "package.json"), "utf8")) as Record<string, Record<string, string>>;
+            assert.deepEqual(Object.keys(manifest.dependencies ?? {}), ["ssh2"], "run-time dependencies");
+            assert.ok(manifest.peerDependencies["@pulumi/pulumi"], "@pulumi/pulumi is a peer dependency");
+            const api = (await run("node", ["-e", 'console.log(Object.keys(require("haproxy-bluegreen")).sort().join(" "))'], c.dir)).stdout;
+            for (const name of ["BlueGreenDeployment", "Membership", "localTarget", "awsTarget", "RuntimeClient", "planDeployment"]) {
+                assert.ok(api.split(" ").includes(name), `${c.name}: require("haproxy-bluegreen") has ${name}: ${api}`);
+            }
+        }
+    });
+
+    it("the TypeScript programs type-check against the installed package's declarations", async () => {
+        const typescript = Object.values(consumers).filter((c) => c.typescript);
+        assert.equal(typescript.length, 2);
+        // The examples' tsconfig is Pulumi's template's: no skipLibCheck, so the package's .d.ts are checked too.
+        await Promise.all(typescript.map((c) => run(join(c.dir, "node_modules", ".bin", "tsc"), ["--noEmit", "-p", "."], c.dir)));
+    });
+
+    describe("bring-your-own-servers (TypeScript): Membership only, against existing load balancers", () => {
+        let lbs: RunningHaproxy[] = [];
+        const servers: Record<string, TestHttpServer> = {};
+        let stack: Stack;
+        let backend: ScratchBackend | undefined;
+        const list = (names: string[]) => names.map((name) => ({ name, address: "127.0.0.1", port: servers[name].port }));
+
+        before(async () => {
+            lbs = await Promise.all([startHaproxy(), startHaproxy()]);
+            for (const name of ["blue-0", "blue-1", "green-0", "green-1"]) servers[name] = await startHttpServer(name);
+            ({ stack, backend } = await consumerStack(consumers["bring-your-own-servers"], root));
+            const loadBalancers = lbs.map((lb, i) => ({ name: `lb${i + 1}`, endpoint: lb.unixAdmin, serversFile: lb.serversFile, backendDefaults: lb.backendDefaults }));
+            await stack.setAllConfig({
+                loadBalancers: { value: JSON.stringify(loadBalancers) },
+                servers: { value: JSON.stringify(list(["blue-0", "blue-1"])) },
+                checkIntervalMs: { value: "200" },
+            });
+        });
+        after(async () => {
+            await Promise.all(lbs.map((lb) => lb.stop()));
+            await Promise.all(Object.values(servers).map((s) => s.stop()));
+            backend?.dispose();
+        });
+
+        async function assertServing(names: string[]): Promise<void> {
+            for (const lb of lbs) {
+                assert.deepEqual(await backendServers(lb.unixAdmin), names.map((n) => `${n} UP`), lb.dir);
+                const file = readFileSync(lb.serversFile, "utf8");
+                for (const s of Object.values(servers)) {
+                    const line = `server ${s.name} 127.0.0.1:${s.port}`;
+                    assert.equal(file.includes(line), names.includes(s.name), `${lb.serversFile} ${names.includes(s.name) ? "has" : "has no"} ${line}:\n${file}`);
+                }
+            }
+        }
+
+        it("up attaches the given servers to every load balancer: UP in show stat, written in the servers files", async () => {
+            const up = await stack.up();
+            assert.equal(up.summary.result, "succeeded");
+            await assertServing(["blue-0", "blue-1"]);
+            assert.deepEqual(
+                (up.outputs.attached.value as { server: string; loadBalancers: string[] }[]).map((a) => `${a.server}: ${[...a.loadBalancers].sort().join(",")}`),
+                ["blue-0: lb1,lb2", "blue-1: lb1,lb2"],
+            );
+            await assertCompiledProviders(stack);
+        });
+
+        it("a changed server list flips under traffic with zero failed requests: the new servers UP, the old ones drained and gone", async () => {
+            const traffic = new Traffic({ urls: lbs.map((lb) => lb.frontendUrl), ratePerSecond: 20, clients: 2, longRequestMs: 2000 });
+            await new Promise((r) => setTimeout(r, 1000));
+            await stack.setConfig("servers", { value: JSON.stringify(list(["green-0", "green-1"])) });
+            const started = Date.now();
+            const up = await stack.up();
+            const flipMs = Date.now() - started;
+            await new Promise((r) => setTimeout(r, 500));
+            const result = await traffic.stop();
+            assert.equal(up.summary.result, "succeeded");
+            assertNoFailures(result, 40);
+            await assertServing(["green-0", "green-1"]);
+            assert.ok(servers["green-0"].requests + servers["green-1"].requests > 0, "the green servers answered");
+            console.log(`      flip: ${seconds(flipMs)}, ${result.total} requests, 0 failed`);
+        });
+
+        it("destroy drains and removes every server it attached; the load balancers keep running", async () => {
+            await stack.destroy();
+            await assertServing([]);
+            for (const lb of lbs) assert.equal((await httpGet(lb.frontendUrl, 5000)).status, 503, `${lb.frontendUrl} answers, with no server`);
+            assert.deepEqual(await storedProviders(stack), []);
+        });
+    });
+
+    for (const example of ["local-blue-green", "local-blue-green-js"]) {
+        describe(`${example} (${example.endsWith("-js") ? "plain JavaScript" : "TypeScript"}): BlueGreenDeployment on localTarget`, () => {
+            let stack: Stack;
+            let stateDir: string;
+            let backend: ScratchBackend | undefined;
+            let frontends: string[] = [];
+
+            async function assertServing(generation: string): Promise<void> {
+                const lbs = (await stack.outputs()).loadBalancers.value as { name: string; endpoint: string; frontendUrl: string }[];
+                assert.deepEqual(lbs.map((lb) => lb.name), ["lb1", "lb2"]);
+                for (const lb of lbs) {
+                    assert.deepEqual(await backendServers(lb.endpoint), [`app-${generation}-0 UP`, `app-${generation}-1 UP`], lb.name);
+                    const answer = await httpGet(lb.frontendUrl, 5000);
+                    assert.equal(answer.status, 200);
+                    assert.equal((JSON.parse(answer.body) as { generation: string }).generation, generation);
+                }
+            }
+
+            before(async () => {
+                ({ stack, stateDir, backend } = await consumerStack(consumers[example], root));
+                const ports = [await freePort(), await freePort()];
+                frontends = ports.map((p) => `http://127.0.0.1:${p}/`);
+                await stack.setAllConfig({ generation: { value: "g1" }, frontendPorts: { value: JSON.stringify(ports) } });
+            });
+            after(() => {
+                if (stateDir) killProcessesUsing(stateDir);
+                backend?.dispose();
+            });
+
+            it("up brings up g1: its servers UP on both load balancers, answering through each frontend", async () => {
+                const up = await stack.up();
+                assert.equal(up.summary.result, "succeeded");
+                assert.equal(up.outputs.activeGeneration.value, "g1");
+                await assertServing("g1");
+                await assertCompiledProviders(stack);
+            });
+
+            it("flips g1 -> g2 under traffic with zero failed requests; only g2 remains", async () => {
+                const flip: FlipRun = await flipUnderTraffic(stack, "g2", { traffic: { ratePerSecond: 20, clients: 2, longRequestMs: 2000 }, warmupMs: 1000 });
+                assert.equal(flip.error, undefined, flip.error?.message);
+                assertNoFailures(flip.traffic, 40);
+                await assertServing("g2");
+                console.log(`      flip: ${seconds(flip.endedAt - flip.startedAt)}, ${flip.traffic.total} requests, 0 failed`);
+            });
+
+            it("destroy stops every process it started: nothing answers, nothing runs under its state folder", async () => {
+                await stack.destroy();
+                for (const url of frontends) await assert.rejects(httpGet(url, 2000), /ECONNREFUSED/);
+                assert.deepEqual(processesUsing(stateDir), []);
+                assert.deepEqual(await storedProviders(stack), []);
+            });
+        });
+    }
+});
