@@ -1,11 +1,13 @@
 /**
  * The main job on the local target (`npm run deploy`, after setup): bring the local stack up (g1 the
- * first time), then flip it to the next generation under live traffic and print the report. Running it
- * again continues from where the stack is: it flips to the following generation.
+ * first time), then flip it to the next generation under live traffic and print the report. The report
+ * and a picture of the flip (scripts/lib/flipPicture.ts) are also written to
+ * `.bluegreen/reports/flip-<from>-<to>.txt` and `.svg`. Running it again continues from where the stack
+ * is: it flips to the following generation.
  *
  * Usage: npx ts-node scripts/main-job.ts [--stack local]
  */
-import { deployedState, flipUnderTraffic, nextGeneration } from "./lib/flip";
+import { deployedState, flipUnderTraffic, nextGeneration, reportsDir, saveFlipReport } from "./lib/flip";
 import { openStack } from "./lib/localStack";
 import { formatReport } from "./lib/report";
 
@@ -25,6 +27,8 @@ async function main(): Promise<number> {
     const run = await flipUnderTraffic(stack, to, { onOutput: print });
     console.log("\n== report");
     console.log(formatReport(run));
+    const saved = await saveFlipReport(run, reportsDir());
+    console.log(`\nreport: ${saved.report}\npicture of the flip: ${saved.picture}`);
     if (run.error) {
         console.error(`\nthe flip failed: ${run.error.message.split("\n").slice(-5).join("\n")}`);
         return 1;

@@ -3,9 +3,10 @@
  * next generation under traffic with long requests; the overhead is the wall time of the flipping
  * `pulumi up` minus the waits no tool can avoid, measured in the same run: the new servers' health rise
  * (health gate and HAProxy's check rise at attach) and the longest session on the old servers (drain).
- * Also the no-change `pulumi up` time, for scale.
+ * Also the no-change `pulumi up` time, for scale. Each flip's report and picture are written to
+ * `.bluegreen/reports/bench-flip-<from>-<to>.txt` and `.svg`.
  */
-import { flipUnderTraffic, nextGeneration } from "../lib/flip";
+import { flipUnderTraffic, nextGeneration, reportsDir, saveFlipReport } from "../lib/flip";
 import { scratchProject } from "../../lab/scratchProject";
 import { measure, median, type Figures } from "./stats";
 
@@ -21,6 +22,7 @@ export async function flipBenchmark(options: { runs?: number; servers?: number }
         for (let r = 0; r < runs; r++) {
             generation = nextGeneration(generation);
             const run = await flipUnderTraffic(project.stack, generation, { traffic: { longRequestMs: 2000 }, warmupMs: 500 });
+            await saveFlipReport(run, reportsDir(), "bench-flip");
             if (run.error) throw run.error;
             if (run.traffic.failed.length > 0) {
                 const detail = run.traffic.failed.slice(0, 5).map((f) => `${f.kind} ${f.url} at +${f.startedAt - run.startedAt} ms: ${f.error}`);

@@ -4,10 +4,14 @@
  * Used by the main job (scripts/main-job.ts), the end-to-end tests and the benchmarks.
  */
 import type { Stack, UpResult } from "@pulumi/pulumi/automation";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { RuntimeClient } from "../../src/haproxy/runtime/client";
 import { RuntimeConnectionError } from "../../src/haproxy/runtime/transport";
 import { PhaseClock } from "./phases";
-import type { FlipFacts } from "./report";
+import { flipPicture } from "./flipPicture";
+import { PROJECT_ROOT } from "./localStack";
+import { formatReport, type FlipFacts } from "./report";
 import { Traffic, type TrafficOptions } from "./traffic";
 
 export interface LoadBalancerInfo {
@@ -95,7 +99,27 @@ export async function flipUnderTraffic(stack: Stack, to: string, options: FlipOp
         endedAt,
         drainStartedAt: clock.drainStartedAt,
         phases: clock.seconds(),
+        phaseSpans: clock.bands(),
         membership: await membershipOf(before.loadBalancers, before.backend),
         ...(error ? { error } : {}),
     };
+}
+
+/** Where flip reports go: `reports` in the state folder of scripts/env.sh (`.bluegreen`, git-ignored). */
+export function reportsDir(): string {
+    return join(process.env.BLUEGREEN_STATE ?? join(PROJECT_ROOT, ".bluegreen"), "reports");
+}
+
+/**
+ * Writes the flip's report and its picture into `dir` (created if needed) as `<prefix>-<from>-<to>.txt`
+ * and `.svg`; returns their paths.
+ */
+export async function saveFlipReport(facts: FlipFacts, dir: string, prefix = "flip"): Promise<{ report: string; picture: string }> {
+    const safe = (label: string) => label.replace(/[^A-Za-z0-9_.-]/g, "_");
+    const base = join(dir, `${prefix}-${safe(facts.from)}-${safe(facts.to)}`);
+    await mkdir(dir, { recursive: true });
+    const picture = flipPicture({ ...facts, answers: facts.traffic.answers, phaseSpans: facts.phaseSpans ?? {} });
+    await writeFile(`${base}.txt`, `${formatReport(facts)}\n`);
+    await writeFile(`${base}.svg`, picture);
+    return { report: `${base}.txt`, picture: `${base}.svg` };
 }

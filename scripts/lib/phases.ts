@@ -36,6 +36,9 @@ export class PhaseClock {
     readonly spans = new Map<Phase, Span>();
     /** Longest detach seen in drain reports, in ms (detach runs inside the membership delete). */
     private detachMs = 0;
+    /** From the drain reports: when the last drain ended, and the span of the detaches (epoch ms). */
+    private lastDrainedAt?: number;
+    private detachSpan?: Span;
 
     onEvent = (event: EngineEvent, now = Date.now()): void => {
         const pre = event.resourcePreEvent?.metadata;
@@ -53,7 +56,13 @@ export class PhaseClock {
             }
         }
         const report = event.diagnosticEvent && DRAIN_REPORT.exec(event.diagnosticEvent.message);
-        if (report) this.detachMs = Math.max(this.detachMs, Number(report[2]));
+        if (report) {
+            const detachMs = Number(report[2]);
+            this.detachMs = Math.max(this.detachMs, detachMs);
+            // The report is sent when the detach on one load balancer ended.
+            this.lastDrainedAt = Math.max(this.lastDrainedAt ?? 0, now - detachMs);
+            this.detachSpan = { start: Math.min(now - detachMs, this.detachSpan?.start ?? Infinity), end: Math.max(now, this.detachSpan?.end ?? 0) };
+        }
     };
 
     private extend(phase: Phase, start: number, end: number): void {
@@ -68,6 +77,22 @@ export class PhaseClock {
         if (out.drain !== undefined) {
             out.detach = Math.min(this.detachMs / 1000, out.drain);
             out.drain = out.drain - out.detach;
+        }
+        return out;
+    }
+
+    /**
+     * When each phase ran (epoch ms), for the flip's picture. The membership deletes are split with the
+     * drain reports as `seconds()` splits them: drain until the last drain ended, detach over the detaches
+     * (both within the deletes' span).
+     */
+    bands(): Partial<Record<Phase, Span>> {
+        const out: Partial<Record<Phase, Span>> = Object.fromEntries(this.spans);
+        const deletes = this.spans.get("drain");
+        if (deletes && this.detachSpan && this.lastDrainedAt !== undefined) {
+            const clip = (t: number) => Math.min(Math.max(t, deletes.start), deletes.end);
+            out.drain = { start: deletes.start, end: clip(this.lastDrainedAt) };
+            out.detach = { start: clip(this.detachSpan.start), end: clip(this.detachSpan.end) };
         }
         return out;
     }

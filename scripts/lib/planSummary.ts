@@ -1,8 +1,9 @@
 /**
  * The upgrade plan of a `pulumi preview --json`, as short markdown for a pull request: generation from
- * -> to, servers to create (with the spec fields that differ from the serving generation) and to
- * terminate, load balancers to attach to and drain from, snapshot and migration, and, flagged loudly,
- * anything else that would be replaced or deleted. Pure: exported for tests.
+ * -> to, then the steps in the order `pulumi up` runs them (database snapshot, migration, servers to
+ * create with the spec fields that differ from the serving generation, load balancers to attach to, smoke
+ * check, load balancers to drain from, servers to terminate), and, flagged loudly at the top, anything
+ * else that would be replaced or deleted. Pure: exported for tests.
  */
 
 /** The parts of a preview step this summary reads. */
@@ -25,15 +26,18 @@ export interface PreviewJson {
     config?: Record<string, string>;
 }
 
+/** The plan's fields are in the order the steps run. */
 export interface UpgradePlan {
     from?: string;
     to?: string;
-    create: { name: string; differences: string[] }[];
-    terminate: string[];
-    attach: string[];
-    drainFrom: { loadBalancers: string[]; timeoutSeconds?: number; onTimeout?: string };
     snapshots: string[];
     migrations: string[];
+    create: { name: string; differences: string[] }[];
+    attach: string[];
+    /** Smoke checks of the new generation through the load balancers' frontends. */
+    smoke: string[];
+    drainFrom: { loadBalancers: string[]; timeoutSeconds?: number; onTimeout?: string };
+    terminate: string[];
     /** Replaces and deletes outside the flip: reasons to stop and look. */
     unexpected: string[];
 }
@@ -42,6 +46,7 @@ const SERVER_TYPES = /(dynamic\/local:AppServer|aws:ec2\/instance:Instance)$/;
 const MEMBERSHIP_TYPE = /dynamic\/haproxy:Membership$/;
 const SNAPSHOT_TYPES = /(dynamic\/local:Snapshot|aws:ebs\/snapshot:Snapshot)$/;
 const MIGRATION_TYPES = /(dynamic\/local:Command|command:remote:Command)$/;
+const GATE_TYPE = /dynamic\/gate:HealthGate$/;
 /** Fields of a server's inputs that make up its spec, per target. */
 const SPEC_FIELDS = ["appRef", "env", "ami", "instanceType", "userData", "tags"];
 
@@ -83,15 +88,16 @@ export function summarizePreview(preview: PreviewJson): UpgradePlan {
     const plan: UpgradePlan = {
         from,
         to,
+        snapshots: created.filter((s) => SNAPSHOT_TYPES.test(state(s)?.type ?? "")).map((s) => nameOf(s.urn)),
+        migrations: created.filter((s) => MIGRATION_TYPES.test(state(s)?.type ?? "")).map((s) => nameOf(s.urn)),
         create: servers(created).map((s) => ({
             name: nameOf(s.urn),
             differences: SPEC_FIELDS.map((k) => describeDifference(k, serving[k], s.newState?.inputs?.[k])).filter((d): d is string => !!d),
         })),
-        terminate: servers(deleted).map((s) => nameOf(s.urn)),
         attach: [...new Set(memberships(created).flatMap((s) => loadBalancerNames(s.newState?.inputs)))],
+        smoke: created.filter((s) => GATE_TYPE.test(state(s)?.type ?? "") && nameOf(s.urn).includes("-smoke-")).map((s) => nameOf(s.urn)),
         drainFrom: drainOf(memberships(deleted)),
-        snapshots: created.filter((s) => SNAPSHOT_TYPES.test(state(s)?.type ?? "")).map((s) => nameOf(s.urn)),
-        migrations: created.filter((s) => MIGRATION_TYPES.test(state(s)?.type ?? "")).map((s) => nameOf(s.urn)),
+        terminate: servers(deleted).map((s) => nameOf(s.urn)),
         unexpected: [],
     };
 
@@ -137,14 +143,19 @@ export function formatPlan(plan: UpgradePlan): string {
         for (const u of plan.unexpected) lines.push(`> - \`${u}\``);
         lines.push("");
     }
-    lines.push(`- **Create ${plan.create.length} servers**${plan.create.length ? ":" : ""}`);
-    for (const c of plan.create) lines.push(`  - ${c.name}${c.differences.length ? ` (differs: ${c.differences.join("; ")})` : ""}`);
-    lines.push(`- **Terminate ${plan.terminate.length} servers**: ${list(plan.terminate)}`);
-    lines.push(`- **Attach to**: ${list(plan.attach)}`);
     const drain = plan.drainFrom;
     const limit = drain.timeoutSeconds !== undefined ? ` (drain timeout ${drain.timeoutSeconds} s, then ${drain.onTimeout ?? "fail"})` : "";
-    lines.push(`- **Drain from**: ${list(drain.loadBalancers)}${drain.loadBalancers.length ? limit : ""}`);
-    lines.push(`- **Database snapshot**: ${list(plan.snapshots)}`);
-    lines.push(`- **Migration**: ${list(plan.migrations)}`);
+    const created = plan.create.map((c) => `   - ${c.name}${c.differences.length ? ` (differs: ${c.differences.join("; ")})` : ""}`);
+    const steps = [
+        [`**Database snapshot**: ${list(plan.snapshots)}`],
+        [`**Migration**: ${list(plan.migrations)}`],
+        [`**Create ${plan.create.length} servers**${plan.create.length ? ", each passing its health check:" : ""}`, ...created],
+        [`**Attach to**: ${list(plan.attach)}`],
+        [`**Smoke check**: ${list(plan.smoke)}`],
+        [`**Drain from**: ${list(drain.loadBalancers)}${drain.loadBalancers.length ? limit : ""}`],
+        [`**Terminate ${plan.terminate.length} servers**: ${list(plan.terminate)}`],
+    ];
+    lines.push("In the order `pulumi up` runs them:", "");
+    steps.forEach(([first, ...rest], i) => lines.push(`${i + 1}. ${first}`, ...rest));
     return lines.join("\n");
 }

@@ -3,7 +3,7 @@
  * were in flight on the old generation when its drain started, time per phase, and the final membership
  * of every load balancer. Pure formatting: exported for tests.
  */
-import type { Phase } from "./phases";
+import type { Phase, Span } from "./phases";
 import type { Answer, TrafficResult } from "./traffic";
 
 export interface FlipFacts {
@@ -16,6 +16,8 @@ export interface FlipFacts {
     /** When the old generation's drain began (epoch ms), if it did. */
     drainStartedAt?: number;
     phases: Record<Phase, number | undefined>;
+    /** When each phase ran (epoch ms), for the flip's picture. @default none: the picture shows no phases */
+    phaseSpans?: Partial<Record<Phase, Span>>;
     /** Per load balancer: its servers and their status after the flip. */
     membership: { lb: string; servers: { name: string; status: string }[] }[];
 }

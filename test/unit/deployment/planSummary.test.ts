@@ -33,8 +33,19 @@ describe("plan summary", () => {
         assert.deepEqual(plan.drainFrom, { loadBalancers: ["lb1", "lb2"], timeoutSeconds: 120, onTimeout: "fail" });
         assert.deepEqual(plan.snapshots, []);
         assert.deepEqual(plan.migrations, []);
+        assert.deepEqual(plan.smoke, ["site-smoke-g1"]);
         assert.deepEqual(plan.unexpected, []);
         assert.match(formatPlan(plan), /^## Upgrade plan: generation g2 -> g1\n/);
+    });
+
+    it("lists the steps in the order pulumi up runs them, snapshot and migration first", () => {
+        const text = formatPlan(summarizePreview(fixture("flip-with-migration")));
+        const steps = [...text.matchAll(/^(\d+)\. \*\*([A-Za-z ]+?)(?: \d+ servers)?\*\*/gm)].map((m) => `${m[1]} ${m[2]}`);
+        assert.deepEqual(steps, ["1 Database snapshot", "2 Migration", "3 Create", "4 Attach to", "5 Smoke check", "6 Drain from", "7 Terminate"]);
+        assert.match(text, /^1\. \*\*Database snapshot\*\*: site-snapshot-0002-volume$/m);
+        assert.match(text, /^2\. \*\*Migration\*\*: site-migration-0002-run$/m);
+        assert.match(text, /^3\. \*\*Create 2 servers\*\*, each passing its health check:\n   - site-pool-g1-0 \(differs: appRef: "v1\.1\.0" -> "v1\.0\.0"\)\n   - site-pool-g1-1 /m);
+        assert.match(text, /^7\. \*\*Terminate 2 servers\*\*: site-pool-g2-0, site-pool-g2-1$/m);
     });
 
     it("shows the snapshot and migration of a new migration version, and keeps retained snapshots quiet", () => {
