@@ -40,7 +40,7 @@ async function naiveCycle(lbs: RunningHaproxy[], names: string[], address: strin
 
 async function ourCycle(lbs: LoadBalancerRef[], names: string[], address: string, port: number): Promise<void> {
     const specs = names.map((server) =>
-        resolveMembershipSpec({ loadBalancers: lbs, backend: "app", server, address, port, check: { enabled: false }, drain: { pollIntervalMs: 20 } }),
+        resolveMembershipSpec({ loadBalancers: lbs, backend: "app", server, address, port, check: { enabled: false }, drain: { pollIntervalMs: 20, quietPeriodMs: 0 } }),
     );
     await Promise.all(specs.map((spec) => attach(spec, lbs)));
     await Promise.all(specs.map((spec) => detach(spec, lbs)));
@@ -53,7 +53,7 @@ export async function scaleBenchmark(options: { servers?: number; loadBalancers?
     const app = await startHttpServer("bench");
     const haproxies = await Promise.all(Array.from({ length: count }, () => startHaproxy()));
     try {
-        const refs = haproxies.map((h, i) => ({ name: `lb${i + 1}`, endpoint: h.unixAdmin }));
+        const refs = haproxies.map((h, i) => ({ name: `lb${i + 1}`, endpoint: h.unixAdmin, serversFile: h.serversFile, backendDefaults: h.backendDefaults }));
         const ours: number[] = [];
         const naive: number[] = [];
         for (let r = 0; r < runs; r++) {
