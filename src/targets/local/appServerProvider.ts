@@ -17,7 +17,7 @@ import { validateName } from "../../haproxy/runtime/validate";
 import { APP_MODULES, SERVER_ENTRY, buildRelease } from "./appRelease";
 import { connectionRule } from "./connectionInput";
 import type { Connection } from "./postgres";
-import { baseEnvironment, freePort, isRunning, logTail, startDetached, stopAndRemove, stopProcess, waitForPort } from "./processes";
+import { baseEnvironment, makeStateDir, freePort, isRunning, logTail, startDetached, stopAndRemove, stopProcess, waitForPort } from "./processes";
 import { progress } from "../../provider/providerLog";
 import { absolutePath, changedKeys, checkFields, environment, matching, pickInputs, text } from "./inputs";
 
@@ -83,6 +83,7 @@ const provider: pulumi.dynamic.ResourceProvider<AppServerInputs, AppServerOutput
         const releaseDir = join(serverDir, "app");
         const healthFile = join(serverDir, "healthy");
         const logPath = join(serverDir, "server.log");
+        await makeStateDir(inputs.stateDir);
         await mkdir(serverDir, { recursive: true, mode: 0o700 });
         try {
             await buildRelease(releaseDir);

@@ -15,7 +15,7 @@ import { existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { freePort, isRunning, logTail, startDetached, stopProcess, baseEnvironment } from "./processes";
+import { baseEnvironment, freePort, isRunning, logTail, makeStateDir, startDetached, stopProcess } from "./processes";
 import { initCluster, postgresBinDir, psqlQuery, runClient, serverArgv, waitReady, type Connection } from "./postgres";
 import { progress } from "../../provider/providerLog";
 import { RuntimeInputError } from "../../haproxy/runtime/validate";
@@ -88,6 +88,7 @@ const provider: pulumi.dynamic.ResourceProvider<DatabaseInputs, DatabaseOutputs>
         const dataDir = join(clusterDir, "data");
         const logPath = join(clusterDir, "postgres.log");
         const password = randomBytes(24).toString("base64url");
+        await makeStateDir(inputs.stateDir);
         await mkdir(clusterDir, { recursive: true, mode: 0o711 });
         let pid: number | undefined;
         try {

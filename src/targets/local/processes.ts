@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 import { connect, createServer, type NetConnectOpts } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 
 /** The environment variable holding a process's marker. */
 export const MARKER_VARIABLE = "BLUEGREEN_MARKER";
@@ -58,6 +58,15 @@ export async function startDetached(spec: DetachedSpec): Promise<number> {
     } finally {
         closeSync(log);
     }
+}
+
+/**
+ * Creates the local target's state folder (and its missing parents) passable for others (0711: entered,
+ * not listed): the `postgres` user that runs the local PostgreSQL must get through it to its cluster.
+ * Every provider calls this before creating its own, private (0700) folders inside.
+ */
+export async function makeStateDir(stateDir: string): Promise<void> {
+    await mkdir(stateDir, { recursive: true, mode: 0o711 });
 }
 
 /** Whether `pid` is a live process (not a zombie) whose environment holds `marker`. */
