@@ -18,6 +18,7 @@ import { postgresBinDir, psqlQuery, runClient, type Connection } from "../../src
 import { TYPES } from "../../src/names";
 import { httpGet } from "../../lab/localProcesses";
 import { scratchProject, type ScratchProject } from "../../lab/scratchProject";
+import { PROJECT_ROOT } from "../../lab/engine";
 
 /** Server names per load balancer, from HAProxy itself. */
 async function membersByLb(p: ScratchProject): Promise<Record<string, string[]>> {
@@ -197,9 +198,10 @@ describe("end to end: generation flips under live traffic", function () {
     it("npm run restore-snapshot restores the snapshot of output snapshotId (taken before 0002) as the database", async () => {
         const snapshotId = (await p.stack.outputs()).snapshotId.value as string;
         assert.match(snapshotId, /^0002-/);
-        const restore = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/restore-snapshot.ts", snapshotId, "--stack", "e2e"], {
-            cwd: p.dir,
-            env: { ...process.env, ...p.env },
+        const script = join(PROJECT_ROOT, "scripts", "restore-snapshot.ts");
+        const restore = spawnSync(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), script, snapshotId, "--stack", "e2e"], {
+            cwd: p.dir, // the scratch project: `pulumi stack export` reads its stack
+            env: { ...process.env, ...p.env, TS_NODE_PROJECT: join(PROJECT_ROOT, "tsconfig.json") },
             encoding: "utf8",
         });
         assert.equal(restore.status, 0, restore.stderr);
