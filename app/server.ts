@@ -1,22 +1,24 @@
 /**
- * The demo app server (Node http only). Settings come from the environment:
+ * The demo app server (Node http, PostgreSQL through `pg`). Settings come from the environment:
  *
  *   PORT             port to listen on (required)
  *   HOST             address to listen on, default 127.0.0.1
  *   SERVER_NAME, GENERATION, APP_REF   reported by every answer
- *   DATABASE_PATH    the database file; health needs it readable
+ *   PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD   the database (libpq's variables, read by `pg`)
  *   HEALTH_FILE      health needs this file to exist (runbook step 12: removing it fails the check)
- *   REQUIRED_SCHEMA  optional: a migration version that health needs applied
+ *   REQUIRED_SCHEMA  optional: a migration version (e.g. `0002`) that health needs recorded in
+ *                    `schema_migrations`: a generation that needs a migration is healthy only after it
  *   APP_FAIL_HEALTH  `1` makes health always fail (tests use it for a broken generation)
  *
  * Routes: `GET /` answers `{server, generation, appRef}`; `GET /slow?ms=N` (0..60000) answers the same
- * after N ms; `GET /health` answers 200, or 503 with the reason. Keep-alive is on (10 s idle). On SIGTERM
- * or SIGINT the server stops accepting, lets requests in flight finish (30 s at most) and exits 0.
- * One log line per request on stdout.
+ * after N ms; `GET /items` answers the first 10 items; `GET /health` answers 200 once a query proves the
+ * database answers and holds the schema this server needs (runbook steps 7, 9), or 503 with the reason.
+ * Keep-alive is on (10 s idle). On SIGTERM or SIGINT the server stops accepting, lets requests in flight
+ * finish (30 s at most), closes its database connections and exits 0. One log line per request on stdout.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { access, readFile } from "node:fs/promises";
-import { parseDatabase } from "./database";
+import { access } from "node:fs/promises";
+import { Pool } from "pg";
 
 /** Longest `/slow` delay, in ms. */
 const MAX_SLOW_MS = 60_000;
@@ -29,25 +31,30 @@ const env = process.env;
 const identity = JSON.stringify({ server: env.SERVER_NAME ?? "", generation: env.GENERATION ?? "", appRef: env.APP_REF ?? "" });
 let stopping = false;
 
+/** A few connections are plenty: only health and `/items` query. Errors of idle clients are logged, not fatal. */
+const pool = new Pool({ max: 4, connectionTimeoutMillis: 2000, idleTimeoutMillis: 10_000, statement_timeout: 2000, query_timeout: 3000 });
+pool.on("error", (err) => process.stdout.write(`${new Date().toISOString()} idle database connection failed: ${err.message}\n`));
+
 /** Why the server is unhealthy, or undefined when it is healthy. */
 async function unhealthyReason(): Promise<string | undefined> {
     if (env.APP_FAIL_HEALTH === "1") return "APP_FAIL_HEALTH=1";
     if (!env.HEALTH_FILE) return "HEALTH_FILE is not set";
-    if (!env.DATABASE_PATH) return "DATABASE_PATH is not set";
     try {
         await access(env.HEALTH_FILE);
     } catch {
         return `health-check file ${env.HEALTH_FILE} is missing`;
     }
-    let schema: string[];
+    const required = env.REQUIRED_SCHEMA;
     try {
-        schema = parseDatabase(await readFile(env.DATABASE_PATH, "utf8"), env.DATABASE_PATH).schemaVersion;
+        if (!required) {
+            await pool.query("SELECT 1");
+            return undefined;
+        }
+        const { rowCount } = await pool.query("SELECT 1 FROM schema_migrations WHERE version = $1", [required]);
+        return rowCount === 1 ? undefined : `database lacks schema version ${required}`;
     } catch (err) {
         return `database unavailable: ${(err as Error).message}`;
     }
-    const required = env.REQUIRED_SCHEMA;
-    if (required && !schema.includes(required)) return `database lacks schema version ${required}`;
-    return undefined;
 }
 
 function send(res: ServerResponse, status: number, body: string): void {
@@ -62,6 +69,10 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     if (url.pathname === "/health") {
         const reason = await unhealthyReason();
         return reason === undefined ? send(res, 200, identity) : send(res, 503, JSON.stringify({ status: "unhealthy", reason }));
+    }
+    if (url.pathname === "/items") {
+        const { rows } = await pool.query("SELECT * FROM items ORDER BY id LIMIT 10");
+        return send(res, 200, JSON.stringify({ items: rows }));
     }
     if (url.pathname === "/slow") {
         const ms = Number(url.searchParams.get("ms") ?? "0");
@@ -86,7 +97,7 @@ function shutdown(signal: string): void {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`${new Date().toISOString()} ${signal}: no new connections, finishing requests in flight\n`);
-    server.close(() => process.exit(0));
+    server.close(() => void pool.end().finally(() => process.exit(0)));
     server.closeIdleConnections();
     setTimeout(() => {
         process.stdout.write(`${new Date().toISOString()} requests still in flight after ${SHUTDOWN_GRACE_MS} ms: closing them\n`);

@@ -3,7 +3,7 @@
  * file:// backend and local state folder, driven through the Automation API. Free ports for the
  * load balancers, fast health checks, and every process it starts is killed by `dispose()`.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dump, load } from "js-yaml";
@@ -33,7 +33,7 @@ export async function e2eConfig(size = 2): Promise<Record<string, unknown>> {
     return {
         generation: "g1",
         target: "local",
-        pool: { size, namePrefix: "app", spec: { appRef: "v1.0.0" }, generations: { g2: { appRef: "v1.1.0" } } },
+        pool: { size, namePrefix: "app", spec: { appRef: "v1.0.0" }, generations: { g2: { appRef: "v1.1.0", inputs: { REQUIRED_SCHEMA: "0002" } } } },
         healthCheck: { timeoutSeconds: 20, intervalMs: 100, rise: 1, fall: 2 },
         haproxy: {
             loadBalancers: [
@@ -43,13 +43,14 @@ export async function e2eConfig(size = 2): Promise<Record<string, unknown>> {
             attachTimeoutSeconds: 15,
             drain: { timeoutSeconds: 60, pollIntervalMs: 100 },
         },
-        database: { volume: "db", migration: { version: "0001", command: ["node", "-r", "ts-node/register/transpile-only", "app/migrate.ts", "0001"] } },
+        database: { migration: { version: "0001" } },
     };
 }
 
 export async function scratchProject(stackName = "e2e", size = 2): Promise<ScratchProject> {
     requireEngine();
     const dir = mkdtempSync(join(tmpdir(), "bluegreen-e2e-"));
+    chmodSync(dir, 0o711); // the postgres user, which runs the local target's PostgreSQL, must get through it
     for (const file of PROJECT_FILES) cpSync(join(PROJECT_ROOT, file), join(dir, file), { recursive: true });
     symlinkSync(join(PROJECT_ROOT, "node_modules"), join(dir, "node_modules"), "dir");
     const stateDir = join(dir, ".bluegreen");

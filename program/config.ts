@@ -17,6 +17,8 @@ export const GENERATION_PATTERN = /^[a-z][a-z0-9]{0,11}$/;
 export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,23}$/;
 /** Environment variable names of app inputs. */
 const INPUT_NAME_PATTERN = /^[A-Z_][A-Z0-9_]{0,63}$/;
+/** RDS DB instance and cluster identifiers. */
+const RDS_IDENTIFIER_PATTERN = /^[a-zA-Z][a-zA-Z0-9-]{0,62}$/;
 /** Migration versions: sortable labels such as 0002 or 2026-11-21-add-index. */
 const MIGRATION_VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** An OpenSSH SHA256 host key fingerprint as `ssh-keygen -lf` prints it. */
@@ -72,9 +74,12 @@ export const CONFIG_HELP: Record<string, { allowed: string; example: string }> =
     },
     "haproxy.generations": { allowed: "a map of generation label to {serverOptions} overriding haproxy.serverOptions for that generation", example: "{g3: {serverOptions: {maxconn: 128}}}" },
     "haproxy.adopt": { allowed: "a list of server names the backend already has (your existing fleet, in the servers file): the next flip drains and removes them", example: "[web1, web2]" },
-    "database.volume": { allowed: "a volume id (aws: vol-...) or a folder name (local)", example: "vol-0123456789abcdef0" },
-    "database.migration.version": { allowed: "letters, digits, '.', '_', '-' (up to 64)", example: "0002-add-orders-index" },
-    "database.migration.command": { allowed: "a non-empty list of arguments (run without a shell)", example: "[node, app/migrate.js]" },
+    "database.kind": { allowed: "local: postgres (the local target's own PostgreSQL); aws: ebs (a self-managed server on an EBS volume) or rds (Amazon RDS)", example: "rds" },
+    "database.volume": { allowed: "aws, kind ebs: the EBS volume id of the database server", example: "vol-0123456789abcdef0" },
+    "database.rds": { allowed: "aws, kind rds: {instanceIdentifier} of a DB instance or {clusterIdentifier} of an Aurora cluster", example: "{instanceIdentifier: prod-db}" },
+    "database.port": { allowed: "local: the PostgreSQL port on 127.0.0.1, 1024 to 65535 (default: a free one)", example: "15432" },
+    "database.migration.version": { allowed: "local: the version of a file <version>_<name>.sql in app/migrations (4 or more digits); aws: letters, digits, '.', '_', '-' (up to 64)", example: "0002" },
+    "database.migration.command": { allowed: "aws: a non-empty list of arguments run on aws.databaseHost (without a shell)", example: "[/opt/app/bin/migrate, --to, '0042']" },
     "aws.region": { allowed: "an AWS region", example: "eu-west-1" },
     "aws.subnetIds": { allowed: "a non-empty list of subnet ids", example: "[subnet-0123abcd]" },
     "aws.securityGroupIds": { allowed: "a list of security group ids", example: "[sg-0123abcd]" },
@@ -192,11 +197,20 @@ const schema = z
         forgetLoadBalancers: z.array(name).default([]),
         database: z
             .object({
-                volume: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
+                kind: z.enum(["postgres", "ebs", "rds"]).optional(),
+                volume: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).optional(),
+                rds: z
+                    .object({
+                        instanceIdentifier: z.string().regex(RDS_IDENTIFIER_PATTERN).optional(),
+                        clusterIdentifier: z.string().regex(RDS_IDENTIFIER_PATTERN).optional(),
+                    })
+                    .strict()
+                    .optional(),
+                port: z.number().int().min(1024).max(65535).optional(),
                 migration: z
                     .object({
                         version: z.string().regex(MIGRATION_VERSION_PATTERN),
-                        command: z.array(z.string().min(1).max(4096).refine(noControl)).min(1),
+                        command: z.array(z.string().min(1).max(4096).refine(noControl)).min(1).optional(),
                     })
                     .strict(),
             })
@@ -237,7 +251,7 @@ interface LooseConfig {
         backendDefaults?: unknown;
     };
     forgetLoadBalancers?: unknown;
-    database?: { volume?: unknown };
+    database?: { kind?: unknown; volume?: unknown; rds?: { instanceIdentifier?: unknown; clusterIdentifier?: unknown }; port?: unknown; migration?: { version?: unknown; command?: unknown } };
     aws?: { databaseHost?: unknown };
     sshHostKeySha256?: unknown;
     sshKnownHosts?: unknown;
@@ -286,17 +300,41 @@ function crossFieldProblems(raw: LooseConfig): ConfigProblem[] {
             add("haproxy.drain.method", "healthcheck is for the local target only; the aws target drains with HAProxy's drain state");
         }
         if (!raw.aws) add("aws", "is required on the aws target");
-        if (typeof raw.database?.volume === "string" && !/^vol-[0-9a-f]{8,17}$/.test(raw.database.volume)) {
-            add("database.volume", `"${raw.database.volume}" must be an EBS volume id (vol-...) on the aws target`);
-        }
+        databaseProblems(raw.database, add);
         const generation = typeof raw.generation === "string" ? raw.generation : "";
         const spec = { ...raw.pool?.spec, ...raw.pool?.generations?.[generation] };
         for (const key of ["image", "instanceType", "appRepository", "appRef"] as const) {
             if (!spec[key]) add(`pool.spec.${key}`, "is required on the aws target (in pool.spec or pool.generations)");
         }
         hostKeyProblems(raw, add);
+    } else {
+        const db = raw.database;
+        if (db?.kind !== undefined && db.kind !== "postgres") add("database.kind", `"${db.kind}" is for the aws target; the local target runs its own PostgreSQL (postgres)`);
+        for (const key of ["volume", "rds"] as const) if (db?.[key] !== undefined) add(`database.${key}`, "is for the aws target only");
+        if (db?.migration?.command !== undefined) add("database.migration.command", "is for the aws target only; the local target applies the SQL files of app/migrations");
+        if (typeof db?.migration?.version === "string" && !/^\d{4,16}$/.test(db.migration.version)) {
+            add("database.migration.version", `"${db.migration.version}" must be the version of a migration file (4 to 16 digits) on the local target`);
+        }
     }
     return problems;
+}
+
+/** The aws target's database: EBS (a volume id) or RDS (exactly one identifier), a migration command, no port. */
+function databaseProblems(db: LooseConfig["database"], add: (path: string, message: string) => void): void {
+    const kind = db?.kind ?? "ebs";
+    if (kind === "postgres") add("database.kind", "postgres is the local target's; on aws use ebs or rds");
+    if (db?.port !== undefined) add("database.port", "is for the local target only");
+    if (db?.migration?.command === undefined) add("database.migration.command", "is required on the aws target: it runs on aws.databaseHost over SSH");
+    if (kind === "ebs") {
+        if (db?.volume === undefined) add("database.volume", "is required on the aws target with kind ebs (an EBS volume id, vol-...)");
+        else if (typeof db.volume === "string" && !/^vol-[0-9a-f]{8,17}$/.test(db.volume)) add("database.volume", `"${db.volume}" must be an EBS volume id (vol-...) on the aws target`);
+        if (db?.rds !== undefined) add("database.rds", "is for kind rds only");
+    }
+    if (kind === "rds") {
+        if (db?.volume !== undefined) add("database.volume", "is for kind ebs only");
+        const ids = [db?.rds?.instanceIdentifier, db?.rds?.clusterIdentifier].filter((v) => v !== undefined);
+        if (ids.length !== 1) add("database.rds", "Only one of `instanceIdentifier` or `clusterIdentifier` can be provided, and one is required with kind rds");
+    }
 }
 
 /**

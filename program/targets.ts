@@ -10,6 +10,7 @@ import type { SshCredentials } from "../src/haproxy/runtime/transport";
 import { serverName } from "../src/names";
 import { specForGeneration, type DeploymentSettings } from "../src/plan";
 import type { Target } from "../src/targets/target";
+import type { AwsDatabaseStore } from "../src/targets/aws/target";
 import { localTarget } from "../src/targets/local/target";
 
 /** The deployment's settings in the components' units (seconds to ms). Pure: exported for tests. */
@@ -43,7 +44,7 @@ export function deploymentSettings(config: DeploymentConfig): DeploymentSettings
 /** The target the config names, built for the deployment `deploymentName`. */
 export function targetFor(config: DeploymentConfig, deploymentName: string, ssh?: pulumi.Input<SshCredentials>): Target {
     if (config.target !== "aws") {
-        return localTarget({ name: deploymentName, loadBalancers: config.haproxy.loadBalancers, database: { volume: config.database.volume, migrationCommand: config.database.migration.command } });
+        return localTarget({ name: deploymentName, loadBalancers: config.haproxy.loadBalancers, database: config.database.port ? { port: config.database.port } : {} });
     }
     const { awsTarget } = require("../src/targets/aws/target") as typeof import("../src/targets/aws/target");
     const { aws, credentials } = requireAwsInputs(config, ssh);
@@ -60,14 +61,22 @@ export function targetFor(config: DeploymentConfig, deploymentName: string, ssh?
         network: { subnetIds: aws.subnetIds, securityGroupIds: aws.securityGroupIds, keyName: aws.keyName, instanceProfile: aws.instanceProfile },
         poolName: config.pool.namePrefix,
         database: {
-            volumeId: config.database.volume,
+            ...awsDatabaseStore(config.database),
             host: aws.databaseHost,
             user: aws.databaseUser,
-            migrationCommand: config.database.migration.command,
+            migrationCommand: config.database.migration.command as string[],
             ...(config.sshKnownHosts === undefined ? {} : optional("hostKey", pinnedHostKey(config.sshKnownHosts, aws.databaseHost))),
         },
         ssh: credentials,
     });
+}
+
+/** What the aws target snapshots: the EBS volume, or the RDS instance or cluster (the config check requires one). */
+function awsDatabaseStore(db: DeploymentConfig["database"]): AwsDatabaseStore {
+    if (db.kind === "rds") {
+        return db.rds?.clusterIdentifier ? { kind: "rds", clusterIdentifier: db.rds.clusterIdentifier } : { kind: "rds", instanceIdentifier: db.rds?.instanceIdentifier as string };
+    }
+    return { kind: "ebs", volumeId: db.volume as string };
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [k in K]?: V } {

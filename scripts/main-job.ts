@@ -1,7 +1,9 @@
 /**
  * The main job on the local target (`npm run deploy`, after setup): bring the local stack up (g1 the
- * first time), then flip it to the next generation under live traffic and print the report. The report
- * and a picture of the flip (scripts/lib/flipPicture.ts) are also written to
+ * first time), then flip it to the next generation under live traffic and print the report. The flip
+ * also migrates the database to the newest SQL file of app/migrations when the stack is behind it (the
+ * first flip: g2 needs 0002), so the report shows the snapshot and the migration too. The report and a
+ * picture of the flip (scripts/lib/flipPicture.ts) are also written to
  * `.bluegreen/reports/flip-<from>-<to>.txt` and `.svg`. Running it again continues from where the stack
  * is: it flips to the following generation.
  *
@@ -10,6 +12,14 @@
 import { deployedState, flipUnderTraffic, nextGeneration, reportsDir, saveFlipReport } from "./lib/flip";
 import { openStack } from "./lib/localStack";
 import { formatReport } from "./lib/report";
+import { readdirSync } from "node:fs";
+import { DEMO_MIGRATIONS_DIR } from "../src/targets/local/target";
+import { MIGRATION_FILE } from "../src/targets/local/migrations";
+
+/** The highest version among migration file names, if any. */
+function newestMigration(files: string[]): string | undefined {
+    return files.flatMap((f) => MIGRATION_FILE.exec(f)?.[1] ?? []).sort((a, b) => Number(a) - Number(b)).pop();
+}
 
 async function main(): Promise<number> {
     const stack = await openStack(process.argv.slice(2));
@@ -23,6 +33,12 @@ async function main(): Promise<number> {
     }
     const from = state.generation!;
     const to = nextGeneration(from);
+    const newest = newestMigration(readdirSync(DEMO_MIGRATIONS_DIR));
+    const current = (await stack.getConfig("database.migration.version", true)).value;
+    if (newest !== undefined && Number(newest) > Number(current)) {
+        console.log(`== the flip migrates the database ${current} -> ${newest} (app/migrations)`);
+        await stack.setConfig("database.migration.version", { value: newest }, true);
+    }
     console.log(`== flipping ${from} -> ${to} under live traffic through ${state.loadBalancers.map((lb) => lb.name).join(", ")}`);
     const run = await flipUnderTraffic(stack, to, { onOutput: print });
     console.log("\n== report");

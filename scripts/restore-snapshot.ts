@@ -1,40 +1,39 @@
 /**
- * Rollback of a migration on the local target: restores a database snapshot into its volume.
+ * Rollback of a migration on the local target: restores a database snapshot (a `pg_dump` archive) as
+ * the stack's database (src/targets/local/dumps.ts: into a fresh database, then swapped in; the replaced
+ * one is kept as `<db>_replaced_<timestamp>`).
  *
  *   source scripts/env.sh
- *   npx ts-node --transpile-only scripts/restore-snapshot.ts <snapshot-id|path> [--stack local] [--volume <dir>]
+ *   npm run restore-snapshot -- <snapshot-id|path.dump> [--stack local]
  *
- * The volume and the snapshots folder are read from the stack's state (`pulumi stack export`): any
- * LocalSnapshot resource of the stack names them, so an id resolves to `<snapshotsDir>/<id>` even for
- * snapshots the stack no longer tracks. With `--volume` and a snapshot path the state is not read.
- * Stop writers first; app servers keep running and see the restored database at their next read. Then
- * set the stack's config back to the version before the migration (there is no `pulumi rollback`).
+ * The database (its connection, a secret read with `pulumi stack export --show-secrets`, never printed)
+ * and the snapshots folder come from the stack's state, so an id resolves to `<snapshotsDir>/<id>.dump`
+ * even for snapshots the stack no longer tracks. The database must be running (the stack is up). Stop
+ * writers first; app servers reconnect to the restored database. Then set the stack's config back to
+ * the version before the migration (there is no `pulumi rollback`).
  */
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { restoreSnapshot } from "../src/targets/local/volume";
-
-/** The type token of LocalSnapshot resources in the state. */
-const SNAPSHOT_TYPE = "pulumi-nodejs:dynamic/local:Snapshot";
+import { TYPES } from "../src/names";
+import { DUMP_SUFFIX, restoreDump } from "../src/targets/local/dumps";
+import { postgresBinDir, type Connection } from "../src/targets/local/postgres";
 
 interface Arguments {
     snapshot: string;
     stack: string;
-    volume?: string;
 }
 
-const USAGE = "usage: restore-snapshot.ts <snapshot-id|path> [--stack local] [--volume <dir>]";
+const USAGE = "usage: restore-snapshot.ts <snapshot-id|path.dump> [--stack local]";
 
 function parseArguments(argv: string[]): Arguments {
     const rest = [...argv];
     const args: Partial<Arguments> = { stack: "local" };
     while (rest.length > 0) {
         const word = rest.shift() as string;
-        if (word === "--stack" || word === "--volume") {
+        if (word === "--stack") {
             const value = rest.shift();
             if (value === undefined || value.startsWith("--")) throw new Error(`${word} needs a value\n${USAGE}`);
-            args[word === "--stack" ? "stack" : "volume"] = value;
+            args.stack = value;
         } else if (word.startsWith("--") || args.snapshot !== undefined) {
             throw new Error(`unexpected argument ${JSON.stringify(word)}\n${USAGE}`);
         } else {
@@ -45,41 +44,41 @@ function parseArguments(argv: string[]): Arguments {
     return args as Arguments;
 }
 
-/** The volume and snapshots folders recorded by the last LocalSnapshot resource in the stack's state. */
-function foldersFromState(stack: string): { volumeDir: string; snapshotsDir: string } {
+type StateResource = { type: string; outputs?: Record<string, unknown> };
+
+/** The stack's database connection and snapshots folder, from its state (secrets decrypted, kept in memory). */
+function fromState(stack: string): { connection: Connection; snapshotsDir?: string } {
     let exported: string;
     try {
-        exported = execFileSync("pulumi", ["stack", "export", "--stack", stack], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        exported = execFileSync("pulumi", ["stack", "export", "--show-secrets", "--stack", stack], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 256 * 1024 * 1024 });
     } catch (err) {
         const stderr = (err as { stderr?: string }).stderr ?? (err as Error).message;
         throw new Error(`cannot read the state of stack ${stack} (source scripts/env.sh first, run from the project folder): ${stderr.trim()}`);
     }
-    const resources: { type: string; outputs?: Record<string, unknown> }[] = JSON.parse(exported).deployment?.resources ?? [];
-    const snapshots = resources.filter((r) => r.type === SNAPSHOT_TYPE && r.outputs);
-    const latest = snapshots[snapshots.length - 1]?.outputs;
-    if (!latest || typeof latest.volumeDir !== "string" || typeof latest.snapshotsDir !== "string") {
-        throw new Error(`stack ${stack} has no ${SNAPSHOT_TYPE} resource: give the snapshot's path and --volume <dir>`);
-    }
-    return { volumeDir: latest.volumeDir, snapshotsDir: latest.snapshotsDir };
+    const resources: StateResource[] = JSON.parse(exported).deployment?.resources ?? [];
+    const db = resources.find((r) => r.type === TYPES.localDatabase && r.outputs)?.outputs;
+    if (!db) throw new Error(`stack ${stack} has no ${TYPES.localDatabase} resource: bring it up first (the database must be running to be restored)`);
+    const snapshots = resources.filter((r) => r.type === TYPES.localSnapshot && typeof r.outputs?.snapshotsDir === "string");
+    const connection = { host: db.host, port: db.listenPort, database: db.database, user: db.user, password: plain(db.password) } as Connection;
+    return { connection, snapshotsDir: snapshots[snapshots.length - 1]?.outputs?.snapshotsDir as string | undefined };
 }
 
-/** Where the snapshot is and which volume it goes into, from the arguments and, if needed, the state. */
-function locate(args: Arguments): { snapshotPath: string; volumeDir: string } {
-    const isPath = args.snapshot.includes("/");
-    if (isPath && args.volume !== undefined) return { snapshotPath: resolve(args.snapshot), volumeDir: resolve(args.volume) };
-    const state = foldersFromState(args.stack);
-    return {
-        snapshotPath: isPath ? resolve(args.snapshot) : join(state.snapshotsDir, args.snapshot),
-        volumeDir: args.volume !== undefined ? resolve(args.volume) : state.volumeDir,
-    };
+/** A value of `stack export --show-secrets`: secrets come as `{4dabf18193072939515e22adb298388d: ..., plaintext: "<json>"}`. */
+function plain(value: unknown): unknown {
+    if (value && typeof value === "object" && "plaintext" in value) return JSON.parse((value as { plaintext: string }).plaintext);
+    return value;
 }
 
 async function main(): Promise<void> {
-    const { snapshotPath, volumeDir } = locate(parseArguments(process.argv.slice(2)));
-    if (!existsSync(snapshotPath)) throw new Error(`snapshot ${snapshotPath} does not exist`);
-    console.log(`restoring ${snapshotPath} into ${volumeDir}`);
-    await restoreSnapshot(snapshotPath, volumeDir);
-    console.log(`restored: ${volumeDir} now holds the database of snapshot ${snapshotPath}`);
+    const args = parseArguments(process.argv.slice(2));
+    const { connection, snapshotsDir } = fromState(args.stack);
+    const isPath = args.snapshot.includes("/");
+    if (!isPath && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$/.test(args.snapshot)) throw new Error(`${JSON.stringify(args.snapshot)} is not a snapshot id\n${USAGE}`);
+    if (!isPath && !snapshotsDir) throw new Error(`stack ${args.stack} has no ${TYPES.localSnapshot} resource: give the snapshot's path`);
+    const dumpPath = isPath ? resolve(args.snapshot) : join(snapshotsDir as string, `${args.snapshot}${DUMP_SUFFIX}`);
+    console.log(`restoring ${dumpPath} as database ${connection.database} on 127.0.0.1:${connection.port}`);
+    const { replaced } = await restoreDump(postgresBinDir(), connection, dumpPath);
+    console.log(`restored: ${connection.database} now holds snapshot ${dumpPath}; the replaced database is kept as ${replaced}`);
 }
 
 main().catch((err: Error) => {

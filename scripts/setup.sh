@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes this machine ready to run the project: npm packages, socat and sshd from Debian, HAProxy
+# Makes this machine ready to run the project: npm packages, socat, sshd and PostgreSQL from Debian, HAProxy
 # (scripts/setup-haproxy.sh), the pinned Pulumi engine, the project's Pulumi home, file:// backend and
 # passphrase. Idempotent and cached: a second run only checks what is there.
 #
@@ -26,10 +26,13 @@ if [ "$(cat node_modules/.bluegreen-lock 2>/dev/null)" != "$lock_hash" ]; then
   echo "$lock_hash" > node_modules/.bluegreen-lock
 fi
 
-# Debian packages: socat, and openssh-server (the SSH transport tests).
+# Debian packages: socat, openssh-server (the SSH transport tests) and postgresql (the local target's
+# database: only its binaries are used, under /usr/lib/postgresql/<major>/bin; the local target runs its
+# own cluster, never the system's service, which the package may start and which nothing here needs).
 missing=()
 command -v socat >/dev/null || missing+=(socat)
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+compgen -G "/usr/lib/postgresql/*/bin/pg_dump" >/dev/null || [ -n "${BLUEGREEN_PG_BIN:-}" ] || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   step "installing ${missing[*]} from Debian"
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"

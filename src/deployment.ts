@@ -46,6 +46,7 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         const plan = planDeployment(name, args, args.history?.standby);
         const healthCheck = resolveHealthCheck(args.healthCheck);
 
+        target.database?.(this);
         const lbs = target.loadBalancers(this, { backend: plan.membership.backend, healthCheck });
         const snapshot = new DatabaseSnapshot(plan.snapshotName, { target, migrationVersion: plan.migrationVersion }, { parent: this });
         const migration = new Migration(plan.migrationName, { target, migrationVersion: plan.migrationVersion, snapshot }, { parent: this, dependsOn: [snapshot] });

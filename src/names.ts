@@ -16,7 +16,8 @@ export const TYPES = {
     localLoadBalancer: "pulumi-nodejs:dynamic/local:LoadBalancer",
     localAppServer: "pulumi-nodejs:dynamic/local:AppServer",
     localSnapshot: "pulumi-nodejs:dynamic/local:Snapshot",
-    localCommand: "pulumi-nodejs:dynamic/local:Command",
+    localMigration: "pulumi-nodejs:dynamic/local:Migration",
+    localDatabase: "pulumi-nodejs:dynamic/local:Database",
 } as const;
 
 /** HAProxy server name of server `index` of a generation, e.g. `app-g2-0`. */

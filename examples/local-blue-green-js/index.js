@@ -18,7 +18,6 @@ const site = new BlueGreenDeployment("site", {
     target: localTarget({
         name: "site",
         loadBalancers: frontendPorts.map((frontendPort, i) => ({ name: `lb${i + 1}`, frontendPort })),
-        database: { volume: "db", migrationCommand: ["node", require.resolve("haproxy-bluegreen/dist/app/migrate.js"), migrationVersion] },
     }),
 });
 

@@ -1,6 +1,6 @@
 /**
  * A whole blue/green deployment on the local target: HAProxy load balancers and app servers run as
- * processes on this machine (the package's demo app), the database is a file, snapshots are copies.
+ * processes on this machine (the package's demo app), the database is a PostgreSQL cluster of its own, snapshots are pg_dump files.
  *
  * Flip: `pulumi config set generation g2 && pulumi up`. The new generation's servers are created, pass
  * their health check, join every load balancer and pass the smoke check before the old ones are drained,
@@ -24,8 +24,6 @@ const site = new BlueGreenDeployment("site", {
     target: localTarget({
         name: "site",
         loadBalancers: frontendPorts.map((frontendPort, i) => ({ name: `lb${i + 1}`, frontendPort })),
-        // The demo app's migration, shipped with the package as JavaScript.
-        database: { volume: "db", migrationCommand: ["node", require.resolve("haproxy-bluegreen/dist/app/migrate.js"), migrationVersion] },
     }),
 });
 

@@ -3,6 +3,7 @@
  * started and ended. Pure bookkeeping: feed it events, read the spans.
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { TYPES } from "../../src/names";
 
 export const PHASES = ["snapshot", "migration", "create", "gate", "attach", "smoke", "drain", "detach", "terminate"] as const;
 export type Phase = (typeof PHASES)[number];
@@ -12,8 +13,8 @@ export function phaseOf(type: string, op: string, urn: string): Phase | undefine
     const creating = op === "create" || op === "create-replacement";
     const deleting = op === "delete" || op === "delete-replaced" || op === "discard";
     const name = urn.slice(urn.lastIndexOf("::") + 2);
-    if (/[:/]Snapshot$/.test(type) && creating) return "snapshot";
-    if (/(local:Command|command:remote:Command)$/.test(type) && (creating || op === "update")) return "migration";
+    if (/[:/](Cluster)?Snapshot$/.test(type) && creating) return "snapshot";
+    if ((type === TYPES.localMigration || type === "command:remote:Command") && (creating || op === "update")) return "migration";
     if (/(local:AppServer|ec2\/instance:Instance)$/.test(type)) return creating ? "create" : deleting ? "terminate" : undefined;
     if (type.endsWith("gate:HealthGate") && creating) return name.includes("-smoke-") ? "smoke" : "gate";
     if (type.endsWith("haproxy:Membership")) return creating ? "attach" : deleting ? "drain" : undefined;

@@ -44,8 +44,8 @@ export interface UpgradePlan {
 
 const SERVER_TYPES = /(dynamic\/local:AppServer|aws:ec2\/instance:Instance)$/;
 const MEMBERSHIP_TYPE = /dynamic\/haproxy:Membership$/;
-const SNAPSHOT_TYPES = /(dynamic\/local:Snapshot|aws:ebs\/snapshot:Snapshot)$/;
-const MIGRATION_TYPES = /(dynamic\/local:Command|command:remote:Command)$/;
+const SNAPSHOT_TYPES = /(dynamic\/local:Snapshot|aws:ebs\/snapshot:Snapshot|aws:rds\/snapshot:Snapshot|aws:rds\/clusterSnapshot:ClusterSnapshot)$/;
+const MIGRATION_TYPES = /(dynamic\/local:Migration|command:remote:Command)$/;
 const GATE_TYPE = /dynamic\/gate:HealthGate$/;
 /** Fields of a server's inputs that make up its spec, per target. */
 const SPEC_FIELDS = ["appRef", "env", "ami", "instanceType", "userData", "tags"];

@@ -67,6 +67,11 @@ export interface LoadBalancerRequest {
  * and `awsTarget` are the two this package ships; a team may write its own.
  */
 export interface Target {
+    /**
+     * What the target itself runs for the database (the local target: its PostgreSQL), registered once
+     * under the deployment, before the snapshot. @default none: the database exists already (aws)
+     */
+    database?(parent: pulumi.Resource): pulumi.Resource | undefined;
     /** The load balancers every generation joins; not generation-scoped. */
     loadBalancers(parent: pulumi.Resource, request: LoadBalancerRequest): LoadBalancerOutputs[];
     /** Snapshot of the database (retained on delete) before the migration `migrationVersion`; returns its id. */

@@ -1,21 +1,24 @@
 /**
  * End to end: the real engine (Automation API and CLI), real HAProxy, real app processes, real traffic.
- * One scratch copy of the project goes through a whole life: up g1, preview and flip to g2 under load,
- * a broken generation, a broken migration, rollback to g1, an interrupted flip, destroy and restore.
+ * One scratch copy of the project goes through a whole life: up g1, preview and flip to g2 under load
+ * with a migration (g2 needs schema 0002), a broken generation, a broken migration, rollback to g1, an
+ * interrupted flip, a snapshot restore, destroy. The database is a real PostgreSQL.
  * The tests run in order and each starts from where the previous one left the stack.
  */
 import * as assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { deployedState, flipUnderTraffic, membershipOf, type FlipRun } from "../../scripts/lib/flip";
 import { longCompletedOnOld } from "../../scripts/lib/report";
 import { runningHaproxyVersion } from "../../src/targets/local/haproxyBinary";
 import { adminCommand } from "../../src/targets/local/haproxyControl";
-import { restoreSnapshot } from "../../src/targets/local/volume";
+import { postgresBinDir, psqlQuery, runClient, type Connection } from "../../src/targets/local/postgres";
+import { TYPES } from "../../src/names";
 import { httpGet } from "../../lab/localProcesses";
 import { scratchProject, type ScratchProject } from "../../lab/scratchProject";
+import { PROJECT_ROOT } from "../../lab/engine";
 
 /** Server names per load balancer, from HAProxy itself. */
 async function membersByLb(p: ScratchProject): Promise<Record<string, string[]>> {
@@ -29,6 +32,19 @@ function assertOnlyGeneration(members: Record<string, string[]>, generation: str
     for (const [lb, servers] of Object.entries(members)) {
         assert.deepEqual(servers, [`app-${generation}-0 UP`, `app-${generation}-1 UP`], `${lb}: ${servers.join(", ")}`);
     }
+}
+
+/** The stack's database connection, from its state (the password decrypted in memory). */
+async function connectionOf(p: ScratchProject): Promise<Connection> {
+    const state = await p.stack.exportStack();
+    const db = (state.deployment.resources as { type: string; outputs: Record<string, unknown> }[]).find((r) => r.type === TYPES.localDatabase)!.outputs;
+    const secret = db.password as { plaintext?: string } | string;
+    const password = typeof secret === "string" ? secret : JSON.parse(secret.plaintext as string);
+    return { host: db.host as string, port: db.listenPort as number, database: db.database as string, user: db.user as string, password };
+}
+
+async function query(p: ScratchProject, sql: string): Promise<string> {
+    return (await runClient(postgresBinDir(), "psql", psqlQuery(sql), await connectionOf(p))).stdout.trim();
 }
 
 function assertNoFailures(run: FlipRun): void {
@@ -63,6 +79,7 @@ describe("end to end: generation flips under live traffic", function () {
 
     it("previews the flip as creates for g2 and deletes for g1, and nothing else", async () => {
         await p.stack.setConfig("generation", { value: "g2" });
+        const migrate = { migration: { version: "0002" } };
         const steps: { op: string; name: string }[] = [];
         const onEvent = (e: EngineEvent) => {
             const m = e.resourcePreEvent?.metadata;
@@ -83,12 +100,21 @@ describe("end to end: generation flips under live traffic", function () {
         assert.deepEqual(creates.map((n) => n.replace("-g2", "")).sort(), deletes.map((n) => n.replace("-g1", "")).sort());
         assert.equal(preview.changeSummary.create, creates.length);
         assert.equal(preview.changeSummary.delete, deletes.length);
+        // The flip that follows also migrates: g2 needs schema 0002 (REQUIRED_SCHEMA in its inputs).
+        await p.setConfig("database", migrate);
     });
 
-    it("flips g1 -> g2 under load: zero failed requests, long requests finish on g1, only g2 remains", async () => {
+    it("flips g1 -> g2 under load with a migration: snapshot, migration, then g2; g1 served throughout (zero failed requests)", async () => {
+        assert.equal(await query(p, "SELECT string_agg(version, ',' ORDER BY version) FROM schema_migrations"), "0001");
         const run = await flipUnderTraffic(p.stack, "g2");
         assert.equal(run.error, undefined, run.error?.message);
         assertNoFailures(run);
+        const { snapshot, migration, create, drain } = run.phases;
+        assert.ok(snapshot !== undefined && migration !== undefined && create !== undefined && drain !== undefined, JSON.stringify(run.phases));
+        assert.equal(await query(p, "SELECT string_agg(version, ',' ORDER BY version) FROM schema_migrations"), "0001,0002");
+        assert.equal(await query(p, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'note'"), "1");
+        // g1 kept serving after the migration and until the drain: the whole run's traffic succeeded, and
+        // the drain (which began after the migration) found long requests of g1 in flight, which completed.
         assert.ok(longCompletedOnOld(run).length >= 1, "a long request in flight on g1 when the drain started completed on g1");
         assertOnlyGeneration(await membersByLb(p), "g2");
         for (const port of g1Ports) {
@@ -113,19 +139,23 @@ describe("end to end: generation flips under live traffic", function () {
         assertOnlyGeneration(await membersByLb(p), "g2");
     });
 
-    it("a failing migration: up fails before any new server, g2 keeps serving", async () => {
-        const database = { volume: "db", migration: { version: "fail-0002", command: ["node", "-r", "ts-node/register/transpile-only", "app/migrate.ts", "fail-0002"] } };
-        await p.setConfig("database", database);
+    it("a failing migration: rolled back, up fails before any new server, g2 keeps serving", async () => {
+        writeFileSync(join(p.dir, "app", "migrations", "0003_broken.sql"), "CREATE TABLE half_done (id int);\nALTER TABLE items ADD COLUMN oops text;\nSELECT no_such_function();\n");
+        await p.setConfig("pool", { size: 2, namePrefix: "app", spec: { appRef: "v1.0.0" }, generations: { g2: { appRef: "v1.1.0", inputs: { REQUIRED_SCHEMA: "0002" } } } });
+        await p.setConfig("database", { migration: { version: "0003" } });
         const run = await flipUnderTraffic(p.stack, "g3");
-        assert.match(run.error?.message ?? "", /fail-0002/);
+        assert.match(run.error?.message ?? "", /migration 0003_broken\.sql failed and was rolled back/);
         assertNoFailures(run);
         assert.equal(run.phases.create, undefined, "no new server was created");
         assertOnlyGeneration(await membersByLb(p), "g2");
-        await p.setConfig("database", { volume: "db", migration: { version: "0002", command: ["node", "-r", "ts-node/register/transpile-only", "app/migrate.ts", "0002"] } });
+        assert.equal(await query(p, "SELECT count(*) FROM pg_tables WHERE tablename = 'half_done'"), "0", "the failed file's table was rolled back");
+        assert.equal(await query(p, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'oops'"), "0");
+        assert.equal(await query(p, "SELECT string_agg(version, ',' ORDER BY version) FROM schema_migrations"), "0001,0002", "the migrations table is unchanged");
+        await p.setConfig("database", { migration: { version: "0002" } });
         await p.stack.setConfig("generation", { value: "g2" });
     });
 
-    it("rolls back to g1 under load with zero failed requests (and runs the fixed migration)", async () => {
+    it("rolls back to g1 under load with zero failed requests (the schema stays at 0002, which g1 works with)", async () => {
         const run = await flipUnderTraffic(p.stack, "g1");
         assert.equal(run.error, undefined, run.error?.message);
         assertNoFailures(run);
@@ -165,19 +195,29 @@ describe("end to end: generation flips under live traffic", function () {
         assertOnlyGeneration(await membersByLb(p), "g2");
     });
 
-    it("destroy stops every process and leaves the database snapshots, which restore", async () => {
-        const outputs = await p.stack.outputs();
+    it("npm run restore-snapshot restores the snapshot of output snapshotId (taken before 0002) as the database", async () => {
+        const snapshotId = (await p.stack.outputs()).snapshotId.value as string;
+        assert.match(snapshotId, /^0002-/);
+        const script = join(PROJECT_ROOT, "scripts", "restore-snapshot.ts");
+        const restore = spawnSync(process.execPath, ["-r", require.resolve("ts-node/register/transpile-only"), script, snapshotId, "--stack", "e2e"], {
+            cwd: p.dir, // the scratch project: `pulumi stack export` reads its stack
+            env: { ...process.env, ...p.env, TS_NODE_PROJECT: join(PROJECT_ROOT, "tsconfig.json") },
+            encoding: "utf8",
+        });
+        assert.equal(restore.status, 0, restore.stderr);
+        assert.ok(!`${restore.stdout}${restore.stderr}`.includes((await connectionOf(p)).password), "the password is never printed");
+        assert.equal(await query(p, "SELECT string_agg(version, ',' ORDER BY version) FROM schema_migrations"), "0001", "the restored database predates 0002");
+        assert.equal(await query(p, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'note'"), "0");
+    });
+
+    it("destroy stops every process and leaves the database snapshots", async () => {
         const snapshotsDir = join(p.stateDir, "local", "e2e", "snapshots");
-        const snapshot = join(snapshotsDir, outputs.snapshotId.value as string);
-        const volume = join(p.stateDir, "local", "e2e", "volumes", "db");
-        const migrated = readFileSync(join(volume, "database.json"), "utf8");
+        const snapshot = join(snapshotsDir, `${(await p.stack.outputs()).snapshotId.value as string}.dump`);
         const frontends = (await deployedState(p.stack)).loadBalancers.map((lb) => lb.frontendUrl);
+        const { port } = await connectionOf(p);
         await p.stack.destroy();
         assert.ok(existsSync(snapshot), "the snapshot is retained");
         for (const url of frontends) await assert.rejects(httpGet(url, 2000), /ECONNREFUSED/);
-        await restoreSnapshot(snapshot, volume);
-        const restored = JSON.parse(readFileSync(join(volume, "database.json"), "utf8"));
-        assert.ok(!restored.schemaVersion.includes("0002"), "the snapshot predates migration 0002");
-        assert.ok(JSON.parse(migrated).schemaVersion.includes("0002"), "the volume had 0002 applied before the restore");
+        await assert.rejects(httpGet(`http://127.0.0.1:${port}/`, 2000), /ECONNREFUSED/, "PostgreSQL is stopped");
     });
 });

@@ -89,13 +89,15 @@ describe("the package as users get it: packed, installed into fresh programs out
         rmSync(root, { recursive: true, force: true });
     });
 
-    it("the tarball holds compiled JavaScript, type declarations, README, LICENSE and package.json, and nothing else", async () => {
-        const extra = packed.files.filter((f) => !["README.md", "LICENSE", "package.json"].includes(f) && !/^dist\/(src|app)\/.+\.(js|d\.ts)$/.test(f));
+    it("the tarball holds compiled JavaScript, type declarations, the demo app's SQL migrations, README, LICENSE and package.json, and nothing else", async () => {
+        const extra = packed.files.filter(
+            (f) => !["README.md", "LICENSE", "package.json"].includes(f) && !/^dist\/(src|app)\/.+\.(js|d\.ts)$/.test(f) && !/^app\/migrations\/[^/]+\.sql$/.test(f),
+        );
         assert.deepEqual(extra, []);
-        for (const f of ["README.md", "LICENSE", "package.json", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/haproxy/membershipProvider.js", "dist/app/server.js", "dist/app/migrate.js"]) {
+        for (const f of ["README.md", "LICENSE", "package.json", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/haproxy/membershipProvider.js", "dist/app/server.js", "app/migrations/0001_create_items.sql"]) {
             assert.ok(packed.files.includes(f), `${f} is in the tarball`);
         }
-        assert.deepEqual(packed.files.filter((f) => /^(test|lab|scripts|program|src|examples|engine|app)\//.test(f) || /(?<!\.d)\.ts$/.test(f)), []);
+        assert.deepEqual(packed.files.filter((f) => /^(test|lab|scripts|program|src|examples|engine)\//.test(f) || /^app\/(?!migrations\/)/.test(f) || /(?<!\.d)\.ts$/.test(f)), []);
         // What `npm pack --dry-run` lists is what the tarball holds.
         const dryRun = await run("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], PROJECT_ROOT);
         const listed = (JSON.parse(dryRun.stdout) as { files: { path: string }[] }[])[0].files.map((f) => f.path).sort();

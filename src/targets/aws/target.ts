@@ -1,7 +1,8 @@
 /**
  * The `aws` target (staging, prod): app servers are EC2 instances built from the generation's image
- * and user data, the database snapshot is an EBS snapshot of the database volume, and the migration runs
- * over SSH on the database host. The load balancers are existing HAProxy hosts: nothing is created for
+ * and user data, the database snapshot is an EBS snapshot of the database volume (a self-managed server)
+ * or an RDS snapshot of the DB instance or Aurora cluster (`database.kind: rds`), and the migration runs
+ * over SSH on the database host (with RDS: a host that reaches the database, e.g. with `psql`). The load balancers are existing HAProxy hosts: nothing is created for
  * them, the memberships reach them through their Runtime API endpoints.
  */
 import * as aws from "@pulumi/aws";
@@ -11,6 +12,12 @@ import type { SshCredentials } from "../../haproxy/runtime/transport";
 import type { Target } from "../target";
 import { shellCommandLine } from "./shellQuote";
 import { renderUserData } from "./userData";
+
+/**
+ * What is snapshotted before a migration (runbook step 1): a self-managed server's EBS volume, an RDS DB
+ * instance (`aws.rds.Snapshot`) or an Aurora cluster (`aws.rds.ClusterSnapshot`).
+ */
+export type AwsDatabaseStore = { kind: "ebs"; volumeId: string } | { kind: "rds"; instanceIdentifier: string } | { kind: "rds"; clusterIdentifier: string };
 
 /** What the aws target works with. */
 export interface AwsTargetArgs {
@@ -26,9 +33,11 @@ export interface AwsTargetArgs {
     network: { subnetIds: string[]; securityGroupIds?: string[]; keyName?: string; instanceProfile?: string };
     /** `Pool` tag of the instances. @default "app" */
     poolName?: string;
-    /** The database: its EBS volume (snapshotted), the host the migration runs on over SSH, and the migration's argv. */
-    database: {
-        volumeId: string;
+    /**
+     * The database: what is snapshotted (an EBS volume or RDS), the host the migration runs on over SSH
+     * (the database server itself, or a host that reaches RDS with `psql`), and the migration's argv.
+     */
+    database: AwsDatabaseStore & {
         host: string;
         /** @default "ops" */
         user?: string;
@@ -81,8 +90,16 @@ export function awsTarget(args: AwsTargetArgs): Target {
             };
         },
 
-        snapshot: (resourceName, migrationVersion, opts) =>
-            new aws.ebs.Snapshot(resourceName, { volumeId: database.volumeId, tags: { Name: resourceName, Stack: stack, MigrationVersion: migrationVersion } }, opts).id,
+        snapshot: (resourceName, migrationVersion, opts) => {
+            const tags = { Name: resourceName, Stack: stack, MigrationVersion: migrationVersion };
+            if (database.kind === "ebs") return new aws.ebs.Snapshot(resourceName, { volumeId: database.volumeId, tags }, opts).id;
+            // RDS snapshot identifiers: letters, digits and hyphens, starting with a letter, unique per account and region.
+            const identifier = rdsSnapshotIdentifier(stack, resourceName);
+            if ("clusterIdentifier" in database) {
+                return new aws.rds.ClusterSnapshot(resourceName, { dbClusterIdentifier: database.clusterIdentifier, dbClusterSnapshotIdentifier: identifier, tags }, opts).id;
+            }
+            return new aws.rds.Snapshot(resourceName, { dbInstanceIdentifier: database.instanceIdentifier, dbSnapshotIdentifier: identifier, tags }, opts).id;
+        },
 
         // The host key is pinned when given (`keytype base64key`, the form `hostKey` takes); without one the
         // connection does not verify it (the program's config check requires sshAllowUnknownHostKeys then).
@@ -105,6 +122,19 @@ export function awsTarget(args: AwsTargetArgs): Target {
                 opts,
             ),
     };
+}
+
+/**
+ * The RDS snapshot identifier of the snapshot resource `resourceName` of `stack`: 1 to 255 letters,
+ * digits and hyphens, starting with a letter, no two hyphens in a row, not ending with one. Exported for tests.
+ */
+export function rdsSnapshotIdentifier(stack: string, resourceName: string): string {
+    const id = `bluegreen-${stack}-${resourceName}`
+        .replace(/[^A-Za-z0-9-]+/g, "-")
+        .replace(/-{2,}/g, "-")
+        .slice(0, 255)
+        .replace(/-+$/, "");
+    return id;
 }
 
 /** A value the aws target needs; the program's config check requires it, a missing one names the key. */

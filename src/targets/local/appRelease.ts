@@ -6,7 +6,7 @@
  * `pulumi up`, a pool of servers pays for it once.
  */
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type * as TypeScript from "typescript";
 
 /** Transpiled output by source file name and text. */
@@ -29,6 +29,9 @@ function transpile(file: string, source: string): string {
 
 /** The demo app: its TypeScript sources (`app/` at the project root), or its JavaScript in the compiled package (`dist/app/`). */
 export const APP_SOURCE_DIR = join(__dirname, "..", "..", "..", "app");
+
+/** The folder holding the app's npm dependencies (`pg`): the app servers get it as NODE_PATH. */
+export const APP_MODULES = dirname(dirname(require.resolve("pg/package.json")));
 
 /** The release's entry point for the app server. */
 export const SERVER_ENTRY = "server.js";

@@ -1,11 +1,12 @@
 /**
  * `LocalAppServer`: one app server of the local target, a process of the bundled demo app (app/server.ts)
- * on a free port of 127.0.0.1. It outlives `pulumi up` and is stopped gracefully by its delete. Any input
+ * on a free port of 127.0.0.1, connected to the local database (its credentials are a Pulumi secret). It outlives `pulumi up` and is stopped gracefully by its delete. Any input
  * change replaces it. Type token: `pulumi-nodejs:dynamic/local:AppServer`.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { ProjectDynamicResource } from "../../provider/providerShim";
+import type { Connection } from "./postgres";
 
 export interface LocalAppServerArgs {
     /** Server name (1 to 63 letters, digits, `-`, `_`, `.`, `:`), e.g. `app-g2-0`; the app reports it. */
@@ -14,13 +15,13 @@ export interface LocalAppServerArgs {
     generation: pulumi.Input<string>;
     /** Absolute folder the project owns for local processes; the server lives in `<stateDir>/servers/`. */
     stateDir: pulumi.Input<string>;
-    /** Absolute path of the database file; the server is healthy only while it can read it. */
-    databasePath: pulumi.Input<string>;
+    /** The database the app uses (a secret: it holds the password); health needs it reachable. */
+    database: pulumi.Input<Connection>;
     /** The application version (branch, tag or commit); the app reports it. */
     appRef: pulumi.Input<string>;
     /**
      * More environment variables of the app (the generation's inputs), e.g. `REQUIRED_SCHEMA`. May not set
-     * PORT, HOST, SERVER_NAME, GENERATION, APP_REF, DATABASE_PATH or HEALTH_FILE. @default {}
+     * PORT, HOST, SERVER_NAME, GENERATION, APP_REF, HEALTH_FILE, NODE_PATH or PG* variables. @default {}
      */
     env?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
@@ -57,7 +58,7 @@ export class LocalAppServer extends ProjectDynamicResource {
                 healthFile: undefined,
                 logPath: undefined,
             },
-            opts,
+            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "database"] },
         );
     }
 }

@@ -14,8 +14,10 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { validateName } from "../../haproxy/runtime/validate";
-import { SERVER_ENTRY, buildRelease } from "./appRelease";
-import { baseEnvironment, freePort, isRunning, logTail, startDetached, stopAndRemove, stopProcess, waitForPort } from "./processes";
+import { APP_MODULES, SERVER_ENTRY, buildRelease } from "./appRelease";
+import { connectionRule } from "./connectionInput";
+import type { Connection } from "./postgres";
+import { baseEnvironment, makeStateDir, freePort, isRunning, logTail, startDetached, stopAndRemove, stopProcess, waitForPort } from "./processes";
 import { progress } from "../../provider/providerLog";
 import { absolutePath, changedKeys, checkFields, environment, matching, pickInputs, text } from "./inputs";
 
@@ -23,7 +25,7 @@ export interface AppServerInputs {
     name: string;
     generation: string;
     stateDir: string;
-    databasePath: string;
+    database: Connection;
     appRef: string;
     env: Record<string, string>;
 }
@@ -45,10 +47,10 @@ export interface AppServerOutputs extends AppServerInputs {
     logPath: string;
 }
 
-const INPUT_KEYS = ["name", "generation", "stateDir", "databasePath", "appRef", "env"] as const;
+const INPUT_KEYS = ["name", "generation", "stateDir", "database", "appRef", "env"] as const;
 
 /** Variables the provider sets itself; `env` may not contain them. */
-const RESERVED = ["PORT", "HOST", "SERVER_NAME", "GENERATION", "APP_REF", "DATABASE_PATH", "HEALTH_FILE"];
+const RESERVED = ["PORT", "HOST", "SERVER_NAME", "GENERATION", "APP_REF", "HEALTH_FILE", "NODE_PATH", "PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "PGPASSWORD"];
 
 /** Longest wait for a new server's port, in ms. */
 const START_TIMEOUT_MS = 10_000;
@@ -63,7 +65,7 @@ const provider: pulumi.dynamic.ResourceProvider<AppServerInputs, AppServerOutput
             name: validateName,
             generation: matching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/, "1 to 32 letters, digits, '_', '.' or '-'"),
             stateDir: absolutePath,
-            databasePath: absolutePath,
+            database: connectionRule,
             appRef: text(256),
             env: environment(RESERVED),
         });
@@ -81,6 +83,7 @@ const provider: pulumi.dynamic.ResourceProvider<AppServerInputs, AppServerOutput
         const releaseDir = join(serverDir, "app");
         const healthFile = join(serverDir, "healthy");
         const logPath = join(serverDir, "server.log");
+        await makeStateDir(inputs.stateDir);
         await mkdir(serverDir, { recursive: true, mode: 0o700 });
         try {
             await buildRelease(releaseDir);
@@ -137,8 +140,14 @@ async function start(inputs: AppServerInputs, files: ServerFiles): Promise<{ pid
             SERVER_NAME: inputs.name,
             GENERATION: inputs.generation,
             APP_REF: inputs.appRef,
-            DATABASE_PATH: inputs.databasePath,
             HEALTH_FILE: files.healthFile,
+            // The app's driver (`pg`), found wherever the state folder is.
+            NODE_PATH: APP_MODULES,
+            PGHOST: inputs.database.host,
+            PGPORT: String(inputs.database.port),
+            PGDATABASE: inputs.database.database,
+            PGUSER: inputs.database.user,
+            PGPASSWORD: inputs.database.password,
         });
         const argv = [process.execPath, join(files.releaseDir, SERVER_ENTRY)];
         const pid = await startDetached({ argv, env, cwd: files.serverDir, logPath: files.logPath, marker: files.id });

@@ -32,7 +32,7 @@ import {
     type HealthCheckSettings,
 } from "./haproxyConfig";
 import { LOG_FILE, PID_FILE, currentMaster, newMarker, startLoadBalancer, stopLoadBalancer, workerPid } from "./haproxyControl";
-import { isPortFree, isRunning } from "./processes";
+import { isPortFree, isRunning, makeStateDir } from "./processes";
 import { containsUnknown } from "../../provider/previewValues";
 import { progress } from "../../provider/providerLog";
 import { absolutePath, changedKeys, checkFields, pickInputs } from "./inputs";
@@ -108,6 +108,7 @@ const provider: pulumi.dynamic.ResourceProvider<LoadBalancerInputs, LoadBalancer
         if (!(await isPortFree(inputs.frontendPort))) {
             throw new Error(`load balancer ${inputs.name}: port ${inputs.frontendPort} on 127.0.0.1 is in use by another process`);
         }
+        await makeStateDir(inputs.stateDir);
         await mkdir(join(dir, SERVERS_DIR), { recursive: true, mode: 0o700 });
         await writeFile(configPath, config, { mode: 0o600 });
         // Kept if present (a load balancer created again after its process died keeps its servers).

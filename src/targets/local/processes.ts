@@ -1,5 +1,5 @@
 /**
- * Long-lived local processes of the `local` target (HAProxy, app servers) and the waits around them.
+ * Long-lived local processes of the `local` target (HAProxy, app servers, PostgreSQL) and the waits around them.
  *
  * A process is started detached, in a process group of its own, with its output appended to a log file,
  * so it outlives the `pulumi up` that started it. It carries a marker in its environment
@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 import { connect, createServer, type NetConnectOpts } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 
 /** The environment variable holding a process's marker. */
 export const MARKER_VARIABLE = "BLUEGREEN_MARKER";
@@ -60,6 +60,15 @@ export async function startDetached(spec: DetachedSpec): Promise<number> {
     }
 }
 
+/**
+ * Creates the local target's state folder (and its missing parents) passable for others (0711: entered,
+ * not listed): the `postgres` user that runs the local PostgreSQL must get through it to its cluster.
+ * Every provider calls this before creating its own, private (0700) folders inside.
+ */
+export async function makeStateDir(stateDir: string): Promise<void> {
+    await mkdir(stateDir, { recursive: true, mode: 0o711 });
+}
+
 /** Whether `pid` is a live process (not a zombie) whose environment holds `marker`. */
 export function isRunning(pid: number, marker: string): boolean {
     if (!Number.isInteger(pid) || pid <= 0) return false;
@@ -73,8 +82,10 @@ export function isRunning(pid: number, marker: string): boolean {
 }
 
 export interface StopOptions {
-    /** Time between SIGTERM and SIGKILL, in ms. @default 30000 */
+    /** Time between the stop signal and SIGKILL, in ms. @default 30000 */
     graceMs?: number;
+    /** The signal that asks the process to stop (PostgreSQL: SIGINT, its fast shutdown). @default "SIGTERM" */
+    signal?: NodeJS.Signals;
 }
 
 /** How a process stopped. */
@@ -84,12 +95,12 @@ export type StopOutcome = "not-running" | "terminated" | "killed";
 const KILL_WAIT_MS = 5000;
 
 /**
- * Stops the marked process and its process group: SIGTERM, then SIGKILL after `graceMs`; resolves once it
+ * Stops the marked process and its process group: SIGTERM (or `signal`), then SIGKILL after `graceMs`; resolves once it
  * is gone. A pid that is not running with `marker` is left alone. Throws if the process survives SIGKILL.
  */
 export async function stopProcess(pid: number, marker: string, options: StopOptions = {}): Promise<StopOutcome> {
     if (!isRunning(pid, marker)) return "not-running";
-    signalGroup(pid, "SIGTERM");
+    signalGroup(pid, options.signal ?? "SIGTERM");
     if (await exited(pid, marker, options.graceMs ?? 30_000)) return "terminated";
     signalGroup(pid, "SIGKILL");
     if (await exited(pid, marker, KILL_WAIT_MS)) return "killed";

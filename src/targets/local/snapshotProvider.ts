@@ -1,69 +1,59 @@
 /**
- * The LocalSnapshot provider: a copy of the database volume folder, taken before a migration (runbook
- * step 1). Create initializes an empty database in a new volume first, so the first snapshot is
- * restorable too. Any input change replaces it. Delete leaves the copy in place: snapshots are never
- * destroyed by this project (restore one with `scripts/restore-snapshot.ts`).
+ * The LocalSnapshot provider: a `pg_dump --format=custom` archive of the local database, taken before a
+ * migration (runbook step 1). Any input change replaces it. Delete leaves the archive in place:
+ * snapshots are never destroyed by this project (restore one with `npm run restore-snapshot`).
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { existsSync } from "node:fs";
-import { isAbsolute, relative } from "node:path";
-import { RuntimeInputError } from "../../haproxy/runtime/validate";
-import { VERSION_PATTERN } from "../../../app/database";
-import { initVolume, snapshotVolume } from "./volume";
-import { containsUnknown } from "../../provider/previewValues";
+import { postgresBinDir, type Connection } from "./postgres";
+import { dumpDatabase } from "./dumps";
+import { connectionRule } from "./connectionInput";
 import { progress } from "../../provider/providerLog";
 import { absolutePath, changedKeys, checkFields, matching, pickInputs } from "./inputs";
 
 export interface SnapshotInputs {
-    volumeDir: string;
+    connection: Connection;
     snapshotsDir: string;
     migrationVersion: string;
 }
 
 export interface SnapshotOutputs extends SnapshotInputs {
-    /** Folder name of the snapshot in `snapshotsDir`. */
+    /** `<migrationVersion>-<UTC timestamp>`. */
     snapshotId: string;
-    /** Absolute path of the snapshot folder. */
+    /** Absolute path of the archive. */
     path: string;
     bytes: number;
-    /** ISO 8601 time the copy was taken. */
+    /** ISO 8601 time the dump started. */
     createdAt: string;
 }
 
-const INPUT_KEYS = ["volumeDir", "snapshotsDir", "migrationVersion"] as const;
+const INPUT_KEYS = ["connection", "snapshotsDir", "migrationVersion"] as const;
 
-/** Whether `inner` is `outer` or inside it. */
-function within(inner: string, outer: string): boolean {
-    const rel = relative(outer, inner);
-    return rel === "" || (rel !== ".." && !rel.startsWith("../") && !isAbsolute(rel));
-}
+/** Accepted migration versions: sortable labels such as `0002` or `2026-11-21-add-index`. */
+export const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 const provider: pulumi.dynamic.ResourceProvider<SnapshotInputs, SnapshotOutputs> = {
     async check(_olds, news) {
         const failures = checkFields(news, {
-            volumeDir: absolutePath,
+            connection: connectionRule,
             snapshotsDir: absolutePath,
             migrationVersion: matching(VERSION_PATTERN, "1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit"),
         });
-        if (failures.length === 0 && !containsUnknown([news.volumeDir, news.snapshotsDir]) && within(news.snapshotsDir, news.volumeDir)) {
-            const err = new RuntimeInputError("snapshotsDir", news.snapshotsDir, "a folder outside volumeDir (a snapshot copies all of volumeDir)");
-            failures.push({ property: err.field, reason: err.message });
-        }
         return failures.length > 0 ? { failures } : { inputs: news };
     },
 
     async diff(_id, olds, news) {
-        const replaces = changedKeys<SnapshotInputs>(olds, news, INPUT_KEYS);
-        return { changes: replaces.length > 0, replaces };
+        // A new database (another port, password) is not a reason for another snapshot of this migration.
+        const replaces = changedKeys<SnapshotInputs>(olds, news, ["snapshotsDir", "migrationVersion"]);
+        return { changes: replaces.length > 0 || changedKeys<SnapshotInputs>(olds, news, ["connection"]).length > 0, replaces };
     },
 
     async create(inputs) {
-        if (await initVolume(inputs.volumeDir)) progress(`volume ${inputs.volumeDir}: created an empty database`);
         const createdAt = new Date().toISOString();
-        const snapshot = await snapshotVolume(inputs.volumeDir, inputs.snapshotsDir, inputs.migrationVersion);
-        progress(`volume ${inputs.volumeDir}: snapshot ${snapshot.id} (${snapshot.bytes} bytes) before migration ${inputs.migrationVersion}`);
-        const outs = { ...inputs, snapshotId: snapshot.id, path: snapshot.path, bytes: snapshot.bytes, createdAt } satisfies SnapshotOutputs;
-        return { id: snapshot.id, outs };
+        const dump = await dumpDatabase(postgresBinDir(), inputs.connection, inputs.snapshotsDir, inputs.migrationVersion);
+        progress(`database ${inputs.connection.database}: snapshot ${dump.id} (${dump.bytes} bytes, pg_dump) before migration ${inputs.migrationVersion}`);
+        const outs = { ...inputs, snapshotId: dump.id, path: dump.path, bytes: dump.bytes, createdAt } satisfies SnapshotOutputs;
+        return { id: dump.id, outs };
     },
 
     async read(id, props) {
@@ -71,8 +61,13 @@ const provider: pulumi.dynamic.ResourceProvider<SnapshotInputs, SnapshotOutputs>
         return { id, props, inputs: pickInputs(props, INPUT_KEYS) as SnapshotOutputs };
     },
 
+    async update(_id, olds, news) {
+        // Only the connection changed: the archive stays what it is.
+        return { outs: { ...olds, connection: news.connection } satisfies SnapshotOutputs };
+    },
+
     async delete() {
-        // Snapshots are kept: the copy stays in snapshotsDir for a later restore.
+        // Snapshots are kept: the archive stays in snapshotsDir for a later restore.
     },
 };
 

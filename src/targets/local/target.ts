@@ -1,21 +1,30 @@
 /**
  * The `local` target, the embedded default: the whole flip on this machine. Real HAProxy processes
- * (one per configured load balancer), app servers as processes of the demo app in `app/`, the database
- * as a file in a volume folder, snapshots as real copies, the migration as a real command. Everything
- * lives under `$BLUEGREEN_STATE/local/<stack>` (default `<program dir>/.bluegreen/local/<stack>`).
+ * (one per configured load balancer), app servers as processes of the demo app in `app/`, a real
+ * PostgreSQL (the project's own cluster, src/targets/local/database.ts) holding the app's data,
+ * snapshots as `pg_dump` archives, the migration as the SQL files of `app/migrations` applied with
+ * `psql`. Everything lives under `$BLUEGREEN_STATE/local/<stack>` (default
+ * `<program dir>/.bluegreen/local/<stack>`).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Target } from "../target";
-import { DATABASE_FILE } from "../../../app/database";
+import { APP_SOURCE_DIR } from "./appRelease";
 import { LocalAppServer } from "./appServer";
-import { CommandRun } from "./command";
+import { LocalDatabase } from "./database";
 import { LocalLoadBalancer } from "./loadBalancer";
+import { LocalMigration } from "./migration";
 import { LocalSnapshot } from "./snapshot";
 
 /** First frontend port when a load balancer gives none: lb i listens on 18080 + i. */
 export const DEFAULT_FRONTEND_PORT = 18080;
+
+/** The demo app's SQL migrations: `app/migrations` of the sources, or of the installed package. */
+export const DEMO_MIGRATIONS_DIR =
+    [path.join(APP_SOURCE_DIR, "migrations"), path.join(APP_SOURCE_DIR, "..", "..", "app", "migrations")].find((dir) => existsSync(dir)) ??
+    path.join(APP_SOURCE_DIR, "migrations");
 
 /** The folder the local target owns for this stack. */
 export function localStateDir(stack: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
@@ -28,8 +37,15 @@ export interface LocalTargetArgs {
     name: string;
     /** The load balancers to run, each a real HAProxy; lb `i` listens on `frontendPort` @default 18080 + i. */
     loadBalancers: { name: string; frontendPort?: number }[];
-    /** The database: a folder name under `<stateDir>/volumes`, and the migration's command (argv, no shell). */
-    database: { volume: string; migrationCommand: string[] };
+    /** The PostgreSQL cluster. @default {} */
+    database?: {
+        /** Its name, part of its resource name and folder. @default "db" */
+        name?: string;
+        /** Its port on 127.0.0.1. @default a free port */
+        port?: number;
+        /** Absolute folder of the SQL migrations `<version>_<name>.sql`. @default the demo app's `app/migrations` */
+        migrationsDir?: string;
+    };
     /** Folder of everything it runs. @default `localStateDir(<stack>)` */
     stateDir?: string;
 }
@@ -37,9 +53,18 @@ export interface LocalTargetArgs {
 /** The `local` target: everything on this machine (see the file's comment). */
 export function localTarget(args: LocalTargetArgs): Target {
     const stateDir = args.stateDir ?? localStateDir(pulumi.getStack());
-    const volumeDir = path.join(stateDir, "volumes", args.database.volume);
-    const databasePath = path.join(volumeDir, DATABASE_FILE);
+    const databaseName = args.database?.name ?? "db";
+    const migrationsDir = args.database?.migrationsDir ?? DEMO_MIGRATIONS_DIR;
+    // One cluster per target, registered under the deployment (`database(parent)`), never under a
+    // generation- or version-scoped component: a new migration version must not replace the database.
+    let database: LocalDatabase | undefined;
+    const databaseOf = (parent?: pulumi.Resource) =>
+        (database ??= new LocalDatabase(`${args.name}-${databaseName}`, { name: databaseName, stateDir, ...(args.database?.port ? { port: args.database.port } : {}) }, parent ? { parent } : {}));
+    const connection = () => databaseOf().connection();
     return {
+        database(parent) {
+            return databaseOf(parent);
+        },
         loadBalancers(parent, { backend, healthCheck: hc }) {
             return args.loadBalancers.map((lb, i) => {
                 const resource = new LocalLoadBalancer(
@@ -63,10 +88,10 @@ export function localTarget(args: LocalTargetArgs): Target {
             });
         },
         snapshot(resourceName, migrationVersion, opts) {
-            return new LocalSnapshot(resourceName, { volumeDir, snapshotsDir: path.join(stateDir, "snapshots"), migrationVersion }, opts).snapshotId;
+            return new LocalSnapshot(resourceName, { connection: connection(), snapshotsDir: path.join(stateDir, "snapshots"), migrationVersion }, opts).snapshotId;
         },
         migration(resourceName, migrationVersion, opts) {
-            return new CommandRun(resourceName, { argv: args.database.migrationCommand, env: { DATABASE_PATH: databasePath }, triggers: [migrationVersion] }, opts);
+            return new LocalMigration(resourceName, { migrationsDir, migrationVersion, connection: connection() }, opts);
         },
         server(request, opts) {
             const resource = new LocalAppServer(
@@ -75,7 +100,7 @@ export function localTarget(args: LocalTargetArgs): Target {
                     name: request.serverName,
                     generation: request.generation,
                     stateDir,
-                    databasePath,
+                    database: connection(),
                     appRef: request.spec.appRef ?? "unversioned",
                     env: request.spec.inputs ?? {},
                 },

@@ -1,17 +1,21 @@
 /**
  * The demo app server as the local target runs it: a release built from app/ (plain JavaScript), started
- * with node, answering on a free port; its health check follows the database, the health-check file
- * and the required schema; SIGTERM lets requests in flight finish.
+ * with node, answering on a free port; its health check queries a real PostgreSQL (the local target's
+ * own, src/targets/local/database*.ts) for the schema it needs, and follows the health-check file;
+ * SIGTERM lets requests in flight finish.
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DATABASE_FILE, emptyDatabase, migrateFile, writeDatabase } from "../../../app/database";
-import { SERVER_ENTRY, buildRelease } from "../../../src/targets/local/appRelease";
+import { APP_MODULES, SERVER_ENTRY, buildRelease } from "../../../src/targets/local/appRelease";
 import { baseEnvironment, freePort, waitForPort } from "../../../src/targets/local/processes";
+import database, { type DatabaseOutputs } from "../../../src/targets/local/databaseProvider";
+import { migrate } from "../../../src/targets/local/migrations";
+import { postgresBinDir, type Connection } from "../../../src/targets/local/postgres";
+import { DEMO_MIGRATIONS_DIR } from "../../../src/targets/local/target";
 import { waitFor } from "../../../lab/wait";
 import { httpGet } from "../../../lab/localProcesses";
 
@@ -25,20 +29,22 @@ interface RunningApp {
 describe("demo app server", function () {
     let dir: string;
     let release: string;
-    let dbPath: string;
     let healthFile: string;
+    let db: DatabaseOutputs;
+    let connection: Connection;
     const running: RunningApp[] = [];
 
     before(async () => {
         dir = mkdtempSync(join(tmpdir(), "bluegreen-app-"));
+        chmodSync(dir, 0o711); // the postgres user, which runs PostgreSQL, must get through it
         release = join(dir, "release");
         await buildRelease(release);
+        db = (await database.create!({ name: "db", stateDir: dir, port: 0, database: "app", user: "app" })).outs as DatabaseOutputs;
+        connection = { host: db.host, port: db.listenPort, database: db.database, user: db.user, password: db.password };
     });
 
     beforeEach(() => {
-        dbPath = join(dir, DATABASE_FILE);
         healthFile = join(dir, "healthy");
-        writeDatabase(dbPath, emptyDatabase());
         writeFileSync(healthFile, "");
     });
 
@@ -49,7 +55,10 @@ describe("demo app server", function () {
         }
     });
 
-    after(() => rmSync(dir, { recursive: true, force: true }));
+    after(async () => {
+        if (db) await database.delete!(db.marker, db);
+        rmSync(dir, { recursive: true, force: true });
+    });
 
     async function startApp(env: Record<string, string> = {}): Promise<RunningApp> {
         const port = await freePort();
@@ -59,8 +68,13 @@ describe("demo app server", function () {
                 SERVER_NAME: "app-g1-0",
                 GENERATION: "g1",
                 APP_REF: "v1.2.3",
-                DATABASE_PATH: dbPath,
                 HEALTH_FILE: healthFile,
+                NODE_PATH: APP_MODULES,
+                PGHOST: connection.host,
+                PGPORT: String(connection.port),
+                PGDATABASE: connection.database,
+                PGUSER: connection.user,
+                PGPASSWORD: connection.password,
                 ...env,
             }),
             stdio: ["ignore", "pipe", "pipe"],
@@ -86,22 +100,26 @@ describe("demo app server", function () {
         assert.match(log, /^\S+Z GET \/nope 404 \d+ms$/m);
     });
 
-    it("is healthy only with the health-check file, a readable database and the required schema", async () => {
-        const app = await startApp({ REQUIRED_SCHEMA: "0001-create-orders" });
-        const health = async () => {
-            const res = await httpGet(`${app.url}/health`);
+    it("is healthy only with the health-check file, a reachable database and the required schema", async () => {
+        const app = await startApp({ REQUIRED_SCHEMA: "0002" });
+        const health = async (url = app.url) => {
+            const res = await httpGet(`${url}/health`);
             return res.status === 200 ? "ok" : `${res.status} ${JSON.parse(res.body).reason}`;
         };
-        assert.equal(await health(), "503 database lacks schema version 0001-create-orders");
-        migrateFile(dbPath, "0001-create-orders");
+        assert.equal(await health(), '503 database unavailable: relation "schema_migrations" does not exist');
+        await migrate(postgresBinDir(), connection, DEMO_MIGRATIONS_DIR, "0001");
+        assert.equal(await health(), "503 database lacks schema version 0002");
+        await migrate(postgresBinDir(), connection, DEMO_MIGRATIONS_DIR, "0002");
         assert.equal(await health(), "ok");
+        const items = JSON.parse((await httpGet(`${app.url}/items`)).body).items;
+        assert.deepEqual(items.map((i: { name: string; note: string }) => [i.name, i.note]), [["first item", ""]]);
         unlinkSync(healthFile);
         assert.match(await health(), /^503 health-check file .*healthy is missing$/);
         writeFileSync(healthFile, "");
-        writeFileSync(dbPath, "{");
-        assert.match(await health(), /^503 database unavailable: .* is not valid JSON/);
-        unlinkSync(dbPath);
-        assert.match(await health(), /^503 database unavailable: ENOENT/);
+        const wrongPassword = await startApp({ PGPASSWORD: "not-the-password" });
+        assert.match(await health(wrongPassword.url), /^503 database unavailable: password authentication failed for user "app"$/);
+        const noServer = await startApp({ PGPORT: String(await freePort()) });
+        assert.match(await health(noServer.url), /^503 database unavailable: .*ECONNREFUSED/);
     });
 
     it("fails health on purpose with APP_FAIL_HEALTH=1", async () => {

@@ -1,16 +1,18 @@
 /**
  * The local target's providers called directly (as the provider host would), against real HAProxy,
- * real app server processes and real folders: what create makes, what read sees, what delete leaves.
+ * real app server processes, a real PostgreSQL and real folders: what create makes, what read sees,
+ * what delete leaves.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DATABASE_FILE, readDatabase } from "../../../app/database";
 import { freePort, isRunning } from "../../../src/targets/local/processes";
 import appServer, { type AppServerInputs, type AppServerOutputs } from "../../../src/targets/local/appServerProvider";
-import command, { type CommandOutputs } from "../../../src/targets/local/commandProvider";
+import database, { type DatabaseInputs, type DatabaseOutputs } from "../../../src/targets/local/databaseProvider";
+import { postgresBinDir, psqlQuery, runClient, type Connection } from "../../../src/targets/local/postgres";
+import { waitFor } from "../../../lab/wait";
 import loadBalancer, { type LoadBalancerInputs, type LoadBalancerOutputs } from "../../../src/targets/local/loadBalancerProvider";
 import snapshot, { type SnapshotOutputs } from "../../../src/targets/local/snapshotProvider";
 import { renderServersFile } from "../../../src/haproxy/serversFile";
@@ -30,7 +32,18 @@ describe("local providers against real processes", function () {
 
     beforeEach(() => {
         stateDir = mkdtempSync(join(tmpdir(), "bg-prov-"));
+        chmodSync(stateDir, 0o711); // the postgres user, which runs PostgreSQL, must get through it
     });
+
+    /** A running PostgreSQL in `stateDir` (stopped by afterEach's kill); its connection. */
+    async function startDatabase(): Promise<Connection> {
+        const db = (await database.create({ name: "db", stateDir, port: 0, database: "app", user: "app" })).outs as DatabaseOutputs;
+        return { host: db.host, port: db.listenPort, database: db.database, user: db.user, password: db.password };
+    }
+
+    function pickDatabaseInputs(db: DatabaseOutputs): DatabaseInputs {
+        return { name: db.name, stateDir: db.stateDir, port: db.port, database: db.database, user: db.user };
+    }
 
     afterEach(() => {
         killProcessesUsing(stateDir);
@@ -104,14 +117,17 @@ describe("local providers against real processes", function () {
     });
 
     describe("AppServer", () => {
+        let connection: Connection;
+        beforeEach(async () => {
+            connection = await startDatabase();
+        });
+
         function serverInputs(env: Record<string, string> = {}): AppServerInputs {
-            const volume = join(stateDir, "volume");
-            return { name: "app-g1-0", generation: "g1", stateDir, databasePath: join(volume, DATABASE_FILE), appRef: "v1", env };
+            return { name: "app-g1-0", generation: "g1", stateDir, database: connection, appRef: "v1", env };
         }
 
         it("create starts a healthy server in its own folder; delete stops it and removes the folder", async () => {
             const inputs = serverInputs({ GREETING: "hi" });
-            await snapshot.create({ volumeDir: join(stateDir, "volume"), snapshotsDir: join(stateDir, "snapshots"), migrationVersion: "0001" });
             const { id, outs } = await appServer.create(inputs);
             const server = outs as AppServerOutputs;
             assert.match(id, /^app-g1-0-[0-9a-f]{6}$/);
@@ -154,57 +170,51 @@ describe("local providers against real processes", function () {
     });
 
     describe("Snapshot", () => {
-        it("create initializes the volume and copies it; delete leaves the copy; read sees a removed copy as gone", async () => {
-            const inputs = { volumeDir: join(stateDir, "volume"), snapshotsDir: join(stateDir, "snapshots"), migrationVersion: "0002" };
+        it("create dumps the database (pg_dump custom format); delete leaves the archive; read sees a removed archive as gone", async () => {
+            const connection = await startDatabase();
+            const inputs = { connection, snapshotsDir: join(stateDir, "snapshots"), migrationVersion: "0002" };
             const { id, outs } = await snapshot.create(inputs);
             const snap = outs as SnapshotOutputs;
             assert.equal(id, snap.snapshotId);
-            assert.deepEqual(readDatabase(join(snap.path, DATABASE_FILE)), readDatabase(join(inputs.volumeDir, DATABASE_FILE)));
+            assert.match(id, /^0002-\d{8}T\d{9}Z$/);
+            assert.equal(snap.path, join(inputs.snapshotsDir, `${id}.dump`));
+            assert.equal(readFileSync(snap.path).subarray(0, 5).toString(), "PGDMP");
             assert.ok(snap.bytes > 0);
             assert.ok(!Number.isNaN(Date.parse(snap.createdAt)));
             await snapshot.delete?.(id, snap);
-            assert.ok(existsSync(join(snap.path, DATABASE_FILE)), "delete keeps the snapshot");
+            assert.ok(existsSync(snap.path), "delete keeps the snapshot");
             assert.deepEqual((await snapshot.read?.(id, snap))?.inputs, inputs);
-            rmSync(snap.path, { recursive: true });
+            rmSync(snap.path);
             assert.deepEqual(await snapshot.read?.(id, snap), {});
         });
     });
 
-    describe("Command", () => {
-        it("runs without a shell, in cwd, with env; reruns on update only when triggers change", async () => {
-            const counter = join(stateDir, "runs.txt");
-            const script = "require('fs').appendFileSync(process.env.COUNTER, 'run\\n'); console.log('cwd=' + process.cwd() + ' arg=' + process.argv[1])";
-            const inputs = { argv: [process.execPath, "-e", script, "$(touch /tmp/x); `id`"], env: { COUNTER: counter }, cwd: stateDir, triggers: ["a"] };
-            const { id, outs } = (await command.create(inputs)) as { id: string; outs: CommandOutputs };
-            assert.equal(outs.exitCode, 0);
-            assert.equal(outs.stdout, `cwd=${stateDir} arg=$(touch /tmp/x); \`id\`\n`);
-            const again = await command.update?.(id, outs, { ...inputs, argv: [...inputs.argv, "extra"] });
-            assert.equal(readFileSync(counter, "utf8"), "run\n", "no rerun without a trigger change");
-            assert.equal(again?.outs?.stdout, outs.stdout);
-            await command.update?.(id, outs, { ...inputs, triggers: ["b"] });
-            assert.equal(readFileSync(counter, "utf8"), "run\nrun\n");
-        });
+    describe("Database", () => {
+        it("create runs the project's own PostgreSQL (not as root); a killed one is started again by update; delete stops it and removes its folder", async () => {
+            const { id, outs } = await database.create({ name: "db", stateDir, port: 0, database: "app", user: "app" });
+            const db = outs as DatabaseOutputs;
+            assert.match(id, /^db-[0-9a-f]{6}$/);
+            assert.equal(db.clusterDir, join(stateDir, "postgres", id));
+            assert.ok(isRunning(db.pid, db.marker));
+            const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${db.pid}/status`, "utf8"))?.[1]);
+            if (process.getuid?.() === 0) assert.notEqual(uid, 0, "PostgreSQL runs as the postgres user, not root");
+            assert.ok(db.password.length >= 24);
+            assert.ok(!readFileSync(db.logPath, "utf8").includes(db.password), "the password is not in the server's log");
+            const connection = { host: db.host, port: db.listenPort, database: db.database, user: db.user, password: db.password };
+            assert.equal((await runClient(postgresBinDir(), "psql", psqlQuery("SELECT current_database()"), connection)).stdout.trim(), "app");
+            await assert.rejects(runClient(postgresBinDir(), "psql", psqlQuery("SELECT 1"), { ...connection, password: "wrong-password-0123" }), /password authentication failed/);
 
-        it("fails with the command, its exit code and the last 20 lines of stderr", async () => {
-            const script = "for (let i = 1; i <= 30; i++) console.error('line ' + i); process.exit(3)";
-            await assert.rejects(command.create({ argv: [process.execPath, "-e", script] }), (err: Error) => {
-                assert.match(err.message, /^command \[".*node","-e",.*\] exited with code 3; last 20 lines of stderr:\n/);
-                assert.match(err.message, /\nline 11\n(line \d+\n){18}line 30$/);
-                assert.doesNotMatch(err.message, /line 10\n/);
-                return true;
-            });
-        });
+            process.kill(db.pid, "SIGKILL");
+            await waitFor(() => (isRunning(db.pid, db.marker) ? undefined : true), { what: "the killed postmaster to exit", timeoutMs: 10_000 });
+            assert.deepEqual(await database.diff?.(id, db, pickDatabaseInputs(db)), { changes: true });
+            const restarted = (await database.update?.(id, db, pickDatabaseInputs(db)))?.outs as DatabaseOutputs;
+            assert.notEqual(restarted.pid, db.pid);
+            assert.equal((await runClient(postgresBinDir(), "psql", psqlQuery("SELECT 1"), connection)).stdout.trim(), "1", "same port, same password, same data");
 
-        it("fails clearly when the program does not exist", async () => {
-            await assert.rejects(command.create({ argv: [join(stateDir, "nope")] }), /could not be run: spawn .*nope ENOENT/);
-        });
-
-        it("passes only the basic environment and env", async () => {
-            const argv = [process.execPath, "-e", "console.log(Object.keys(process.env).sort().join(','))"];
-            const { outs } = (await command.create({ argv, env: { ONLY: "1" } })) as { outs: CommandOutputs };
-            const keys = outs.stdout.trim().split(",");
-            assert.ok(keys.includes("ONLY") && keys.includes("PATH"), outs.stdout);
-            assert.ok(!keys.some((k: string) => k.startsWith("PULUMI_")), outs.stdout);
+            await database.delete?.(id, restarted);
+            assert.equal(isRunning(restarted.pid, restarted.marker), false);
+            assert.equal(existsSync(db.clusterDir), false);
+            assert.deepEqual(await database.read?.(id, db), {});
         });
     });
 });

@@ -4,7 +4,8 @@
  * with `Mock not implemented: aws:...`.
  */
 import * as assert from "node:assert/strict";
-import { inputsAsOutputs, programDone, restoreRuntime, useStrictMocks, type MockOutputs } from "../../support/mocks";
+import { inputsAsOutputs, isSecretInput, programDone, restoreRuntime, useStrictMocks, type MockOutputs } from "../../support/mocks";
+import { TYPES as LOCAL } from "../../../src/names";
 import { COMPONENT_TYPES, TYPES } from "./program";
 
 /** The local stack's config (Pulumi.local.yaml) as `pulumi.Config.getObject` returns it. */
@@ -23,7 +24,7 @@ function rawLocalConfig(): Record<string, unknown> {
             attachTimeoutSeconds: 30,
             drain: { method: "drain", timeoutSeconds: 120, onTimeout: "fail", pollIntervalMs: 100 },
         },
-        database: { volume: "db", migration: { version: "0001", command: ["node", "-r", "ts-node/register/transpile-only", "app/migrate.ts", "0001"] } },
+        database: { migration: { version: "0001" } },
     };
 }
 
@@ -44,7 +45,8 @@ const LOCAL_OUTPUTS: Record<string, MockOutputs> = {
         healthFile: `${inputs.stateDir}/servers/${inputs.name}/health-check`,
     }),
     "pulumi-nodejs:dynamic/local:Snapshot": ({ inputs }) => ({ ...inputs, snapshotId: `${inputs.migrationVersion}-snapshot` }),
-    "pulumi-nodejs:dynamic/local:Command": ({ inputs }) => ({ ...inputs, stdout: "", exitCode: 0 }),
+    [LOCAL.localMigration]: ({ inputs }) => ({ ...inputs, applied: [], schemaVersions: [inputs.migrationVersion] }),
+    [LOCAL.localDatabase]: ({ inputs }) => ({ ...inputs, host: "127.0.0.1", listenPort: 45432, password: "generated-password-0123456789", pid: 4200 }),
     [TYPES.membership]: inputsAsOutputs,
     [TYPES.gate]: inputsAsOutputs,
 };
@@ -61,6 +63,16 @@ describe("local target under strict mocks", function () {
         new BlueGreenDeployment("site", { ...deploymentSettings(config), target: targetFor(config, "site") });
         await programDone(recorder);
         assert.deepEqual(recorder.ofType(TYPES.membership).map((r) => r.name).sort(), ["site-member-g1-0", "site-member-g1-1"]);
+        // One PostgreSQL, a child of the deployment (not of a version-scoped component); its password reaches
+        // the snapshot, the migration and the servers only as a secret.
+        const [db] = recorder.ofType(LOCAL.localDatabase);
+        assert.equal(db.name, "site-db");
+        assert.match(db.parent, /BlueGreenDeployment::site$/);
+        for (const r of [recorder.byName("site-snapshot-0001-volume"), recorder.byName("site-migration-0001-run"), recorder.byName("site-pool-g1-0")]) {
+            assert.ok(isSecretInput(r.inputs[r.type === LOCAL.localAppServer ? "database" : "connection"]), `${r.name}: the connection is a secret`);
+            assert.ok(recorder.dependsOn(r, db), `${r.name} waits for the database`);
+        }
+        assert.ok(recorder.dependsOn(recorder.byName("site-migration-0001-run"), recorder.byName("site-snapshot-0001-volume")));
         assert.deepEqual(recorder.ofType(TYPES.gate).map((r) => r.name).sort(), ["site-pool-g1-gate", "site-smoke-g1"]);
         const { stateDir } = recorder.byName("site-lb-lb1").inputs;
         assert.deepEqual(recorder.byName("site-member-g1-0").inputs.loadBalancers, [

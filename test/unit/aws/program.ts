@@ -12,6 +12,8 @@ import { inputsAsOutputs, programDone, useStrictMocks, type MockOutputs } from "
 export const TYPES = {
     instance: "aws:ec2/instance:Instance",
     snapshot: "aws:ebs/snapshot:Snapshot",
+    rdsSnapshot: "aws:rds/snapshot:Snapshot",
+    rdsClusterSnapshot: "aws:rds/clusterSnapshot:ClusterSnapshot",
     command: "command:remote:Command",
     membership: "pulumi-nodejs:dynamic/haproxy:Membership",
     adoption: "pulumi-nodejs:dynamic/haproxy:Adoption",
@@ -35,6 +37,8 @@ export function privateIpOf(resourceName: string): string {
 const AWS_OUTPUTS: Record<string, MockOutputs> = {
     [TYPES.instance]: (args) => ({ ...args.inputs, privateIp: privateIpOf(args.name) }),
     [TYPES.snapshot]: inputsAsOutputs,
+    [TYPES.rdsSnapshot]: inputsAsOutputs,
+    [TYPES.rdsClusterSnapshot]: inputsAsOutputs,
     [TYPES.command]: (args) => ({ ...args.inputs, stdout: "migrated", stderr: "" }),
     [TYPES.membership]: inputsAsOutputs,
     [TYPES.adoption]: inputsAsOutputs,

@@ -5,6 +5,7 @@
  * under test).
  */
 import * as assert from "node:assert/strict";
+import { parseDeploymentConfig } from "../../../program/config";
 import type { BlueGreenDeployment } from "../../../src/deployment";
 import { isSecretInput, plaintextPaths, promiseOf, restoreRuntime, secretValue, type RecordedResource, type Recorder } from "../../support/mocks";
 import {
@@ -22,6 +23,16 @@ import {
     rawAwsConfigWith,
     sshSecret,
 } from "./program";
+
+/** The message of the ConfigError `raw` raises, or "" when it parses. */
+function configProblems(raw: Record<string, unknown>): string {
+    try {
+        parseDeploymentConfig(raw);
+        return "";
+    } catch (err) {
+        return (err as Error).message;
+    }
+}
 
 /** Resource names of the deployment "site" (migration version 0042-add-orders-index). */
 const SNAPSHOT = "site-snapshot-0042-add-orders-index";
@@ -106,6 +117,10 @@ describe("aws target under strict mocks", function () {
             const snapshot = recorder.byName(`${SNAPSHOT}-volume`);
             assert.equal(snapshot.inputs.volumeId, "vol-0123456789abcdef0");
             assert.deepEqual(snapshot.inputs.tags, { Name: `${SNAPSHOT}-volume`, Stack: STACK, MigrationVersion: "0042-add-orders-index" });
+        });
+
+        it("is an EBS snapshot by default (database.kind ebs): no RDS resource", function () {
+            assert.equal(recorder.ofType(TYPES.rdsSnapshot).length + recorder.ofType(TYPES.rdsClusterSnapshot).length, 0);
         });
 
         it("runs the migration argv, shell-quoted, on the database host, once per migration version", function () {
@@ -304,4 +319,39 @@ describe("aws target under strict mocks", function () {
         );
     });
 
+    describe("database.kind rds", function () {
+        const rds = (rds: Record<string, string>) => ({ kind: "rds", rds, migration: { version: "0042-add-orders-index", command: ["/opt/app/bin/migrate", "--to", "0042"] } });
+
+        it("snapshots the RDS DB instance (aws.rds.Snapshot), retained, before the migration over SSH, and no EBS snapshot", async function () {
+            const { recorder } = await buildAwsProgram(rawAwsConfigWith({ database: rds({ instanceIdentifier: "prod-db" }) }));
+            assert.equal(recorder.ofType(TYPES.snapshot).length, 0);
+            const snapshot = recorder.byName(`${SNAPSHOT}-volume`);
+            assert.equal(snapshot.type, TYPES.rdsSnapshot);
+            assert.equal(snapshot.inputs.dbInstanceIdentifier, "prod-db");
+            assert.equal(snapshot.inputs.dbSnapshotIdentifier, `bluegreen-${STACK}-${SNAPSHOT}-volume`.replace(/\./g, "-"));
+            assert.match(snapshot.inputs.dbSnapshotIdentifier as string, /^[A-Za-z](?!.*--)[A-Za-z0-9-]*[A-Za-z0-9]$/);
+            assert.deepEqual(snapshot.inputs.tags, { Name: `${SNAPSHOT}-volume`, Stack: STACK, MigrationVersion: "0042-add-orders-index" });
+            assert.equal(snapshot.retainOnDelete, true);
+            const migration = recorder.byName(`${MIGRATION}-run`);
+            assert.equal(migration.type, TYPES.command);
+            assert.ok(recorder.dependsOn(migration, snapshot), "the migration waits for the snapshot");
+        });
+
+        it("snapshots an Aurora cluster (aws.rds.ClusterSnapshot) with clusterIdentifier", async function () {
+            const { recorder } = await buildAwsProgram(rawAwsConfigWith({ database: rds({ clusterIdentifier: "prod-aurora" }) }));
+            const snapshot = recorder.byName(`${SNAPSHOT}-volume`);
+            assert.equal(snapshot.type, TYPES.rdsClusterSnapshot);
+            assert.equal(snapshot.inputs.dbClusterIdentifier, "prod-aurora");
+            assert.match(snapshot.inputs.dbClusterSnapshotIdentifier as string, /^bluegreen-prod-/);
+        });
+
+        it("the config refuses rds without exactly one identifier, a volume with rds, and a missing migration command", function () {
+            const text = configProblems(rawAwsConfigWith({ database: { kind: "rds", volume: "vol-0123456789abcdef0", rds: {}, migration: { version: "0042" } } }));
+            assert.match(text, /database\.rds: Only one of `instanceIdentifier` or `clusterIdentifier` can be provided, and one is required with kind rds/);
+            assert.match(text, /database\.volume: is for kind ebs only/);
+            assert.match(text, /database\.migration\.command: is required on the aws target/);
+            const both = configProblems(rawAwsConfigWith({ database: rds({ instanceIdentifier: "a", clusterIdentifier: "b" }) }));
+            assert.match(both, /database\.rds: Only one of/);
+        });
+    });
 });

@@ -74,6 +74,12 @@ describe("phase clock", () => {
         assert.equal(phaseOf("pulumi-nodejs:dynamic/gate:HealthGate", "create", urn("x", "site-pool-g2-gate")), "gate");
         assert.equal(phaseOf("aws:ec2/instance:Instance", "delete", urn("x", "site-pool-g1-0")), "terminate");
         assert.equal(phaseOf(MEMBERSHIP, "same", urn(MEMBERSHIP, "site-member-g2-0")), undefined);
+        // The database steps: the local target's PostgreSQL dump and SQL migration, aws's EBS or RDS snapshots.
+        for (const type of ["pulumi-nodejs:dynamic/local:Snapshot", "aws:ebs/snapshot:Snapshot", "aws:rds/snapshot:Snapshot", "aws:rds/clusterSnapshot:ClusterSnapshot"]) {
+            assert.equal(phaseOf(type, "create", urn(type, "site-snapshot-0002-volume")), "snapshot", type);
+        }
+        assert.equal(phaseOf("pulumi-nodejs:dynamic/local:Migration", "create", urn("x", "site-migration-0002-run")), "migration");
+        assert.equal(phaseOf("pulumi-nodejs:dynamic/local:Database", "create", urn("x", "site-db")), undefined, "the database itself is not a runbook step");
     });
 
     it("spans each phase from its first start to its last end and splits drain from detach", () => {

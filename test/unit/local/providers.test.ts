@@ -9,7 +9,9 @@ import { UNKNOWN } from "../../../src/provider/previewValues";
 import loadBalancer, { type LoadBalancerInputs } from "../../../src/targets/local/loadBalancerProvider";
 import appServer, { type AppServerInputs } from "../../../src/targets/local/appServerProvider";
 import snapshot, { type SnapshotInputs } from "../../../src/targets/local/snapshotProvider";
-import command, { type CommandInputs } from "../../../src/targets/local/commandProvider";
+import migration, { type MigrationInputs } from "../../../src/targets/local/migrationProvider";
+import database, { type DatabaseInputs } from "../../../src/targets/local/databaseProvider";
+import type { Connection } from "../../../src/targets/local/postgres";
 
 const LB: LoadBalancerInputs = {
     name: "lb1",
@@ -22,12 +24,14 @@ const SERVER: AppServerInputs = {
     name: "app-g1-0",
     generation: "g1",
     stateDir: "/var/lib/bluegreen",
-    databasePath: "/var/lib/bluegreen/volume/database.json",
+    database: { host: "127.0.0.1", port: 5432, database: "app", user: "app", password: "a-generated-password-0123" },
     appRef: "v1.0.0",
     env: { GREETING: "hello" },
 };
-const SNAPSHOT: SnapshotInputs = { volumeDir: "/var/lib/bluegreen/volume", snapshotsDir: "/var/lib/bluegreen/snapshots", migrationVersion: "0001" };
-const COMMAND: CommandInputs = { argv: ["node", "app/migrate.ts", "0001"], env: { DATABASE_PATH: "/db.json" }, triggers: ["0001"] };
+const CONNECTION: Connection = { host: "127.0.0.1", port: 5432, database: "app", user: "app", password: "a-generated-password-0123" };
+const SNAPSHOT: SnapshotInputs = { connection: CONNECTION, snapshotsDir: "/var/lib/bluegreen/snapshots", migrationVersion: "0001" };
+const MIGRATION: MigrationInputs = { migrationsDir: "/srv/app/migrations", migrationVersion: "0001", connection: CONNECTION };
+const DATABASE: DatabaseInputs = { name: "db", stateDir: "/var/lib/bluegreen", port: 0, database: "app", user: "app" };
 
 /** Inputs as the engine passes them back to `diff`: stored outputs, which include the inputs. */
 function stored<O>(inputs: object): O {
@@ -95,14 +99,14 @@ describe("local providers: check and diff", () => {
         it("names each bad field", async () => {
             await failsOn(appServer, { ...SERVER, name: "app g1" }, "name");
             await failsOn(appServer, { ...SERVER, generation: "g 1" }, "generation");
-            await failsOn(appServer, { ...SERVER, databasePath: "db.json" }, "databasePath");
+            await failsOn(appServer, { ...SERVER, database: { ...CONNECTION, port: 0 } }, "database.port");
             await failsOn(appServer, { ...SERVER, appRef: "v1\nX=1" }, "appRef");
             await failsOn(appServer, { ...SERVER, env: { "BAD-NAME": "x" } }, "env.BAD-NAME");
             await failsOn(appServer, { ...SERVER, env: { X: "a\0b" } }, "env.X");
         });
 
         it("refuses env variables the provider sets itself", async () => {
-            for (const reserved of ["PORT", "HEALTH_FILE", "DATABASE_PATH"]) {
+            for (const reserved of ["PORT", "HEALTH_FILE", "PGPASSWORD", "NODE_PATH"]) {
                 await failsOn(appServer, { ...SERVER, env: { [reserved]: "1" } }, `env.${reserved}`);
             }
         });
@@ -114,35 +118,48 @@ describe("local providers: check and diff", () => {
     });
 
     describe("Snapshot", () => {
-        it("names bad fields and refuses a snapshots folder inside the volume", async () => {
+        it("names bad fields and never quotes the password", async () => {
             assert.deepEqual(await failures(snapshot, SNAPSHOT), []);
             await failsOn(snapshot, { ...SNAPSHOT, migrationVersion: "../x" }, "migrationVersion");
-            await failsOn(snapshot, { ...SNAPSHOT, volumeDir: "." }, "volumeDir");
-            await failsOn(snapshot, { ...SNAPSHOT, snapshotsDir: "/var/lib/bluegreen/volume/snaps" }, "snapshotsDir");
-            await failsOn(snapshot, { ...SNAPSHOT, snapshotsDir: SNAPSHOT.volumeDir }, "snapshotsDir");
-            assert.deepEqual(await failures(snapshot, { ...SNAPSHOT, snapshotsDir: "/var/lib/bluegreen/volume-snapshots" }), []);
-            assert.deepEqual(await failures(snapshot, { ...SNAPSHOT, volumeDir: UNKNOWN }), []);
+            await failsOn(snapshot, { ...SNAPSHOT, snapshotsDir: "." }, "snapshotsDir");
+            await failsOn(snapshot, { ...SNAPSHOT, connection: { ...CONNECTION, password: "short\nhunter2" } }, "connection.password");
+            assert.ok(!(await failures(snapshot, { ...SNAPSHOT, connection: { ...CONNECTION, password: "short\nhunter2" } })).join().includes("hunter2"));
+            await failsOn(snapshot, { ...SNAPSHOT, connection: { ...CONNECTION, database: "App; DROP" } }, "connection.database");
+            assert.deepEqual(await failures(snapshot, { ...SNAPSHOT, connection: UNKNOWN as unknown as Connection }), []);
         });
 
-        it("replaces when the migration version changes", async () => {
+        it("replaces when the migration version changes, updates (without a new dump) when only the database moved", async () => {
             assert.deepEqual(await snapshot.diff?.("id", stored(SNAPSHOT), { ...SNAPSHOT, migrationVersion: "0002" }), { changes: true, replaces: ["migrationVersion"] });
+            assert.deepEqual(await snapshot.diff?.("id", stored(SNAPSHOT), { ...SNAPSHOT, connection: { ...CONNECTION, port: 5433 } }), { changes: true, replaces: [] });
         });
     });
 
-    describe("Command", () => {
-        it("names bad fields", async () => {
-            assert.deepEqual(await failures(command, COMMAND), []);
-            assert.deepEqual(await failures(command, { argv: ["true"] }), []);
-            await failsOn(command, { ...COMMAND, argv: [] }, "argv");
-            await failsOn(command, { ...COMMAND, argv: ["node", ""] }, "argv[1]");
-            await failsOn(command, { ...COMMAND, argv: "node migrate.ts" as unknown as string[] }, "argv");
-            await failsOn(command, { ...COMMAND, triggers: [1 as unknown as string] }, "triggers[0]");
-            await failsOn(command, { ...COMMAND, env: { "A=B": "x" } }, "env.A=B");
+    describe("Migration", () => {
+        it("names bad fields: the version is a migration file's", async () => {
+            assert.deepEqual(await failures(migration, MIGRATION), []);
+            await failsOn(migration, { ...MIGRATION, migrationVersion: "0002-add" }, "migrationVersion");
+            await failsOn(migration, { ...MIGRATION, migrationsDir: "app/migrations" }, "migrationsDir");
         });
 
-        it("updates in place, never replaces", async () => {
-            assert.deepEqual(await command.diff?.("id", stored(COMMAND), { ...COMMAND, triggers: ["0002"] }), { changes: true });
-            assert.deepEqual(await command.diff?.("id", stored(COMMAND), COMMAND), { changes: false });
+        it("updates in place (applying what is pending), never replaces", async () => {
+            assert.deepEqual(await migration.diff?.("id", stored(MIGRATION), { ...MIGRATION, migrationVersion: "0002" }), { changes: true });
+            assert.deepEqual(await migration.diff?.("id", stored(MIGRATION), MIGRATION), { changes: false });
+        });
+    });
+
+    describe("Database", () => {
+        it("names bad fields", async () => {
+            assert.deepEqual(await failures(database, DATABASE), []);
+            await failsOn(database, { ...DATABASE, port: 80 }, "port");
+            await failsOn(database, { ...DATABASE, database: "App" }, "database");
+            await failsOn(database, { ...DATABASE, user: "a-b" }, "user");
+            await failsOn(database, { ...DATABASE, stateDir: "state" }, "stateDir");
+        });
+
+        it("replaces on any input change; a stopped server is an update (started again)", async () => {
+            const running = { ...DATABASE, pid: process.pid, marker: "not-our-marker" };
+            assert.deepEqual(await database.diff?.("id", stored(running), { ...DATABASE, port: 15432 }), { changes: true, replaces: ["port"] });
+            assert.deepEqual(await database.diff?.("id", stored(running), DATABASE), { changes: true }, "no process carries the marker");
         });
     });
 });
