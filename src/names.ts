@@ -20,6 +20,22 @@ export const TYPES = {
     localDatabase: "pulumi-nodejs:dynamic/local:Database",
 } as const;
 
+/** Type tokens of what the aws target registers (@pulumi/aws, @pulumi/command). */
+export const AWS_TYPES = {
+    instance: "aws:ec2/instance:Instance",
+    ebsSnapshot: "aws:ebs/snapshot:Snapshot",
+    rdsSnapshot: "aws:rds/snapshot:Snapshot",
+    rdsClusterSnapshot: "aws:rds/clusterSnapshot:ClusterSnapshot",
+    remoteCommand: "command:remote:Command",
+} as const;
+
+/** The resource types that carry out a runbook step, whichever target registers them. */
+export const STEP_TYPES: Record<"snapshot" | "migration" | "server", readonly string[]> = {
+    snapshot: [TYPES.localSnapshot, AWS_TYPES.ebsSnapshot, AWS_TYPES.rdsSnapshot, AWS_TYPES.rdsClusterSnapshot],
+    migration: [TYPES.localMigration, AWS_TYPES.remoteCommand],
+    server: [TYPES.localAppServer, AWS_TYPES.instance],
+};
+
 /** HAProxy server name of server `index` of a generation, e.g. `app-g2-0`. */
 export function serverName(namePrefix: string, generation: string, index: number): string {
     return `${namePrefix}-${generation}-${index}`;
@@ -44,4 +60,16 @@ export function poolChildNames(name: string) {
         canaryGate: `${name}-canary-gate`,
         gate: `${name}-gate`,
     };
+}
+
+/**
+ * The generation a generation-scoped child's resource name carries, read back from what `childNames` and
+ * `poolChildNames` make (`site-pool-g2-0`, `site-member-g2-1`, `site-smoke-g2` -> `g2`); `undefined` for
+ * other names.
+ */
+export function generationOf(resourceName: string): string | undefined {
+    const parts = resourceName.split("-");
+    const at = parts.findIndex((p, i) => i > 0 && (p === "pool" || p === "member" || p === "smoke"));
+    const generation = at < 0 ? undefined : parts[at + 1];
+    return generation !== undefined && /^[a-z][a-z0-9]*$/.test(generation) ? generation : undefined;
 }

@@ -4,10 +4,12 @@
  * Used by the main job (scripts/main-job.ts), the end-to-end tests and the benchmarks.
  */
 import type { Stack, UpResult } from "@pulumi/pulumi/automation";
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { RuntimeClient } from "../../src/haproxy/runtime/client";
 import { RuntimeConnectionError } from "../../src/haproxy/runtime/transport";
+import { TIMINGS_FILE_ENV } from "../../src/provider/timings";
 import { PhaseClock } from "./phases";
 import { flipPicture } from "./flipPicture";
 import { PROJECT_ROOT } from "./localStack";
@@ -81,14 +83,22 @@ export async function flipUnderTraffic(stack: Stack, to: string, options: FlipOp
     await new Promise((r) => setTimeout(r, options.warmupMs ?? 1500));
     const clock = new PhaseClock();
     await stack.setConfig("generation", { value: to });
+    // The membership provider records its drain timings in this file (inherited by the provider host).
+    const timings = join(await mkdtemp(join(tmpdir(), "bluegreen-timings-")), "timings.jsonl");
+    const env = stack.workspace.envVars;
+    env[TIMINGS_FILE_ENV] = timings;
     const startedAt = Date.now();
     let error: Error | undefined;
     try {
         await (options.up ?? ((s, c) => s.up({ onEvent: c.onEvent, onOutput: options.onOutput })))(stack, clock);
     } catch (err) {
         error = err as Error;
+    } finally {
+        delete env[TIMINGS_FILE_ENV];
     }
     const endedAt = Date.now();
+    clock.addTimingsFile(timings);
+    await rm(dirname(timings), { recursive: true, force: true });
     await new Promise((r) => setTimeout(r, 500));
     const result = await traffic.stop();
     return {

@@ -3,7 +3,8 @@
  * started and ended. Pure bookkeeping: feed it events, read the spans.
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { TYPES } from "../../src/names";
+import { STEP_TYPES, TYPES } from "../../src/names";
+import { readTimings, type DrainTiming } from "../../src/provider/timings";
 
 export const PHASES = ["snapshot", "migration", "create", "gate", "attach", "smoke", "drain", "detach", "terminate"] as const;
 export type Phase = (typeof PHASES)[number];
@@ -13,18 +14,15 @@ export function phaseOf(type: string, op: string, urn: string): Phase | undefine
     const creating = op === "create" || op === "create-replacement";
     const deleting = op === "delete" || op === "delete-replaced" || op === "discard";
     const name = urn.slice(urn.lastIndexOf("::") + 2);
-    if (/[:/](Cluster)?Snapshot$/.test(type) && creating) return "snapshot";
-    if ((type === TYPES.localMigration || type === "command:remote:Command") && (creating || op === "update")) return "migration";
-    if (/(local:AppServer|ec2\/instance:Instance)$/.test(type)) return creating ? "create" : deleting ? "terminate" : undefined;
-    if (type.endsWith("gate:HealthGate") && creating) return name.includes("-smoke-") ? "smoke" : "gate";
-    if (type.endsWith("haproxy:Membership")) return creating ? "attach" : deleting ? "drain" : undefined;
+    if (STEP_TYPES.snapshot.includes(type) && creating) return "snapshot";
+    if (STEP_TYPES.migration.includes(type) && (creating || op === "update")) return "migration";
+    if (STEP_TYPES.server.includes(type)) return creating ? "create" : deleting ? "terminate" : undefined;
+    if (type === TYPES.healthGate && creating) return name.includes("-smoke-") ? "smoke" : "gate";
+    if (type === TYPES.membership) return creating ? "attach" : deleting ? "drain" : undefined;
     // Retiring an adopted fleet drains and detaches it like an old generation.
-    if (type.endsWith("haproxy:Adoption") && (creating || op === "update")) return "drain";
+    if (type === TYPES.adoption && (creating || op === "update")) return "drain";
     return undefined;
 }
-
-/** `drainOne` reports how long draining and detaching took on one load balancer. */
-const DRAIN_REPORT = /drained in (\d+) ms, detached in (\d+) ms/;
 
 export interface Span {
     start: number;
@@ -35,9 +33,9 @@ export interface Span {
 export class PhaseClock {
     private readonly open = new Map<string, { phase: Phase; start: number }>();
     readonly spans = new Map<Phase, Span>();
-    /** Longest detach seen in drain reports, in ms (detach runs inside the membership delete). */
+    /** Longest detach in the drain timings, in ms (detach runs inside the membership delete). */
     private detachMs = 0;
-    /** From the drain reports: when the last drain ended, and the span of the detaches (epoch ms). */
+    /** From the drain timings: when the last drain ended, and the span of the detaches (epoch ms). */
     private lastDrainedAt?: number;
     private detachSpan?: Span;
 
@@ -56,22 +54,32 @@ export class PhaseClock {
                 this.extend(step.phase, step.start, now);
             }
         }
-        const report = event.diagnosticEvent && DRAIN_REPORT.exec(event.diagnosticEvent.message);
-        if (report) {
-            const detachMs = Number(report[2]);
-            this.detachMs = Math.max(this.detachMs, detachMs);
-            // The report is sent when the detach on one load balancer ended.
-            this.lastDrainedAt = Math.max(this.lastDrainedAt ?? 0, now - detachMs);
-            this.detachSpan = { start: Math.min(now - detachMs, this.detachSpan?.start ?? Infinity), end: Math.max(now, this.detachSpan?.end ?? 0) };
-        }
     };
+
+    /**
+     * The drain timings the membership provider recorded (src/provider/timings.ts): one per server and
+     * load balancer, with when its sessions reached zero for good and when it was removed.
+     */
+    addDrainTimings(timings: DrainTiming[]): void {
+        for (const t of timings) {
+            const removedAt = t.removedAt ?? t.sessionsZeroAt;
+            this.detachMs = Math.max(this.detachMs, removedAt - t.sessionsZeroAt);
+            this.lastDrainedAt = Math.max(this.lastDrainedAt ?? 0, t.sessionsZeroAt);
+            this.detachSpan = { start: Math.min(t.sessionsZeroAt, this.detachSpan?.start ?? Infinity), end: Math.max(removedAt, this.detachSpan?.end ?? 0) };
+        }
+    }
+
+    /** `addDrainTimings` of the timings file a `pulumi up` wrote. */
+    addTimingsFile(file: string): void {
+        this.addDrainTimings(readTimings(file).filter((t): t is DrainTiming => t.kind === "drain"));
+    }
 
     private extend(phase: Phase, start: number, end: number): void {
         const span = this.spans.get(phase);
         this.spans.set(phase, { start: Math.min(start, span?.start ?? start), end: Math.max(end, span?.end ?? end) });
     }
 
-    /** Seconds per phase; the membership deletes are split into drain and detach using the drain reports. */
+    /** Seconds per phase; the membership deletes are split into drain and detach using the drain timings. */
     seconds(): Record<Phase, number | undefined> {
         const out = Object.fromEntries(PHASES.map((p) => [p, undefined])) as Record<Phase, number | undefined>;
         for (const [phase, span] of this.spans) out[phase] = (span.end - span.start) / 1000;
@@ -84,7 +92,7 @@ export class PhaseClock {
 
     /**
      * When each phase ran (epoch ms), for the flip's picture. The membership deletes are split with the
-     * drain reports as `seconds()` splits them: drain until the last drain ended, detach over the detaches
+     * drain timings as `seconds()` splits them: drain until the last drain ended, detach over the detaches
      * (both within the deletes' span).
      */
     bands(): Partial<Record<Phase, Span>> {

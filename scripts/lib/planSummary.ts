@@ -3,8 +3,10 @@
  * -> to, then the steps in the order `pulumi up` runs them (database snapshot, migration, servers to
  * create with the spec fields that differ from the serving generation, load balancers to attach to, smoke
  * check, load balancers to drain from, servers to terminate), and, flagged loudly at the top, anything
- * else that would be replaced or deleted. Pure: exported for tests.
+ * else that would be replaced or deleted. Types and generations are read through src/names.ts. Pure:
+ * exported for tests.
  */
+import { STEP_TYPES, TYPES, generationOf } from "../../src/names";
 
 /** The parts of a preview step this summary reads. */
 export interface PreviewStep {
@@ -42,11 +44,8 @@ export interface UpgradePlan {
     unexpected: string[];
 }
 
-const SERVER_TYPES = /(dynamic\/local:AppServer|aws:ec2\/instance:Instance)$/;
-const MEMBERSHIP_TYPE = /dynamic\/haproxy:Membership$/;
-const SNAPSHOT_TYPES = /(dynamic\/local:Snapshot|aws:ebs\/snapshot:Snapshot|aws:rds\/snapshot:Snapshot|aws:rds\/clusterSnapshot:ClusterSnapshot)$/;
-const MIGRATION_TYPES = /(dynamic\/local:Migration|command:remote:Command)$/;
-const GATE_TYPE = /dynamic\/gate:HealthGate$/;
+/** Whether a step's resource is of one of `types`. */
+const ofType = (types: readonly string[]) => (s: PreviewStep) => types.includes(state(s)?.type ?? "");
 /** Fields of a server's inputs that make up its spec, per target. */
 const SPEC_FIELDS = ["appRef", "env", "ami", "instanceType", "userData", "tags"];
 
@@ -54,11 +53,6 @@ const nameOf = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
 const state = (s: PreviewStep) => s.newState ?? s.oldState;
 const isDelete = (op: string) => op === "delete" || op === "delete-replaced" || op === "discard";
 const isReplace = (op: string) => op === "replace" || op === "create-replacement";
-
-/** The generation label a generation-scoped resource name carries (`site-pool-g2-0` -> `g2`). */
-function generationOf(name: string): string | undefined {
-    return /-(?:pool|member|smoke)-([a-z][a-z0-9]*)(?:-|$)/.exec(name)?.[1];
-}
 
 function describeDifference(key: string, before: unknown, after: unknown): string | undefined {
     const a = JSON.stringify(before);
@@ -78,8 +72,8 @@ export function summarizePreview(preview: PreviewJson): UpgradePlan {
     const steps = preview.steps.filter((s) => s.op !== "same" && !state(s)?.type.startsWith("pulumi:providers:"));
     const created = steps.filter((s) => s.op === "create");
     const deleted = steps.filter((s) => isDelete(s.op));
-    const servers = (list: PreviewStep[]) => list.filter((s) => SERVER_TYPES.test(state(s)?.type ?? ""));
-    const memberships = (list: PreviewStep[]) => list.filter((s) => MEMBERSHIP_TYPE.test(state(s)?.type ?? ""));
+    const servers = (list: PreviewStep[]) => list.filter(ofType(STEP_TYPES.server));
+    const memberships = (list: PreviewStep[]) => list.filter(ofType([TYPES.membership]));
 
     const to = created.map((s) => generationOf(nameOf(s.urn))).find(Boolean) ?? preview.config?.["haproxy-bluegreen:generation"];
     const from = deleted.map((s) => generationOf(nameOf(s.urn))).find(Boolean);
@@ -88,14 +82,14 @@ export function summarizePreview(preview: PreviewJson): UpgradePlan {
     const plan: UpgradePlan = {
         from,
         to,
-        snapshots: created.filter((s) => SNAPSHOT_TYPES.test(state(s)?.type ?? "")).map((s) => nameOf(s.urn)),
-        migrations: created.filter((s) => MIGRATION_TYPES.test(state(s)?.type ?? "")).map((s) => nameOf(s.urn)),
+        snapshots: created.filter(ofType(STEP_TYPES.snapshot)).map((s) => nameOf(s.urn)),
+        migrations: created.filter(ofType(STEP_TYPES.migration)).map((s) => nameOf(s.urn)),
         create: servers(created).map((s) => ({
             name: nameOf(s.urn),
             differences: SPEC_FIELDS.map((k) => describeDifference(k, serving[k], s.newState?.inputs?.[k])).filter((d): d is string => !!d),
         })),
         attach: [...new Set(memberships(created).flatMap((s) => loadBalancerNames(s.newState?.inputs)))],
-        smoke: created.filter((s) => GATE_TYPE.test(state(s)?.type ?? "") && nameOf(s.urn).includes("-smoke-")).map((s) => nameOf(s.urn)),
+        smoke: created.filter((s) => ofType([TYPES.healthGate])(s) && nameOf(s.urn).includes("-smoke-")).map((s) => nameOf(s.urn)),
         drainFrom: drainOf(memberships(deleted)),
         terminate: servers(deleted).map((s) => nameOf(s.urn)),
         unexpected: [],
@@ -116,7 +110,7 @@ export function summarizePreview(preview: PreviewJson): UpgradePlan {
 
 /** Components and bookkeeping resources whose deletion destroys nothing (snapshot and migration wrappers). */
 function isFlipBookkeeping(type: string): boolean {
-    return /^bluegreen:database:(DatabaseSnapshot|Migration)$/.test(type) || MIGRATION_TYPES.test(type);
+    return type === TYPES.snapshot || type === TYPES.migration || STEP_TYPES.migration.includes(type);
 }
 
 function loadBalancerNames(inputs: Record<string, unknown> | undefined): string[] {

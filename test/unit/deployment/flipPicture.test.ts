@@ -95,14 +95,13 @@ describe("flip picture", () => {
         const MEMBERSHIP = "pulumi-nodejs:dynamic/haproxy:Membership";
         const event = (kind: "resourcePreEvent" | "resOutputsEvent", op: string, name: string) =>
             ({ [kind]: { metadata: { op, type: MEMBERSHIP, urn: urn(MEMBERSHIP, name) } } }) as unknown as EngineEvent;
-        const report = (ms: number) => ({ diagnosticEvent: { message: `lb1: app/x removed: drained in 100 ms, detached in ${ms} ms` } }) as unknown as EngineEvent;
+        const timing = (ms: number, removedAt: number) => ({ kind: "drain" as const, lb: "lb1", backend: "app", server: "x", startedAt: 1000, sessionsZeroAt: removedAt - ms, removedAt, forced: false });
         const clock = new PhaseClock();
         clock.onEvent(event("resourcePreEvent", "create", "m2"), 500);
         clock.onEvent(event("resOutputsEvent", "create", "m2"), 900);
         clock.onEvent(event("resourcePreEvent", "delete", "m1"), 1000);
-        clock.onEvent(report(300), 3000);
-        clock.onEvent(report(200), 3400);
         clock.onEvent(event("resOutputsEvent", "delete", "m1"), 3500);
+        clock.addDrainTimings([timing(300, 3000), timing(200, 3400)]);
         assert.deepEqual(clock.bands(), {
             attach: { start: 500, end: 900 },
             drain: { start: 1000, end: 3200 },

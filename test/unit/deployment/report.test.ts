@@ -86,7 +86,7 @@ describe("phase clock", () => {
         const clock = new PhaseClock();
         clock.onEvent(pre("delete", MEMBERSHIP, "m0"), 1000);
         clock.onEvent(pre("delete", MEMBERSHIP, "m1"), 1100);
-        clock.onEvent({ diagnosticEvent: { message: "lb1: app/app-g1-0 removed: drained in 2500 ms, detached in 40 ms" } } as unknown as EngineEvent, 3600);
+        clock.addDrainTimings([{ kind: "drain", lb: "lb1", backend: "app", server: "app-g1-0", startedAt: 1060, sessionsZeroAt: 3560, removedAt: 3600, forced: false }]);
         clock.onEvent(out("delete", MEMBERSHIP, "m0"), 3600);
         clock.onEvent(out("delete", MEMBERSHIP, "m1"), 4000);
         const s = clock.seconds();

@@ -123,7 +123,7 @@ describe("server options", () => {
 });
 
 describe("server options in the stack config", () => {
-    const base = { generation: "g2", haproxy: { loadBalancers: [{ name: "lb1", frontendPort: 18080 }] }, database: { volume: "db", migration: { version: "1", command: ["true"] } } };
+    const base = { generation: "g2", haproxy: { loadBalancers: [{ name: "lb1", frontendPort: 18080 }] }, database: { migration: { version: "0001" } } };
 
     it("per deployment, overridden per generation", () => {
         const config = parseDeploymentConfig({
