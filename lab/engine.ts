@@ -45,6 +45,8 @@ export function scratchBackend(): ScratchBackend {
         env: {
             PULUMI_BACKEND_URL: `file://${dir}`,
             PULUMI_CONFIG_PASSPHRASE: randomBytes(16).toString("hex"),
+            // Empty is unset for Pulumi: the project's passphrase file (scripts/env.sh) must not win over this.
+            PULUMI_CONFIG_PASSPHRASE_FILE: "",
             PULUMI_SKIP_UPDATE_CHECK: "true",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
         },
