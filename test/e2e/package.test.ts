@@ -112,7 +112,7 @@ describe("the package as users get it: packed, installed into fresh programs out
             assert.ok(relative(PROJECT_ROOT, c.dir).startsWith(`..${sep}`), `${c.dir} is outside the repository`);
             assert.throws(() => require.resolve("ts-node", { paths: [c.dir] }), /Cannot find module/, `${c.name} has no ts-node`);
             const manifest = JSON.parse(readFileSync(join(c.dir, "node_modules", "haproxy-bluegreen", "package.json"), "utf8")) as Record<string, Record<string, string>>;
-            assert.deepEqual(Object.keys(manifest.dependencies ?? {}), ["ssh2"], "run-time dependencies");
+            assert.deepEqual(Object.keys(manifest.dependencies ?? {}).sort(), ["pg", "ssh2"], "run-time dependencies: the SSH transport, and PostgreSQL for the local target's demo app");
             assert.ok(manifest.peerDependencies["@pulumi/pulumi"], "@pulumi/pulumi is a peer dependency");
             const api = (await run("node", ["-e", 'console.log(Object.keys(require("haproxy-bluegreen")).sort().join(" "))'], c.dir)).stdout;
             for (const name of ["BlueGreenDeployment", "Membership", "localTarget", "awsTarget", "RuntimeClient", "planDeployment"]) {
