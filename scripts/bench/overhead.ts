@@ -9,7 +9,7 @@
  *   avoid, measured from the engine's events in the same run: the health gate, the attach (HAProxy's
  *   check rise) and the drain (the longest old session and the quiet period).
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
@@ -47,6 +47,7 @@ export async function overheadBenchmark(options: { runs?: number; sizes?: number
     const runs = options.runs ?? 5;
     const sizes = options.sizes ?? [4, 100];
     const root = mkdtempSync(join(tmpdir(), "bluegreen-overhead-"));
+    chmodSync(root, 0o711); // the postgres user, which runs the local target's PostgreSQL, must get through it
     try {
         const packed = await pack(root);
         const consumer = await installExample(root, "local-blue-green-js", packed.tarball);
