@@ -58,6 +58,8 @@ export async function overheadBenchmark(options: { runs?: number; sizes?: number
         for (const size of sizes) {
             const sizeRoot = join(root, `size-${size}`);
             mkdirSync(sizeRoot);
+            // Each size has a backend (and passphrase) of its own: the previous size's stack file must go.
+            rmSync(join(consumer.dir, "Pulumi.dev.yaml"), { force: true });
             const { stack, backend } = await consumerStack(consumer, sizeRoot);
             try {
                 await stack.setAllConfig({
