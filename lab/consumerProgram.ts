@@ -6,7 +6,7 @@
  */
 import * as assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { PROJECT_ROOT, scratchBackend, type ScratchBackend } from "./engine";
@@ -87,7 +87,6 @@ export async function installExample(root: string, example: string, tarball: str
 /** A stack of `consumer` on its own file backend, Pulumi home and local state. */
 export async function consumerStack(consumer: Consumer, root: string): Promise<{ stack: Stack; stateDir: string; backend: ScratchBackend }> {
     const backend = scratchBackend();
-    chmodSync(root, 0o711); // the postgres user, which runs the local target's PostgreSQL, must get through it
     const stateDir = join(root, `state-${consumer.name}`);
     const pulumiHome = join(root, `pulumi-home-${consumer.name}`);
     mkdirSync(pulumiHome, { recursive: true });

@@ -3,9 +3,9 @@
  * file:// backend and local state folder, driven through the Automation API. Free ports for the
  * load balancers, fast health checks, and every process it starts is killed by `dispose()`.
  */
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { stateFolder } from "./stateFolder";
 import { dump, load } from "js-yaml";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { PROJECT_ROOT, requireEngine, scratchBackend, type ScratchBackend } from "./engine";
@@ -49,8 +49,7 @@ export async function e2eConfig(size = 2): Promise<Record<string, unknown>> {
 
 export async function scratchProject(stackName = "e2e", size = 2): Promise<ScratchProject> {
     requireEngine();
-    const dir = mkdtempSync(join(tmpdir(), "bluegreen-e2e-"));
-    chmodSync(dir, 0o711); // the postgres user, which runs the local target's PostgreSQL, must get through it
+    const dir = stateFolder("bluegreen-e2e-");
     for (const file of PROJECT_FILES) cpSync(join(PROJECT_ROOT, file), join(dir, file), { recursive: true });
     symlinkSync(join(PROJECT_ROOT, "node_modules"), join(dir, "node_modules"), "dir");
     const stateDir = join(dir, ".bluegreen");

@@ -9,9 +9,9 @@
  *   avoid, measured from the engine's events in the same run: the health gate, the attach (HAProxy's
  *   check rise) and the drain (the longest old session and the quiet period).
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { stateFolder } from "../../lab/stateFolder";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { consumerStack, installExample, pack } from "../../lab/consumerProgram";
 import { PROJECT_ROOT, scratchBackend } from "../../lab/engine";
@@ -46,8 +46,7 @@ async function floorUps(root: string, runs: number): Promise<number[]> {
 export async function overheadBenchmark(options: { runs?: number; sizes?: number[] } = {}): Promise<Figures> {
     const runs = options.runs ?? 5;
     const sizes = options.sizes ?? [4, 100];
-    const root = mkdtempSync(join(tmpdir(), "bluegreen-overhead-"));
-    chmodSync(root, 0o711); // the postgres user, which runs the local target's PostgreSQL, must get through it
+    const root = stateFolder("bluegreen-overhead-");
     try {
         const packed = await pack(root);
         const consumer = await installExample(root, "local-blue-green-js", packed.tarball);

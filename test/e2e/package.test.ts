@@ -9,9 +9,9 @@
  * them; otherwise the registry is asked).
  */
 import * as assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync, rmSync } from "node:fs";
 import { join, relative, sep } from "node:path";
+import { stateFolder } from "../../lab/stateFolder";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { RuntimeClient } from "../../src/haproxy/runtime/client";
 import { EXAMPLES, consumerStack, installExample, pack, run, type Consumer, type Packed } from "../../lab/consumerProgram";
@@ -67,7 +67,7 @@ describe("the package as users get it: packed, installed into fresh programs out
     before(async () => {
         requireEngine();
         requireHaproxy();
-        root = mkdtempSync(join(tmpdir(), "bluegreen-package-"));
+        root = stateFolder("bluegreen-package-");
         packed = await pack(root);
         const installStarted = Date.now();
         const installed = await Promise.all(
