@@ -1,5 +1,5 @@
 /**
- * Benchmarks, on demand (not part of the test run): `npm run bench -- [flip|overhead|drain|cycle|scale|preview|ansible ...]`.
+ * Benchmarks, on demand (not part of the test run): `npm run bench -- [flip|drain|cycle|scale|preview|ansible ...]`.
  * Prints medians of at least 5 runs; BENCHMARKS.md records them with the machine and the date.
  * `drain` and `cycle` run side by side with Ansible's community.general.haproxy module (installed from
  * Debian by scripts/setup-ansible.sh when missing); `ansible` names both.
@@ -8,12 +8,10 @@ import { formatFigures, type Figures } from "./bench/stats";
 import { scaleBenchmark } from "./bench/scale";
 import { cycleSideBySide, drainSideBySide } from "./bench/ansible";
 import { flipBenchmark } from "./bench/flip";
-import { overheadBenchmark } from "./bench/overhead";
 import { previewBenchmark } from "./bench/preview";
 
 const BENCHMARKS: Record<string, () => Promise<Figures>> = {
     flip: () => flipBenchmark(),
-    overhead: () => overheadBenchmark(),
     drain: () => drainSideBySide(),
     cycle: () => cycleSideBySide(),
     scale: () => scaleBenchmark(),

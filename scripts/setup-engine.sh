@@ -38,12 +38,32 @@ else
       "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$PULUMI_VERSION"
     mv "$cache/pulumi.tmp" "$cache/pulumi"
   fi
-  if [ ! -x "$cache/pulumi-language-nodejs" ]; then
-    step "building the Node.js language host from Go modules (first time only, about a minute)"
-    go_build engine/language-nodejs "$cache/pulumi-language-nodejs.tmp" \
-      github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
-    mv "$cache/pulumi-language-nodejs.tmp" "$cache/pulumi-language-nodejs"
+  # The language host binary keeps the name below; `pulumi-language-nodejs` is its launcher.
+  host="$cache/pulumi-language-nodejs-v3.68.0"
+  if [ ! -x "$host" ] && head -c 4 "$cache/pulumi-language-nodejs" 2>/dev/null | grep -q ELF; then
+    mv "$cache/pulumi-language-nodejs" "$host" # a cache made before the launcher existed
   fi
+  if [ ! -x "$host" ]; then
+    step "building the Node.js language host from Go modules (first time only, about a minute)"
+    go_build engine/language-nodejs "$host.tmp" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
+    mv "$host.tmp" "$host"
+  fi
+  # The v3.68.0 host takes the project's `typescript` option as a flag (default true); this engine
+  # passes runtime options only in its run request, which that host ignores. The launcher reads the
+  # option from the project's Pulumi.yaml (the engine starts the host in the project's folder), so a
+  # JavaScript program with `typescript: false` runs without ts-node, as with a released engine.
+  cat > "$cache/pulumi-language-nodejs.tmp" <<'SH'
+#!/bin/sh
+typescript=true
+for project in Pulumi.yaml Pulumi.yml; do
+  if [ -f "$project" ] && grep -Eq '^[[:space:]]+typescript:[[:space:]]*false[[:space:]]*(#.*)?$' "$project"; then
+    typescript=false
+  fi
+done
+exec "$(dirname "$0")/pulumi-language-nodejs-v3.68.0" -typescript="$typescript" "$@"
+SH
+  chmod +x "$cache/pulumi-language-nodejs.tmp"
+  mv "$cache/pulumi-language-nodejs.tmp" "$cache/pulumi-language-nodejs"
   if [ ! -x "$cache/pulumi-resource-pulumi-nodejs" ]; then
     # The dynamic-provider host, as a release ships it: node on @pulumi/pulumi's dynamic-provider,
     # resolved from the directory the engine starts it in (the program's). The engine looks for

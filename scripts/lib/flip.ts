@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { RuntimeClient } from "../../src/haproxy/runtime/client";
 import { RuntimeConnectionError } from "../../src/haproxy/runtime/transport";
 import { TIMINGS_FILE_ENV } from "../../src/provider/timings";
-import { PhaseClock } from "./phases";
+import { PhaseClock, type Span } from "./phases";
 import { flipPicture } from "./flipPicture";
 import { PROJECT_ROOT } from "./localStack";
 import { formatReport, type FlipFacts } from "./report";
@@ -70,6 +70,10 @@ export interface FlipOptions {
 export interface FlipRun extends FlipFacts {
     /** The error of the flip's `pulumi up`, if it failed. */
     error?: Error;
+    /** From the first runbook step's start to the last one's end (epoch ms), for the benchmarks. */
+    steps?: Span;
+    /** Seconds from the first new server's spawn to the last one accepting connections. */
+    appStartSeconds: number;
 }
 
 /** Flips `stack` to generation `to` under traffic and returns the facts for the report. */
@@ -110,6 +114,8 @@ export async function flipUnderTraffic(stack: Stack, to: string, options: FlipOp
         drainStartedAt: clock.drainStartedAt,
         phases: clock.seconds(),
         phaseSpans: clock.bands(),
+        steps: clock.stepsSpan,
+        appStartSeconds: clock.appStartSeconds,
         membership: await membershipOf(before.loadBalancers, before.backend),
         ...(error ? { error } : {}),
     };

@@ -4,7 +4,7 @@
  */
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { STEP_TYPES, TYPES } from "../../src/names";
-import { readTimings, type DrainTiming } from "../../src/provider/timings";
+import { readTimings, type DrainTiming, type StartTiming, type StepTiming } from "../../src/provider/timings";
 
 export const PHASES = ["snapshot", "migration", "create", "gate", "attach", "smoke", "drain", "detach", "terminate"] as const;
 export type Phase = (typeof PHASES)[number];
@@ -38,6 +38,8 @@ export class PhaseClock {
     /** From the drain timings: when the last drain ended, and the span of the detaches (epoch ms). */
     private lastDrainedAt?: number;
     private detachSpan?: Span;
+    /** From the start timings: the first spawn to the last server listening (epoch ms). */
+    private appStart?: Span;
 
     onEvent = (event: EngineEvent, now = Date.now()): void => {
         const pre = event.resourcePreEvent?.metadata;
@@ -69,9 +71,33 @@ export class PhaseClock {
         }
     }
 
-    /** `addDrainTimings` of the timings file a `pulumi up` wrote. */
+    /**
+     * The start timings the app server provider recorded: the span from the first new server's process
+     * being spawned to the last one accepting connections (the servers' own start, inside `create`).
+     */
+    addStartTimings(timings: StartTiming[]): void {
+        for (const t of timings) {
+            this.appStart = { start: Math.min(t.spawnedAt, this.appStart?.start ?? Infinity), end: Math.max(t.listeningAt, this.appStart?.end ?? 0) };
+        }
+    }
+
+    /** The drain and start timings of the timings file a `pulumi up` wrote. */
     addTimingsFile(file: string): void {
-        this.addDrainTimings(readTimings(file).filter((t): t is DrainTiming => t.kind === "drain"));
+        const timings = readTimings(file);
+        this.addDrainTimings(timings.filter((t: StepTiming): t is DrainTiming => t.kind === "drain"));
+        this.addStartTimings(timings.filter((t: StepTiming): t is StartTiming => t.kind === "start"));
+    }
+
+    /** Seconds from the first new server's spawn to the last one accepting connections; 0 without start timings. */
+    get appStartSeconds(): number {
+        return this.appStart ? (this.appStart.end - this.appStart.start) / 1000 : 0;
+    }
+
+    /** From the first runbook step's start to the last one's end (epoch ms); undefined if none ran. */
+    get stepsSpan(): Span | undefined {
+        const spans = [...this.spans.values()];
+        if (spans.length === 0) return undefined;
+        return { start: Math.min(...spans.map((s) => s.start)), end: Math.max(...spans.map((s) => s.end)) };
     }
 
     private extend(phase: Phase, start: number, end: number): void {

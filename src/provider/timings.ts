@@ -24,7 +24,15 @@ export interface DrainTiming {
     forced: boolean;
 }
 
-export type StepTiming = DrainTiming;
+/** One app server's start: its process spawned, then accepting connections (epoch ms). */
+export interface StartTiming {
+    kind: "start";
+    server: string;
+    spawnedAt: number;
+    listeningAt: number;
+}
+
+export type StepTiming = DrainTiming | StartTiming;
 
 /** Appends `timing` to the timings file, if one is named. Never throws: timings must not fail an update. */
 export function recordTiming(timing: StepTiming, env: NodeJS.ProcessEnv = process.env): void {

@@ -19,6 +19,7 @@ import { connectionRule } from "./connectionInput";
 import type { Connection } from "./postgres";
 import { baseEnvironment, makeStateDir, freePort, isRunning, logTail, startDetached, stopAndRemove, stopProcess, waitForPort } from "./processes";
 import { progress } from "../../provider/providerLog";
+import { recordTiming } from "../../provider/timings";
 import { absolutePath, changedKeys, checkFields, environment, matching, pickInputs, text } from "./inputs";
 
 export interface AppServerInputs {
@@ -150,9 +151,11 @@ async function start(inputs: AppServerInputs, files: ServerFiles): Promise<{ pid
             PGPASSWORD: inputs.database.password,
         });
         const argv = [process.execPath, join(files.releaseDir, SERVER_ENTRY)];
+        const spawnedAt = Date.now();
         const pid = await startDetached({ argv, env, cwd: files.serverDir, logPath: files.logPath, marker: files.id });
         try {
             await waitForPort("127.0.0.1", port, START_TIMEOUT_MS, () => isRunning(pid, files.id));
+            recordTiming({ kind: "start", server: inputs.name, spawnedAt, listeningAt: Date.now() });
             return { pid, port };
         } catch (err) {
             await stopProcess(pid, files.id, { graceMs: 1000 });
