@@ -13,7 +13,7 @@ const site = new BlueGreenDeployment("site", {
     generation,
     migrationVersion,
     pool: { size: config.getNumber("size") ?? 2, spec: { appRef: `release-${generation}` } },
-    healthCheck: { intervalMs: 200, rise: 1 },
+    healthCheck: { intervalMs: config.getNumber("healthCheckIntervalMs") ?? 200, rise: 1 },
     haproxy: { drain: { timeoutMs: 120000 } },
     target: localTarget({
         name: "site",

@@ -15,7 +15,7 @@
  * - Where the rest goes: before the first runbook step (engine, program, dynamic-provider host), the
  *   steps' own work and the gaps between them, and after the last step (engine and Automation API).
  *
- * Each flip's report and picture go to `.bluegreen/reports/bench-flip-<from>-<to>.txt` and `.svg`.
+ * Each flip's report and picture go to `.bluegreen/reports/bench-flip-<servers>-<from>-<to>.txt` and `.svg`.
  */
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -94,9 +94,19 @@ function costOf(run: FlipRun): FlipCost {
     };
 }
 
-export async function flipBenchmark(options: { runs?: number; sizes?: number[] } = {}): Promise<Figures> {
+/**
+ * @param options.runs flips per pool size (default 5)
+ * @param options.sizes pool sizes (default 4 and 100 servers)
+ * @param options.healthCheckIntervalMs the servers' check interval (default 1000 ms: 100 servers checked
+ *   every 200 ms by 2 load balancers would keep both cores of this machine busy answering checks)
+ *
+ * The engine runs at most `--parallel` steps at once (default 4 x CPUs); `PULUMI_PARALLEL` in the
+ * environment reaches the engine.
+ */
+export async function flipBenchmark(options: { runs?: number; sizes?: number[]; healthCheckIntervalMs?: number } = {}): Promise<Figures> {
     const runs = options.runs ?? 5;
     const sizes = options.sizes ?? [4, 100];
+    const interval = options.healthCheckIntervalMs ?? 1000;
     const root = stateFolder("bluegreen-bench-flip-");
     try {
         const packed = await pack(root);
@@ -119,6 +129,7 @@ export async function flipBenchmark(options: { runs?: number; sizes?: number[] }
                 await stack.setAllConfig({
                     generation: { value: "g1" },
                     size: { value: String(size) },
+                    healthCheckIntervalMs: { value: String(interval) },
                     frontendPorts: { value: JSON.stringify([await freePort(), await freePort()]) },
                 });
                 await stack.up();

@@ -176,6 +176,12 @@ export async function initCluster(bin: string, dataDir: string, superuser: strin
     }
 }
 
+/**
+ * Connections the local database accepts: during a flip both generations run, and each app server keeps
+ * a connection open for its health checks, so two generations of 200 servers fit.
+ */
+const MAX_CONNECTIONS = 500;
+
 /** The postmaster's argv: `dataDir`, 127.0.0.1:`port` only, no UNIX socket, logs to stderr. */
 export function serverArgv(bin: string, dataDir: string, port: number): string[] {
     return asServerUser([
@@ -185,7 +191,7 @@ export function serverArgv(bin: string, dataDir: string, port: number): string[]
         "-c", `port=${port}`,
         "-c", "unix_socket_directories=",
         "-c", "logging_collector=off",
-        "-c", "max_connections=100",
+        "-c", `max_connections=${MAX_CONNECTIONS}`,
     ]);
 }
 

@@ -95,4 +95,20 @@ describe("phase clock", () => {
         assert.equal(clock.drainStartedAt, 1000);
         assert.equal(s.attach, undefined);
     });
+
+    it("spans the new servers' own start over the pool and every step from the first start to the last end", () => {
+        const clock = new PhaseClock();
+        assert.equal(clock.stepsSpan, undefined);
+        assert.equal(clock.appStartSeconds, 0);
+        clock.onEvent(pre("create", MEMBERSHIP, "m0"), 2000);
+        clock.onEvent(pre("delete", MEMBERSHIP, "m1"), 5000);
+        clock.onEvent(out("create", MEMBERSHIP, "m0"), 2500);
+        clock.onEvent(out("delete", MEMBERSHIP, "m1"), 7000);
+        clock.addStartTimings([
+            { kind: "start", server: "app-g2-0", spawnedAt: 1000, listeningAt: 1300 },
+            { kind: "start", server: "app-g2-1", spawnedAt: 1100, listeningAt: 1750 },
+        ]);
+        assert.deepEqual(clock.stepsSpan, { start: 2000, end: 7000 });
+        assert.equal(clock.appStartSeconds, 0.75);
+    });
 });
