@@ -17,7 +17,7 @@ import type { SshCredentials } from "./haproxy/runtime/transport";
 import { DatabaseSnapshot } from "./database/snapshot";
 import { Migration } from "./database/migration";
 import { TYPES } from "./names";
-import { planDeployment, resolveHealthCheck, type DeploymentSettings, type MembershipPlan, type PoolPlan } from "./plan";
+import { parallelismWarning, planDeployment, resolveHealthCheck, type DeploymentSettings, type MembershipPlan, type PoolPlan } from "./plan";
 import { AppServerPool } from "./pool/pool";
 import type { LoadBalancerOutputs, ServerOutputs, Target } from "./targets/target";
 import type { GenerationHistory } from "./generationHistory";
@@ -45,6 +45,8 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         const { target } = args;
         const plan = planDeployment(name, args, args.history?.standby);
         const healthCheck = resolveHealthCheck(args.healthCheck);
+        const waves = parallelismWarning(plan.active.servers.length, engineParallelism());
+        if (waves) void pulumi.log.warn(waves, this);
 
         target.database?.(this);
         const lbs = target.loadBalancers(this, { backend: plan.membership.backend, healthCheck });
@@ -125,4 +127,10 @@ function membershipArgs(plan: MembershipPlan, lbs: LoadBalancerOutputs[], server
         ...(plan.runtimeOnly ? { runtimeOnly: true } : {}),
         ...(ssh ? { ssh } : {}),
     };
+}
+
+/** How many steps the engine runs at once, as it told the program (`PULUMI_NODEJS_PARALLEL`); undefined if it did not. */
+function engineParallelism(): number | undefined {
+    const value = Number(process.env.PULUMI_NODEJS_PARALLEL);
+    return Number.isInteger(value) && value > 0 ? value : undefined;
 }

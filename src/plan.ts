@@ -209,3 +209,18 @@ export function planDeployment(name: string, settings: DeploymentSettings, stand
         ...(adopt.length > 0 ? { adoption: { name: names.adopted, servers: adopt } } : {}),
     };
 }
+
+/**
+ * A warning for a pool with more servers than the engine runs steps at once (`pulumi up --parallel`,
+ * default 4 x CPUs): each server's attach and drain is a step, so they would run in waves, each as long
+ * as its slowest member. `parallel` is what the engine told the program; no warning without it.
+ */
+export function parallelismWarning(poolSize: number, parallel: number | undefined): string | undefined {
+    if (parallel === undefined || !Number.isInteger(parallel) || parallel < 1 || poolSize <= parallel) return undefined;
+    const waves = Math.ceil(poolSize / parallel);
+    return (
+        `the pool has ${poolSize} servers but pulumi runs ${parallel} step${parallel === 1 ? "" : "s"} at once (--parallel): attaches and drains ` +
+        `will run in ${waves} waves, each as long as its longest session. Run \`pulumi up --parallel ${poolSize}\` ` +
+        `(or set PULUMI_PARALLEL) so that every server attaches and drains at once`
+    );
+}

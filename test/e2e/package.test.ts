@@ -233,6 +233,13 @@ describe("the package as users get it: packed, installed into fresh programs out
                 assert.equal(up.outputs.activeGeneration.value, "g1");
                 await assertServing("g1");
                 await assertCompiledProviders(stack);
+                assert.doesNotMatch(up.stdout, /steps? at once/, "2 servers fit in the engine's default parallelism: no warning");
+            });
+
+            it("preview warns when the pool has more servers than the engine runs steps at once (--parallel)", async () => {
+                const preview = await stack.preview({ parallel: 1 });
+                assert.match(preview.stdout, /the pool has 2 servers but pulumi runs 1 step at once \(--parallel\).*2 waves/);
+                assert.match(preview.stdout, /pulumi up --parallel 2/);
             });
 
             it("flips g1 -> g2 under traffic with zero failed requests; only g2 remains", async () => {
