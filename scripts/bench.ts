@@ -6,7 +6,8 @@
  */
 import { formatFigures, type Figures } from "./bench/stats";
 import { scaleBenchmark } from "./bench/scale";
-import { cycleSideBySide, drainSideBySide } from "./bench/ansible";
+import { cycleSideBySide } from "./bench/ansibleCycle";
+import { drainSideBySide } from "./bench/ansibleDrain";
 import { flipBenchmark } from "./bench/flip";
 import { previewBenchmark } from "./bench/preview";
 

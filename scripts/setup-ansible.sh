@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes Ansible's `community.general.haproxy` module available to the Ansible benchmark
-# (`npm run bench -- ansible`, scripts/bench/ansible.ts): Debian bookworm's `ansible` package (ansible
+# (`npm run bench -- ansible`, scripts/bench/ansibleLab.ts): Debian bookworm's `ansible` package (ansible
 # 7.7, which ships community.general) when `ansible-doc community.general.haproxy` does not work yet.
 # Not part of `npm test` or `npm run deploy`. Idempotent: a second run only checks.
 set -euo pipefail

@@ -1,5 +1,5 @@
 /**
- * Ansible for the Ansible benchmark (scripts/bench/ansible.ts): makes sure it is installed
+ * Ansible for the Ansible benchmark (scripts/bench/ansibleLab.ts): makes sure it is installed
  * (scripts/setup-ansible.sh, Debian's package), and runs one playbook per operation with
  * `ansible-playbook -c local` against an inventory with one host per load balancer (its admin socket as
  * the host variable `haproxy_socket`), as an operator's inventory lists their HAProxy hosts; Ansible

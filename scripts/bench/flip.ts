@@ -27,9 +27,7 @@ import { killProcessesUsing } from "../../lab/localProcesses";
 import { freePort } from "../../lab/ports";
 import { stateFolder } from "../../lab/stateFolder";
 import { flipUnderTraffic, nextGeneration, reportsDir, saveFlipReport, type FlipRun } from "../lib/flip";
-import { measure, median, type Figures } from "./stats";
-
-const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+import { measure, median, seconds, type Figures } from "./stats";
 
 /** The programs without resources whose `pulumi up` is the floor. */
 const FLOOR_PROGRAMS = {
@@ -114,8 +112,8 @@ export async function flipBenchmark(options: { runs?: number; sizes?: number[]; 
         const floors = await floorUps(root, consumer, runs);
         const floor = median(floors.sdk);
         const rows: [string, string][] = [
-            [`floor: pulumi up of an empty file (median of ${runs})`, s(median(floors.empty))],
-            [`floor: pulumi up of require("@pulumi/pulumi") (median of ${runs})`, s(floor)],
+            [`floor: pulumi up of an empty file (median of ${runs})`, seconds(median(floors.empty))],
+            [`floor: pulumi up of require("@pulumi/pulumi") (median of ${runs})`, seconds(floor)],
         ];
         const raw: Figures["raw"] = { floorEmptyMs: floors.empty, floorSdkMs: floors.sdk };
         const overheadBySize = new Map<number, number>();
@@ -149,12 +147,12 @@ export async function flipBenchmark(options: { runs?: number; sizes?: number[]; 
                 const m = (key: keyof FlipCost) => median(costs.map((c) => c[key]));
                 overheadBySize.set(size, m("overhead"));
                 rows.push(
-                    [`${size} servers: flipping pulumi up, wall (median of ${runs})`, s(m("wall"))],
-                    [`${size} servers: unavoidable waits (app start, gate, attach, drain, quiet period)`, s(m("inherent"))],
-                    [`${size} servers: overhead = wall - unavoidable waits`, `${s(m("overhead"))} (floor + ${s(m("overhead") - floor)})`],
-                    [`${size} servers:   before the first step (engine, program, provider host)`, s(m("beforeSteps"))],
-                    [`${size} servers:   the steps' own work and the gaps between them`, s(m("steps"))],
-                    [`${size} servers:   after the last step (engine, Automation API)`, s(m("afterSteps"))],
+                    [`${size} servers: flipping pulumi up, wall (median of ${runs})`, seconds(m("wall"))],
+                    [`${size} servers: unavoidable waits (app start, gate, attach, drain, quiet period)`, seconds(m("inherent"))],
+                    [`${size} servers: overhead = wall - unavoidable waits`, `${seconds(m("overhead"))} (floor + ${seconds(m("overhead") - floor)})`],
+                    [`${size} servers:   before the first step (engine, program, provider host)`, seconds(m("beforeSteps"))],
+                    [`${size} servers:   the steps' own work and the gaps between them`, seconds(m("steps"))],
+                    [`${size} servers:   after the last step (engine, Automation API)`, seconds(m("afterSteps"))],
                 );
                 for (const key of ["wall", "inherent", "overhead", "beforeSteps", "steps", "afterSteps"] as const) {
                     raw[`${key}${size}Ms`] = costs.map((c) => c[key]);

@@ -4,7 +4,7 @@
  * serialized provider included.
  */
 import { scratchProject } from "../../lab/scratchProject";
-import { measure, median, type Figures } from "./stats";
+import { measure, median, seconds, type Figures } from "./stats";
 
 const MEMBERSHIP_TYPE = "pulumi-nodejs:dynamic/haproxy:Membership";
 
@@ -25,7 +25,7 @@ export async function previewBenchmark(options: { sizes?: number[]; runs?: numbe
             const samples: number[] = [];
             for (let r = 0; r < runs; r++) samples.push(await measure(() => project.stack.preview({ expectNoChanges: true })));
             raw[`preview${size}Ms`] = samples;
-            rows.push([`no-change preview, ${size} servers (median of ${runs})`, `${(median(samples) / 1000).toFixed(2)} s`]);
+            rows.push([`no-change preview, ${size} servers (median of ${runs})`, seconds(median(samples))]);
             perServer = [...perServer, median(samples) / size];
         }
         rows.push(["preview time per server at each size", perServer.map((ms) => `${ms.toFixed(1)} ms`).join(", ")]);

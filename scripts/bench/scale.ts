@@ -10,7 +10,7 @@ import { attach, detach } from "../../src/haproxy/membershipProvider";
 import { resolveMembershipSpec, type LoadBalancerRef } from "../../src/haproxy/membershipSpec";
 import { startHaproxy, type RunningHaproxy } from "../../lab/haproxy";
 import { startHttpServer } from "../../lab/httpServer";
-import { median, measure, type Figures } from "./stats";
+import { median, measure, seconds, type Figures } from "./stats";
 
 /** One command through its own `socat` process and connection, as a shell loop would send it. */
 function socatCommand(socket: string, command: string): Promise<string> {
@@ -66,8 +66,8 @@ export async function scaleBenchmark(options: { servers?: number; loadBalancers?
         return {
             title: `membership at scale: ${servers} servers x ${count} load balancers, attach + drain + detach`,
             rows: [
-                ["ours (median of " + runs + ")", `${(oursMs / 1000).toFixed(2)} s`],
-                ["naive socat loop (median of " + runs + ")", `${(naiveMs / 1000).toFixed(2)} s`],
+                ["ours (median of " + runs + ")", seconds(oursMs)],
+                ["naive socat loop (median of " + runs + ")", seconds(naiveMs)],
                 ["ratio", `${(naiveMs / oursMs).toFixed(1)} x faster`],
             ],
             raw: { oursMs: ours, naiveMs: naive },

@@ -16,6 +16,16 @@ export async function measure(task: () => Promise<unknown>): Promise<number> {
     return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
+/** `ms` as seconds with two decimals: `1234` -> `1.23 s`. */
+export function seconds(ms: number): string {
+    return `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** `seconds` with its sign: `+1.23 s`, `-0.40 s`. */
+export function signed(ms: number): string {
+    return `${ms >= 0 ? "+" : ""}${seconds(ms)}`;
+}
+
 export function median(samples: number[]): number {
     if (samples.length === 0) throw new Error("median of no samples");
     const sorted = [...samples].sort((a, b) => a - b);

@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-# Ansible callback of the Ansible benchmark (scripts/bench/ansible.ts): one line per task start and per
+# Ansible callback of the Ansible benchmark (scripts/bench/ansibleDrain.ts, ansibleCycle.ts): one line per task start and per
 # host result, with the time in epoch milliseconds, so the benchmark can time the task itself apart
 # from Ansible's own start-up and exit. Enabled only by the benchmark (ANSIBLE_CALLBACK_PLUGINS,
 # ANSIBLE_CALLBACKS_ENABLED); the default output goes on as usual.
