@@ -20,6 +20,7 @@ export = async () => {
         loadBalancers: deployment.loadBalancers,
         snapshotId: deployment.snapshotId,
         migrationVersion: deployment.migrationVersion,
+        membershipLayout: deployment.membershipLayout,
         backend: config.haproxy.backend,
     };
 };

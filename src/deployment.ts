@@ -6,18 +6,19 @@
  * detached -> its servers terminated. What each child is and does comes from the plan (plan.ts).
  * Everything generation-scoped carries the generation in its name, so changing `generation` makes the
  * engine create the new generation while the program runs and delete the old one afterwards, dependents
- * first: each old membership drains and detaches before its server is terminated. If any step before the
- * deletes fails, the serving generation stays untouched.
+ * first: the old generation's membership drains and detaches all its servers at once before they are
+ * terminated. If any step before the deletes fails, the serving generation stays untouched.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { HealthGate } from "./gate/healthGate";
 import { Adoption } from "./haproxy/adoption";
 import { Membership } from "./haproxy/membership";
+import { PoolMembership } from "./haproxy/poolMembership";
 import type { SshCredentials } from "./haproxy/runtime/transport";
 import { DatabaseSnapshot } from "./database/snapshot";
 import { Migration } from "./database/migration";
 import { TYPES } from "./names";
-import { parallelismWarning, planDeployment, resolveHealthCheck, type DeploymentSettings, type MembershipPlan, type PoolPlan } from "./plan";
+import { planDeployment, resolveHealthCheck, type DeploymentSettings, type MembershipPlan, type PoolPlan } from "./plan";
 import { AppServerPool } from "./pool/pool";
 import type { LoadBalancerOutputs, ServerOutputs, Target } from "./targets/target";
 import type { GenerationHistory } from "./generationHistory";
@@ -39,14 +40,17 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
     public readonly migrationVersion: pulumi.Output<string>;
     /** What a rollback flips back to, and the generation kept as warm standby, if any. */
     public readonly history: GenerationHistory;
+    /**
+     * `pool` (one PoolMembership per generation) or `server` (per-server memberships kept from a stack made
+     * before PoolMembership). Export it as the stack output `membershipLayout`: `readLastOutputs` reads it.
+     */
+    public readonly membershipLayout: "pool" | "server";
 
     constructor(name: string, args: BlueGreenDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TYPES.deployment, name, {}, opts);
         const { target } = args;
         const plan = planDeployment(name, args, args.history?.standby);
         const healthCheck = resolveHealthCheck(args.healthCheck);
-        const waves = parallelismWarning(plan.active.servers.length, engineParallelism());
-        if (waves) void pulumi.log.warn(waves, this);
 
         target.database?.(this);
         const lbs = target.loadBalancers(this, { backend: plan.membership.backend, healthCheck });
@@ -58,9 +62,10 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         // Warm standby: the previous generation's pool stays registered (so it keeps running) without
         // memberships (so it is drained and detached). Flipping back re-attaches it without provisioning.
         if (plan.standby) poolOf(plan.standby);
-        const memberships = pool.servers.map(
-            (server, i) => new Membership(plan.membershipName(i), membershipArgs(plan.membership, lbs, server, args.ssh), { parent: this, dependsOn: [pool.gate] }),
-        );
+        const memberOpts = { parent: this, dependsOn: [pool.gate] };
+        const memberships = args.history?.serverMemberships
+            ? pool.servers.map((server, i) => new Membership(plan.serverMembershipName(i), serverMembershipArgs(plan.membership, lbs, server, args.ssh), memberOpts))
+            : [new PoolMembership(plan.membershipName, { ...sharedMembershipArgs(plan.membership, lbs, args.ssh), servers: pool.servers.map((server) => poolServer(plan.membership, server)) }, memberOpts)];
         const smoke = new HealthGate(
             plan.smokeName,
             {
@@ -89,6 +94,7 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         this.snapshotId = snapshot.snapshotId;
         this.migrationVersion = pulumi.output(plan.migrationVersion);
         this.history = args.history ?? {};
+        this.membershipLayout = this.history.serverMemberships ? "server" : "pool";
         this.registerOutputs({
             previousGeneration: this.history.previous,
             standbyGeneration: this.history.standby,
@@ -97,6 +103,7 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
             loadBalancers: this.loadBalancers,
             snapshotId: this.snapshotId,
             migrationVersion: this.migrationVersion,
+            membershipLayout: this.membershipLayout,
         });
     }
 }
@@ -112,25 +119,32 @@ function loadBalancerRefs(lbs: LoadBalancerOutputs[]) {
     }));
 }
 
-/** The membership of one server on every load balancer, as the plan says. */
-function membershipArgs(plan: MembershipPlan, lbs: LoadBalancerOutputs[], server: ServerOutputs, ssh?: pulumi.Input<SshCredentials>) {
+/** What every server's membership on every load balancer shares, as the plan says. */
+function sharedMembershipArgs(plan: MembershipPlan, lbs: LoadBalancerOutputs[], ssh?: pulumi.Input<SshCredentials>) {
     return {
         loadBalancers: loadBalancerRefs(lbs),
         backend: plan.backend,
-        server: server.name,
-        address: server.address,
-        port: server.port,
         check: plan.check,
         options: plan.options,
         attachTimeoutMs: plan.attachTimeoutMs,
-        drain: { ...plan.drain, ...(plan.drain.method === "healthcheck" ? { healthFile: server.healthFile } : {}) },
+        drain: plan.drain,
         ...(plan.runtimeOnly ? { runtimeOnly: true } : {}),
         ...(ssh ? { ssh } : {}),
     };
 }
 
-/** How many steps the engine runs at once, as it told the program (`PULUMI_NODEJS_PARALLEL`); undefined if it did not. */
-function engineParallelism(): number | undefined {
-    const value = Number(process.env.PULUMI_NODEJS_PARALLEL);
-    return Number.isInteger(value) && value > 0 ? value : undefined;
+/** The Membership of one server (stacks made before PoolMembership, until their next flip). */
+function serverMembershipArgs(plan: MembershipPlan, lbs: LoadBalancerOutputs[], server: ServerOutputs, ssh?: pulumi.Input<SshCredentials>) {
+    const { healthFile, ...named } = poolServer(plan, server);
+    return { ...sharedMembershipArgs(plan, lbs, ssh), ...named, drain: { ...plan.drain, ...(healthFile ? { healthFile } : {}) } };
+}
+
+/** One server as a PoolMembership lists it; its health-check file only for the `healthcheck` drain method. */
+function poolServer(plan: MembershipPlan, server: ServerOutputs) {
+    return {
+        server: server.name,
+        address: server.address,
+        port: server.port,
+        ...(plan.drain.method === "healthcheck" && server.healthFile ? { healthFile: server.healthFile } : {}),
+    };
 }

@@ -11,6 +11,7 @@ export const TYPES = {
     snapshot: "bluegreen:database:DatabaseSnapshot",
     migration: "bluegreen:database:Migration",
     membership: "pulumi-nodejs:dynamic/haproxy:Membership",
+    poolMembership: "pulumi-nodejs:dynamic/haproxy:PoolMembership",
     adoption: "pulumi-nodejs:dynamic/haproxy:Adoption",
     healthGate: "pulumi-nodejs:dynamic/gate:HealthGate",
     localLoadBalancer: "pulumi-nodejs:dynamic/local:LoadBalancer",
@@ -30,10 +31,11 @@ export const AWS_TYPES = {
 } as const;
 
 /** The resource types that carry out a runbook step, whichever target registers them. */
-export const STEP_TYPES: Record<"snapshot" | "migration" | "server", readonly string[]> = {
+export const STEP_TYPES: Record<"snapshot" | "migration" | "server" | "membership", readonly string[]> = {
     snapshot: [TYPES.localSnapshot, AWS_TYPES.ebsSnapshot, AWS_TYPES.rdsSnapshot, AWS_TYPES.rdsClusterSnapshot],
     migration: [TYPES.localMigration, AWS_TYPES.remoteCommand],
     server: [TYPES.localAppServer, AWS_TYPES.instance],
+    membership: [TYPES.poolMembership, TYPES.membership],
 };
 
 /** HAProxy server name of server `index` of a generation, e.g. `app-g2-0`. */
@@ -47,7 +49,9 @@ export function childNames(name: string) {
         snapshot: (migrationVersion: string) => `${name}-snapshot-${migrationVersion}`,
         migration: (migrationVersion: string) => `${name}-migration-${migrationVersion}`,
         pool: (generation: string) => `${name}-pool-${generation}`,
-        membership: (generation: string, index: number) => `${name}-member-${generation}-${index}`,
+        membership: (generation: string) => `${name}-members-${generation}`,
+        /** Per-server memberships of stacks made before PoolMembership, kept until their next flip. */
+        serverMembership: (generation: string, index: number) => `${name}-member-${generation}-${index}`,
         smoke: (generation: string) => `${name}-smoke-${generation}`,
         adopted: `${name}-adopted`,
     };
@@ -64,12 +68,12 @@ export function poolChildNames(name: string) {
 
 /**
  * The generation a generation-scoped child's resource name carries, read back from what `childNames` and
- * `poolChildNames` make (`site-pool-g2-0`, `site-member-g2-1`, `site-smoke-g2` -> `g2`); `undefined` for
+ * `poolChildNames` make (`site-pool-g2-0`, `site-members-g2`, `site-member-g2-1`, `site-smoke-g2` -> `g2`); `undefined` for
  * other names.
  */
 export function generationOf(resourceName: string): string | undefined {
     const parts = resourceName.split("-");
-    const at = parts.findIndex((p, i) => i > 0 && (p === "pool" || p === "member" || p === "smoke"));
+    const at = parts.findIndex((p, i) => i > 0 && ["pool", "members", "member", "smoke"].includes(p));
     const generation = at < 0 ? undefined : parts[at + 1];
     return generation !== undefined && /^[a-z][a-z0-9]*$/.test(generation) ? generation : undefined;
 }

@@ -136,7 +136,10 @@ export interface DeploymentPlan {
     active: PoolPlan;
     /** The warm standby's pool (kept running, detached), if any. */
     standby?: PoolPlan;
-    membershipName: (index: number) => string;
+    /** The serving generation's PoolMembership. */
+    membershipName: string;
+    /** Per-server Membership names, for stacks made before PoolMembership (until their next flip). */
+    serverMembershipName: (index: number) => string;
     membership: MembershipPlan;
     smokeName: string;
     smoke: GateSettings & { path: string };
@@ -202,25 +205,11 @@ export function planDeployment(name: string, settings: DeploymentSettings, stand
         migrationVersion,
         active: planPool(names.pool(generation), generation, settings.pool, settings.healthCheck),
         ...(standby && standby !== generation ? { standby: planPool(names.pool(standby), standby, settings.pool, settings.healthCheck) } : {}),
-        membershipName: (index) => names.membership(generation, index),
+        membershipName: names.membership(generation),
+        serverMembershipName: (index) => names.serverMembership(generation, index),
         membership: planMembership(settings, generation),
         smokeName: names.smoke(generation),
         smoke: { path: hc.path, expectedStatus: hc.expectedStatus, timeoutMs: hc.timeoutMs, intervalMs: hc.intervalMs },
         ...(adopt.length > 0 ? { adoption: { name: names.adopted, servers: adopt } } : {}),
     };
-}
-
-/**
- * A warning for a pool with more servers than the engine runs steps at once (`pulumi up --parallel`,
- * default 4 x CPUs): each server's attach and drain is a step, so they would run in waves, each as long
- * as its slowest member. `parallel` is what the engine told the program; no warning without it.
- */
-export function parallelismWarning(poolSize: number, parallel: number | undefined): string | undefined {
-    if (parallel === undefined || !Number.isInteger(parallel) || parallel < 1 || poolSize <= parallel) return undefined;
-    const waves = Math.ceil(poolSize / parallel);
-    return (
-        `the pool has ${poolSize} servers but pulumi runs ${parallel} step${parallel === 1 ? "" : "s"} at once (--parallel): attaches and drains ` +
-        `will run in ${waves} waves, each as long as its longest session. Run \`pulumi up --parallel ${poolSize}\` ` +
-        `(or set PULUMI_PARALLEL) so that every server attaches and drains at once`
-    );
 }

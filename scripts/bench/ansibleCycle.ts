@@ -5,7 +5,7 @@
  * does what it can: ours drains and removes, then adds back until UP; the module drains to MAINT, then
  * enables.
  */
-import { attach, detach } from "../../src/haproxy/membershipProvider";
+import { attach, detach } from "../../src/haproxy/membershipSteps";
 import { RuntimeClient } from "../../src/haproxy/runtime/client";
 import { Traffic } from "../lib/traffic";
 import { BACKEND, type Lab, startLab, specOf, cleanUp, moduleTask, sleep, ansibleStartup } from "./ansibleLab";
@@ -36,7 +36,7 @@ const ourCycle: CycleTool = {
     },
     async enable(lab, servers) {
         const startedAt = Date.now();
-        await Promise.all(servers.map((s) => attach(specOf(lab, s), lab.refs)));
+        await attach(servers.map((s) => specOf(lab, s)), lab.refs);
         const endedAt = Date.now();
         return { startedAt, endedAt, rawStartedAt: startedAt, rawEndedAt: endedAt };
     },
@@ -80,11 +80,11 @@ export async function cycleSideBySide(options: { runs?: number; servers?: number
     let startup: number[] = [];
     try {
         startup = await ansibleStartup(lab, 5);
-        await Promise.all(stable.map((s) => attach(specOf(lab, s), lab.refs)));
+        await attach(stable.map((s) => specOf(lab, s)), lab.refs);
         for (let r = 0; r < runs; r++) {
             for (const tool of CYCLE_TOOLS) {
                 const servers = Array.from({ length: count }, (_, i) => `c${r}-${tool.key}-${i}`);
-                await Promise.all(servers.map((s) => attach(specOf(lab, s), lab.refs)));
+                await attach(servers.map((s) => specOf(lab, s)), lab.refs);
                 lab.watch.reset();
                 const traffic = new Traffic({ urls: lab.haproxies.map((h) => h.frontendUrl), longRequestMs: 3000, longEveryMs: 500 });
                 await sleep(1500); // long requests in flight on the servers about to be drained

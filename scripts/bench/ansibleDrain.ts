@@ -7,7 +7,7 @@
  * and without the module's `wait`. The session lengths step over one 5 s poll interval of the module
  * (its `wait_interval` default), so the session ends at every phase of its polling.
  */
-import { attach, detach } from "../../src/haproxy/membershipProvider";
+import { attach, detach } from "../../src/haproxy/membershipSteps";
 import { RuntimeClient } from "../../src/haproxy/runtime/client";
 import { BACKEND, MODULE_POLL_MS, type Lab, startLab, specOf, cleanUp, moduleTask, session, sleep, ansibleStartup } from "./ansibleLab";
 import { median, seconds, signed, type Figures } from "./stats";
@@ -87,7 +87,7 @@ export async function drainSideBySide(options: { runs?: number; baseSessionMs?: 
             const sessionMs = base + Math.round((r * MODULE_POLL_MS) / runs);
             for (const tool of DRAIN_TOOLS) {
                 const server = `d${r}-${tool.key}`;
-                await attach(specOf(lab, server), lab.refs);
+                await attach([specOf(lab, server)], lab.refs);
                 const answer = session(`${lab.haproxies[0].frontendUrl}/slow?ms=${sessionMs}`);
                 await sleep(150);
                 const inFlight = await client.getServer(BACKEND, server);

@@ -11,7 +11,7 @@
  * (StatWatch), never left out of the medians.
  */
 import { get } from "node:http";
-import { detach } from "../../src/haproxy/membershipProvider";
+import { detach } from "../../src/haproxy/membershipSteps";
 import { resolveMembershipSpec, type LoadBalancerRef, type MembershipSpec } from "../../src/haproxy/membershipSpec";
 import { startHaproxy, type RunningHaproxy } from "../../lab/haproxy";
 import { startHttpServer, type TestHttpServer } from "../../lab/httpServer";

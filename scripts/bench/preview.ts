@@ -1,12 +1,11 @@
 /**
  * Benchmark 4: preview cost. No-change `pulumi preview` time of a local stack of 25, 50 and 100 servers
- * (2 load balancers, checks every 2 s), to see how it grows, and the size of one membership's state,
- * serialized provider included.
+ * (2 load balancers, checks every 2 s), to see how it grows, and the size of the generation's membership
+ * state (one PoolMembership), serialized provider included.
  */
 import { scratchProject } from "../../lab/scratchProject";
+import { STEP_TYPES } from "../../src/names";
 import { measure, median, seconds, type Figures } from "./stats";
-
-const MEMBERSHIP_TYPE = "pulumi-nodejs:dynamic/haproxy:Membership";
 
 export async function previewBenchmark(options: { sizes?: number[]; runs?: number } = {}): Promise<Figures> {
     const sizes = options.sizes ?? [25, 50, 100];
@@ -30,10 +29,10 @@ export async function previewBenchmark(options: { sizes?: number[]; runs?: numbe
         }
         rows.push(["preview time per server at each size", perServer.map((ms) => `${ms.toFixed(1)} ms`).join(", ")]);
         const state = await project.stack.exportStack();
-        const memberships = (state.deployment.resources as { type: string }[]).filter((r) => r.type === MEMBERSHIP_TYPE);
+        const memberships = (state.deployment.resources as { type: string }[]).filter((r) => STEP_TYPES.membership.includes(r.type));
         const bytes = memberships.map((m) => Buffer.byteLength(JSON.stringify(m)));
         raw.membershipStateBytes = bytes;
-        rows.push(["state of one membership (JSON, provider included), median", `${median(bytes)} bytes`]);
+        rows.push([`state of the membership of ${sizes[sizes.length - 1]} servers (JSON, provider included), median`, `${median(bytes)} bytes`]);
         return { title: "preview cost and state size, local target", rows, raw };
     } finally {
         await project.stack.destroy().catch(() => undefined);

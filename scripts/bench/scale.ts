@@ -6,7 +6,7 @@
  * command overhead is measured (a health check's rise is a physical wait common to both).
  */
 import { execFile } from "node:child_process";
-import { attach, detach } from "../../src/haproxy/membershipProvider";
+import { attach, detach } from "../../src/haproxy/membershipSteps";
 import { resolveMembershipSpec, type LoadBalancerRef } from "../../src/haproxy/membershipSpec";
 import { startHaproxy, type RunningHaproxy } from "../../lab/haproxy";
 import { startHttpServer } from "../../lab/httpServer";
@@ -42,7 +42,7 @@ async function ourCycle(lbs: LoadBalancerRef[], names: string[], address: string
     const specs = names.map((server) =>
         resolveMembershipSpec({ loadBalancers: lbs, backend: "app", server, address, port, check: { enabled: false }, drain: { pollIntervalMs: 20, quietPeriodMs: 0 } }),
     );
-    await Promise.all(specs.map((spec) => attach(spec, lbs)));
+    await attach(specs, lbs);
     await Promise.all(specs.map((spec) => detach(spec, lbs)));
 }
 

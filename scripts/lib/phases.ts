@@ -18,7 +18,7 @@ export function phaseOf(type: string, op: string, urn: string): Phase | undefine
     if (STEP_TYPES.migration.includes(type) && (creating || op === "update")) return "migration";
     if (STEP_TYPES.server.includes(type)) return creating ? "create" : deleting ? "terminate" : undefined;
     if (type === TYPES.healthGate && creating) return name.includes("-smoke-") ? "smoke" : "gate";
-    if (type === TYPES.membership) return creating ? "attach" : deleting ? "drain" : undefined;
+    if (STEP_TYPES.membership.includes(type)) return creating ? "attach" : deleting ? "drain" : undefined;
     // Retiring an adopted fleet drains and detaches it like an old generation.
     if (type === TYPES.adoption && (creating || op === "update")) return "drain";
     return undefined;

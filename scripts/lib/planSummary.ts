@@ -73,7 +73,7 @@ export function summarizePreview(preview: PreviewJson): UpgradePlan {
     const created = steps.filter((s) => s.op === "create");
     const deleted = steps.filter((s) => isDelete(s.op));
     const servers = (list: PreviewStep[]) => list.filter(ofType(STEP_TYPES.server));
-    const memberships = (list: PreviewStep[]) => list.filter(ofType([TYPES.membership]));
+    const memberships = (list: PreviewStep[]) => list.filter(ofType(STEP_TYPES.membership));
 
     const to = created.map((s) => generationOf(nameOf(s.urn))).find(Boolean) ?? preview.config?.["haproxy-bluegreen:generation"];
     const from = deleted.map((s) => generationOf(nameOf(s.urn))).find(Boolean);

@@ -13,7 +13,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { parseAddr } from "./runtime/client";
 import { FORGET_CONFIG_KEY, reachable, rememberForgotten } from "./forget";
 import { accessTo, serverNow } from "./loadBalancerAccess";
-import { detach } from "./membershipProvider";
+import { detach } from "./membershipSteps";
 import { resolveMembershipSpec, type LoadBalancerRef, type MembershipSpec } from "./membershipSpec";
 import { RuntimeInputError, validateName } from "./runtime/validate";
 import { containsUnknown } from "../provider/previewValues";

@@ -247,3 +247,62 @@ export const REPLACE_FIELDS = ["backend", "server", "address", "port"] as const;
  * applies to the next generation's servers, and repairs use what the server was attached with.
  */
 export const PINNED_FIELDS = ["check", "options"] as const;
+
+/** Most servers one PoolMembership holds. */
+export const MAX_POOL_SERVERS = 1000;
+
+/** One server of a PoolMembership. */
+export interface PoolServer {
+    /** The server's name in the backend, e.g. `app-g2-0`. */
+    server: string;
+    /** IPv4, IPv6 or DNS name. */
+    address: string;
+    port: number;
+    /** The health-check file as `file:///abs/path`, for the `healthcheck` drain method. @default none */
+    healthFile?: string;
+}
+
+/** A PoolMembership's resolved inputs: what its servers share, and the servers. */
+export interface PoolMembershipSpec extends Omit<MembershipSpec, "server" | "address" | "port"> {
+    servers: PoolServer[];
+}
+
+/**
+ * The per-server specs of a PoolMembership's raw inputs: every server with the shared settings (its
+ * `healthFile` goes to `drain.healthFile`). Throws RuntimeInputError naming the first bad field
+ * (`servers[3].address`, `backend`, ...).
+ */
+export function resolvePoolMembers(raw: Record<string, unknown>): MembershipSpec[] {
+    const { servers, ...shared } = raw;
+    if (!Array.isArray(servers) || servers.length === 0 || servers.length > MAX_POOL_SERVERS) {
+        throw new RuntimeInputError("servers", servers, `a list of 1 to ${MAX_POOL_SERVERS} { server, address, port, healthFile? }`);
+    }
+    const names = new Set<string>();
+    return servers.map((entry, i) => {
+        const field = `servers[${i}]`;
+        const o = validateKeys(field, entry, ["server", "address", "port", "healthFile"]);
+        const server = validateName(`${field}.server`, o.server);
+        if (names.has(server)) throw new RuntimeInputError(`${field}.server`, server, "a name not used by another server of the pool");
+        names.add(server);
+        const address = validateAddress(`${field}.address`, o.address);
+        const port = validatePort(`${field}.port`, o.port);
+        if (o.healthFile !== undefined && (typeof o.healthFile !== "string" || !HEALTH_FILE_PATTERN.test(o.healthFile) || o.healthFile.includes(".."))) {
+            throw new RuntimeInputError(`${field}.healthFile`, o.healthFile, "file:///abs/path (letters, digits, '.', '_', '-', '/'; no '..')");
+        }
+        const sharedDrain = typeof shared.drain === "object" && shared.drain !== null ? (shared.drain as Record<string, unknown>) : undefined;
+        if (o.healthFile !== undefined && sharedDrain?.method !== "healthcheck") throw new RuntimeInputError(`${field}.healthFile`, o.healthFile, "only with drain.method healthcheck");
+        const drain = o.healthFile !== undefined ? { ...sharedDrain, healthFile: o.healthFile } : shared.drain;
+        return resolveMembershipSpec({ ...shared, server, address, port, ...(drain === undefined ? {} : { drain }) });
+    });
+}
+
+/** The PoolMembership spec that `members` (from resolvePoolMembers) make up: what it stores as outputs. */
+export function poolSpecOf(members: MembershipSpec[]): PoolMembershipSpec {
+    const { server: _server, address: _address, port: _port, drain, ...shared } = members[0];
+    const { healthFile: _healthFile, ...sharedDrain } = drain;
+    return {
+        ...shared,
+        drain: sharedDrain,
+        servers: members.map((m) => ({ server: m.server, address: m.address, port: m.port, ...(m.drain.healthFile ? { healthFile: m.drain.healthFile } : {}) })),
+    };
+}

@@ -48,6 +48,7 @@ const LOCAL_OUTPUTS: Record<string, MockOutputs> = {
     [LOCAL.localMigration]: ({ inputs }) => ({ ...inputs, applied: [], schemaVersions: [inputs.migrationVersion] }),
     [LOCAL.localDatabase]: ({ inputs }) => ({ ...inputs, host: "127.0.0.1", listenPort: 45432, password: "generated-password-0123456789", pid: 4200 }),
     [TYPES.membership]: inputsAsOutputs,
+    [TYPES.poolMembership]: inputsAsOutputs,
     [TYPES.gate]: inputsAsOutputs,
 };
 
@@ -62,7 +63,8 @@ describe("local target under strict mocks", function () {
         const config = parseDeploymentConfig(rawLocalConfig());
         new BlueGreenDeployment("site", { ...deploymentSettings(config), target: targetFor(config, "site") });
         await programDone(recorder);
-        assert.deepEqual(recorder.ofType(TYPES.membership).map((r) => r.name).sort(), ["site-member-g1-0", "site-member-g1-1"]);
+        assert.deepEqual(recorder.ofType(TYPES.membership), [], "no per-server memberships");
+        assert.deepEqual(recorder.ofType(TYPES.poolMembership).map((r) => r.name), ["site-members-g1"]);
         // One PostgreSQL, a child of the deployment (not of a version-scoped component); its password reaches
         // the snapshot, the migration and the servers only as a secret.
         const [db] = recorder.ofType(LOCAL.localDatabase);
@@ -75,9 +77,29 @@ describe("local target under strict mocks", function () {
         assert.ok(recorder.dependsOn(recorder.byName("site-migration-0001-run"), recorder.byName("site-snapshot-0001-volume")));
         assert.deepEqual(recorder.ofType(TYPES.gate).map((r) => r.name).sort(), ["site-pool-g1-gate", "site-smoke-g1"]);
         const { stateDir } = recorder.byName("site-lb-lb1").inputs;
-        assert.deepEqual(recorder.byName("site-member-g1-0").inputs.loadBalancers, [
+        const membership = recorder.byName("site-members-g1").inputs;
+        assert.deepEqual((membership.servers as { server: string }[]).map((s) => s.server), ["app-g1-0", "app-g1-1"]);
+        assert.deepEqual(membership.loadBalancers, [
             { name: "lb1", endpoint: `unix://${stateDir}/lb/lb1/admin.sock`, serversFile: `${stateDir}/lb/lb1/servers/app.cfg`, backendDefaults: "backend-app" },
             { name: "lb2", endpoint: `unix://${stateDir}/lb/lb2/admin.sock`, serversFile: `${stateDir}/lb/lb2/servers/app.cfg`, backendDefaults: "backend-app" },
         ]);
+    });
+
+    it("a stack made before PoolMembership keeps one Membership per server (health file in its drain settings) until it flips", async function () {
+        const recorder = await useStrictMocks({ customs: LOCAL_OUTPUTS, components: COMPONENT_TYPES, stack: "local" });
+        const { parseDeploymentConfig } = await import("../../../program/config");
+        const { BlueGreenDeployment } = await import("../../../src/deployment");
+        const { deploymentSettings, targetFor } = await import("../../../program/targets");
+        const raw = rawLocalConfig() as { haproxy: { drain: Record<string, unknown> } };
+        const config = parseDeploymentConfig({ ...raw, haproxy: { ...raw.haproxy, drain: { ...raw.haproxy.drain, method: "healthcheck" } } });
+        const deployment = new BlueGreenDeployment("site", { ...deploymentSettings(config), target: targetFor(config, "site"), history: { serverMemberships: true } });
+        await programDone(recorder);
+        assert.equal(deployment.membershipLayout, "server");
+        assert.deepEqual(recorder.ofType(TYPES.poolMembership), []);
+        assert.deepEqual(recorder.ofType(TYPES.membership).map((r) => r.name).sort(), ["site-member-g1-0", "site-member-g1-1"]);
+        const { server, drain } = recorder.byName("site-member-g1-1").inputs as { server: string; drain: { method: string; healthFile: string } };
+        assert.equal(server, "app-g1-1");
+        assert.equal(drain.method, "healthcheck");
+        assert.match(drain.healthFile, /^file:\/\/\/.*app-g1-1\/health-check$/);
     });
 });

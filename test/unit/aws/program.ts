@@ -16,6 +16,7 @@ export const TYPES = {
     rdsClusterSnapshot: "aws:rds/clusterSnapshot:ClusterSnapshot",
     command: "command:remote:Command",
     membership: "pulumi-nodejs:dynamic/haproxy:Membership",
+    poolMembership: "pulumi-nodejs:dynamic/haproxy:PoolMembership",
     adoption: "pulumi-nodejs:dynamic/haproxy:Adoption",
     gate: "pulumi-nodejs:dynamic/gate:HealthGate",
 } as const;
@@ -41,6 +42,7 @@ const AWS_OUTPUTS: Record<string, MockOutputs> = {
     [TYPES.rdsClusterSnapshot]: inputsAsOutputs,
     [TYPES.command]: (args) => ({ ...args.inputs, stdout: "migrated", stderr: "" }),
     [TYPES.membership]: inputsAsOutputs,
+    [TYPES.poolMembership]: inputsAsOutputs,
     [TYPES.adoption]: inputsAsOutputs,
     [TYPES.gate]: inputsAsOutputs,
 };

@@ -39,7 +39,7 @@ const SNAPSHOT = "site-snapshot-0042-add-orders-index";
 const MIGRATION = "site-migration-0042-add-orders-index";
 const pool = (g: string) => `site-pool-${g}`;
 const server = (g: string, i: number) => `site-pool-${g}-${i}`;
-const member = (g: string, i: number) => `site-member-${g}-${i}`;
+const members = (g: string) => `site-members-${g}`;
 const smoke = (g: string) => `site-smoke-${g}`;
 
 describe("aws target under strict mocks", function () {
@@ -52,7 +52,7 @@ describe("aws target under strict mocks", function () {
             ({ recorder, deployment } = await buildAwsProgram(rawAwsConfig()));
         });
 
-        it("registers 3 instances, a snapshot, a migration, 3 memberships, a pool gate and a smoke check, and no other custom (or aws:*) resource", function () {
+        it("registers 3 instances, a snapshot, a migration, one pool membership, a pool gate and a smoke check, and no other custom (or aws:*) resource", function () {
             const custom = recorder.resources.filter((r) => r.custom).map((r) => `${r.type} ${r.name}`);
             assert.deepEqual(custom.sort(), [
                 `${TYPES.command} ${MIGRATION}-run`,
@@ -62,26 +62,20 @@ describe("aws target under strict mocks", function () {
                 `${TYPES.instance} site-pool-g1-2`,
                 `${TYPES.gate} site-pool-g1-gate`,
                 `${TYPES.gate} site-smoke-g1`,
-                `${TYPES.membership} site-member-g1-0`,
-                `${TYPES.membership} site-member-g1-1`,
-                `${TYPES.membership} site-member-g1-2`,
+                `${TYPES.poolMembership} site-members-g1`,
             ].sort());
         });
 
         it("joins every server to both load balancers through their ssh:// endpoints, durably (servers file on each host)", function () {
             const durable = { serversFile: "/etc/haproxy/bluegreen/app.cfg" };
-            [0, 1, 2].forEach((i) => {
-                const { inputs } = recorder.byName(member("g1", i));
-                assert.deepEqual(inputs.loadBalancers, [
-                    { name: "lb-prod-1", endpoint: "ssh://deploy@10.30.1.10/run/haproxy/admin.sock", ...durable },
-                    { name: "lb-prod-2", endpoint: "ssh://deploy@10.30.1.11/run/haproxy/admin.sock", ...durable },
-                ]);
-                assert.equal(inputs.runtimeOnly, undefined);
-                assert.equal(inputs.server, `app-g1-${i}`);
-                assert.equal(inputs.address, privateIpOf(server("g1", i)));
-                assert.equal(inputs.port, 8080);
-                assert.equal(inputs.backend, "app");
-            });
+            const { inputs } = recorder.byName(members("g1"));
+            assert.deepEqual(inputs.loadBalancers, [
+                { name: "lb-prod-1", endpoint: "ssh://deploy@10.30.1.10/run/haproxy/admin.sock", ...durable },
+                { name: "lb-prod-2", endpoint: "ssh://deploy@10.30.1.11/run/haproxy/admin.sock", ...durable },
+            ]);
+            assert.equal(inputs.runtimeOnly, undefined);
+            assert.equal(inputs.backend, "app");
+            assert.deepEqual(inputs.servers, [0, 1, 2].map((i) => ({ server: `app-g1-${i}`, address: privateIpOf(server("g1", i)), port: 8080 })));
         });
 
         it("gates the pool on each server's health URL and smoke-checks each load balancer's frontend", function () {
@@ -160,19 +154,20 @@ describe("aws target under strict mocks", function () {
             const gate = recorder.byName("site-pool-g1-gate");
             const smokeCheck = recorder.byName("site-smoke-g1");
             const servers = recorder.ofType(TYPES.instance);
-            const memberships = recorder.ofType(TYPES.membership);
+            const memberships = recorder.ofType(TYPES.poolMembership);
+            assert.equal(memberships.length, 1);
             assert.deepEqual(snapshot.dependencies, [], "the snapshot comes first");
             assert.ok(migration.dependencies.includes(snapshot.urn), "the migration depends on the snapshot");
             for (const instance of servers) {
                 assert.ok(recorder.dependsOn(instance, migration), `${instance.name} waits for the migration`);
                 assert.ok(gate.dependencies.includes(instance.urn), `the gate depends on ${instance.name}`);
             }
-            memberships.forEach((membership) => {
-                const i = Number(membership.name.slice(-1));
-                assert.ok(membership.dependencies.includes(gate.urn), `${membership.name} depends on the gate`);
-                assert.ok(membership.dependencies.includes(recorder.byName(server("g1", i)).urn), `${membership.name} depends on its server, so it drains before the server is terminated`);
-                assert.ok(smokeCheck.dependencies.includes(membership.urn), `the smoke check depends on ${membership.name}`);
-            });
+            const [membership] = memberships;
+            assert.ok(membership.dependencies.includes(gate.urn), `${membership.name} depends on the gate`);
+            for (const instance of servers) {
+                assert.ok(membership.dependencies.includes(instance.urn), `${membership.name} depends on ${instance.name}, so it drains before the server is terminated`);
+            }
+            assert.ok(smokeCheck.dependencies.includes(membership.urn), `the smoke check depends on ${membership.name}`);
         });
 
         it("parents every resource inside the deployment", function () {
@@ -181,12 +176,12 @@ describe("aws target under strict mocks", function () {
             assert.equal(parentName(`${MIGRATION}-run`), MIGRATION);
             [0, 1, 2].forEach((i) => assert.equal(parentName(server("g1", i)), "site-pool-g1"));
             assert.equal(parentName("site-pool-g1-gate"), "site-pool-g1");
-            for (const name of [SNAPSHOT, MIGRATION, "site-pool-g1", member("g1", 0), "site-smoke-g1"]) assert.equal(parentName(name), "site");
+            for (const name of [SNAPSHOT, MIGRATION, "site-pool-g1", members("g1"), "site-smoke-g1"]) assert.equal(parentName(name), "site");
             assert.equal(recorder.byName("site").parent, "", "the deployment is a root resource");
         });
 
         it("keeps the SSH private key and passphrase secret in the memberships and the migration connection", function () {
-            const membership = recorder.byName(member("g1", 0));
+            const membership = recorder.byName(members("g1"));
             assert.ok(isSecretInput(membership.inputs.ssh), "membership ssh is a secret");
             assert.deepEqual(secretValue(membership.inputs.ssh), { privateKey: PRIVATE_KEY, passphrase: PASSPHRASE });
             const migration = recorder.byName(`${MIGRATION}-run`);
@@ -209,7 +204,7 @@ describe("aws target under strict mocks", function () {
         const gone = [...before.values()].filter((r) => !after.has(r.urn)).map((r) => r.name);
         const added = [...after.values()].filter((r) => !before.has(r.urn)).map((r) => r.name);
         const generationScoped = (g: string) =>
-            [pool(g), server(g, 0), server(g, 1), server(g, 2), `${pool(g)}-gate`, member(g, 0), member(g, 1), member(g, 2), smoke(g)].sort();
+            [pool(g), server(g, 0), server(g, 1), server(g, 2), `${pool(g)}-gate`, members(g), smoke(g)].sort();
         assert.deepEqual(gone.sort(), generationScoped("g1"));
         assert.deepEqual(added.sort(), generationScoped("g2"));
         const kept = [...after.values()].filter((r) => before.has(r.urn));
@@ -249,7 +244,7 @@ describe("aws target under strict mocks", function () {
                 sshAllowUnknownHostKeys: true,
             }),
         );
-        const { loadBalancers } = recorder.byName(member("g1", 0)).inputs as { loadBalancers: Record<string, unknown>[] };
+        const { loadBalancers } = recorder.byName(members("g1")).inputs as { loadBalancers: Record<string, unknown>[] };
         assert.deepEqual(
             loadBalancers.map(({ name, hostKeySha256 }) => ({ name, hostKeySha256 })),
             [
@@ -274,10 +269,9 @@ describe("aws target under strict mocks", function () {
                 },
             }),
         );
-        for (const membership of recorder.ofType(TYPES.membership)) {
-            assert.deepEqual(membership.inputs.options, { ssl: true, verify: "required", caFile: "/etc/haproxy/app-ca.pem", maxconn: 32, cookie: true });
-            assert.deepEqual((membership.inputs.drain as Record<string, unknown>).quietPeriodMs, 5000);
-        }
+        const membership = recorder.byName(members("g1"));
+        assert.deepEqual(membership.inputs.options, { ssl: true, verify: "required", caFile: "/etc/haproxy/app-ca.pem", maxconn: 32, cookie: true });
+        assert.deepEqual((membership.inputs.drain as Record<string, unknown>).quietPeriodMs, 5000);
         const [adoption] = recorder.ofType(TYPES.adoption);
         assert.equal(adoption.name, "site-adopted");
         assert.deepEqual(adoption.inputs.servers, ["web1", "web2"]);

@@ -1,6 +1,6 @@
 /** The plan, read without mocks: what each generation needs, and the defaults. */
 import * as assert from "node:assert/strict";
-import { parallelismWarning, planDeployment, planPool, specForGeneration, type DeploymentSettings } from "../../../src/plan";
+import { planDeployment, planPool, specForGeneration, type DeploymentSettings } from "../../../src/plan";
 import { canaryBatches } from "../../../src/pool/canary";
 import { MEMBERSHIP_DEFAULTS } from "../../../src/haproxy/membershipSpec";
 
@@ -27,7 +27,8 @@ describe("plan", () => {
         assert.deepEqual(plan.active.batches, [[0], [1, 2]]);
         assert.equal(plan.active.canaryGateName, "site-pool-g2-canary-gate");
         assert.deepEqual(plan.active.gate, { expectedStatus: 200, timeoutMs: 120_000, intervalMs: 500, consecutive: 2 });
-        assert.equal(plan.membershipName(1), "site-member-g2-1");
+        assert.equal(plan.membershipName, "site-members-g2");
+        assert.equal(plan.serverMembershipName(1), "site-member-g2-1");
         assert.deepEqual(plan.membership, {
             backend: "app",
             check: { enabled: true, inter: 500, rise: 2, fall: 2 },
@@ -53,15 +54,5 @@ describe("plan", () => {
         assert.deepEqual([pool.port, pool.healthCheckPath, pool.batches, pool.canaryGateName], [8080, "/health", [[0, 1]], undefined]);
         assert.deepEqual(specForGeneration({}, "g1"), { inputs: {} });
         assert.deepEqual(canaryBatches(3, 0), [[0, 1, 2]]);
-    });
-
-    it("warns when the pool has more servers than the engine runs steps at once", () => {
-        assert.equal(parallelismWarning(8, 8), undefined, "every server fits in one wave");
-        assert.equal(parallelismWarning(100, undefined), undefined, "the engine did not say");
-        assert.equal(parallelismWarning(100, 0), undefined);
-        const warning = parallelismWarning(100, 8);
-        assert.match(warning ?? "", /100 servers but pulumi runs 8 steps at once/);
-        assert.match(warning ?? "", /13 waves/);
-        assert.match(warning ?? "", /pulumi up --parallel 100/);
     });
 });

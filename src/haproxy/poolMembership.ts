@@ -1,0 +1,39 @@
+/**
+ * `PoolMembership`: all servers of one generation in one backend on every load balancer, as one
+ * resource (runbook steps 11-14). Creating it attaches every server; deleting it drains them all at
+ * once and removes them. A flip is then one attach step and one drain step whatever the pool's size,
+ * not one per server (which the engine would run `--parallel` at a time, in waves). For servers that
+ * come and go one by one, use `Membership`. Type token: `pulumi-nodejs:dynamic/haproxy:PoolMembership`.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
+import { ProjectDynamicResource, type InputFields } from "../provider/providerShim";
+import type { MembershipArgs } from "./membership";
+import type { PoolServer } from "./membershipSpec";
+
+export interface PoolMembershipArgs extends Omit<MembershipArgs, "server" | "address" | "port"> {
+    /**
+     * The servers, 1 to 1000, each with a name unique in the backend (e.g. `app-g2-0`), its address and
+     * port, and, for the `healthcheck` drain method, its health-check file.
+     */
+    servers: pulumi.Input<pulumi.Input<InputFields<PoolServer>>[]>;
+}
+
+export class PoolMembership extends ProjectDynamicResource {
+    /** Names of the load balancers that have any of the servers, as last seen. */
+    declare readonly attachedTo: pulumi.Output<string[]>;
+    declare readonly backend: pulumi.Output<string>;
+    declare readonly servers: pulumi.Output<PoolServer[]>;
+
+    constructor(name: string, args: PoolMembershipArgs, opts?: pulumi.CustomResourceOptions) {
+        const ssh = args.ssh === undefined ? undefined : pulumi.secret(args.ssh);
+        super(
+            path.join(__dirname, "poolMembershipProvider"),
+            "haproxy",
+            "PoolMembership",
+            name,
+            { ...args, ssh, attachedTo: undefined },
+            { ...opts, additionalSecretOutputs: ["ssh"] },
+        );
+    }
+}

@@ -1,0 +1,21 @@
+/**
+ * The PoolMembership dynamic provider: the membership provider (membershipProvider.ts) for all servers
+ * of a generation as one resource. Its servers list changes in place: a server that leaves the list (or
+ * comes back with another address) is drained and removed, a new one is attached; only a new backend
+ * makes another resource.
+ */
+import { membershipProvider, serverPlaceholders, specInputs, type MembershipShape } from "./membershipProvider";
+import { poolSpecOf, resolvePoolMembers } from "./membershipSpec";
+
+const POOL: MembershipShape = {
+    members: (inputs) => resolvePoolMembers(specInputs(inputs)),
+    replaceFields: ["backend"],
+    withPlaceholders(inputs) {
+        const servers = inputs.servers;
+        return Array.isArray(servers) ? { ...inputs, servers: servers.map((s) => (typeof s === "object" && s !== null ? serverPlaceholders(s as Record<string, unknown>) : s)) } : inputs;
+    },
+    id: (members) => `${members[0].backend}/${members[0].server}+${members.length - 1}`,
+    outputs: (members, attachedTo) => ({ ...poolSpecOf(members), attachedTo }),
+};
+
+export default membershipProvider(POOL);
