@@ -6,7 +6,8 @@
  *   drain, detach, terminate) for one generation at a time; change `generation` to flip.
  * - The runbook's pieces, for programs that need only some: `DatabaseSnapshot`, `Migration`,
  *   `AppServerPool`, `HealthGate`, `Membership` (one server on every load balancer: attach, drain,
- *   detach), `Adoption` (retire servers your HAProxy already has).
+ *   detach), `PoolMembership` (all servers of a generation at once), `Adoption` (retire servers your
+ *   HAProxy already has).
  * - Targets, where things come to exist: `localTarget` (this machine: real HAProxy and app processes),
  *   `awsTarget` (EC2, EBS snapshots, migration over SSH), or your own `Target`.
  * - `planDeployment`: what a deployment will build, as plain data.
@@ -21,6 +22,7 @@ export { Migration, type MigrationArgs } from "./database/migration";
 export { AppServerPool, type AppServerPoolArgs } from "./pool/pool";
 export { HealthGate, type HealthGateArgs } from "./gate/healthGate";
 export { Membership, type MembershipArgs } from "./haproxy/membership";
+export { PoolMembership, type PoolMembershipArgs } from "./haproxy/poolMembership";
 export { Adoption, type AdoptionArgs } from "./haproxy/adoption";
 
 export type { Target, LoadBalancerOutputs, LoadBalancerRequest, ServerOutputs, ServerRequest } from "./targets/target";
@@ -47,7 +49,7 @@ export {
 export { TYPES, childNames, serverName } from "./names";
 export { nextHistory, readLastOutputs, type GenerationHistory } from "./generationHistory";
 
-export type { DrainSettings, LoadBalancerRef } from "./haproxy/membershipSpec";
+export type { DrainSettings, LoadBalancerRef, PoolServer } from "./haproxy/membershipSpec";
 export type { ServerOptions } from "./haproxy/serverOptions";
 export type { CheckOptions } from "./haproxy/runtime/validate";
 export type { SshCredentials } from "./haproxy/runtime/transport";

@@ -32,7 +32,8 @@ export async function previewBenchmark(options: { sizes?: number[]; runs?: numbe
         const memberships = (state.deployment.resources as { type: string }[]).filter((r) => STEP_TYPES.membership.includes(r.type));
         const bytes = memberships.map((m) => Buffer.byteLength(JSON.stringify(m)));
         raw.membershipStateBytes = bytes;
-        rows.push([`state of the membership of ${sizes[sizes.length - 1]} servers (JSON, provider included), median`, `${median(bytes)} bytes`]);
+        const size = sizes[sizes.length - 1];
+        rows.push([`state of the generation's membership, ${size} servers (JSON, provider included)`, `${median(bytes)} bytes, ${Math.round(median(bytes) / size)} bytes per server`]);
         return { title: "preview cost and state size, local target", rows, raw };
     } finally {
         await project.stack.destroy().catch(() => undefined);

@@ -115,7 +115,7 @@ describe("the package as users get it: packed, installed into fresh programs out
             assert.deepEqual(Object.keys(manifest.dependencies ?? {}).sort(), ["pg", "ssh2"], "run-time dependencies: the SSH transport, and PostgreSQL for the local target's demo app");
             assert.ok(manifest.peerDependencies["@pulumi/pulumi"], "@pulumi/pulumi is a peer dependency");
             const api = (await run("node", ["-e", 'console.log(Object.keys(require("haproxy-bluegreen")).sort().join(" "))'], c.dir)).stdout;
-            for (const name of ["BlueGreenDeployment", "Membership", "localTarget", "awsTarget", "RuntimeClient", "planDeployment"]) {
+            for (const name of ["BlueGreenDeployment", "Membership", "PoolMembership", "localTarget", "awsTarget", "RuntimeClient", "planDeployment"]) {
                 assert.ok(api.split(" ").includes(name), `${c.name}: require("haproxy-bluegreen") has ${name}: ${api}`);
             }
         }
@@ -233,13 +233,10 @@ describe("the package as users get it: packed, installed into fresh programs out
                 assert.equal(up.outputs.activeGeneration.value, "g1");
                 await assertServing("g1");
                 await assertCompiledProviders(stack);
-                assert.doesNotMatch(up.stdout, /steps? at once/, "2 servers fit in the engine's default parallelism: no warning");
-            });
-
-            it("preview warns when the pool has more servers than the engine runs steps at once (--parallel)", async () => {
-                const preview = await stack.preview({ parallel: 1 });
-                assert.match(preview.stdout, /the pool has 2 servers but pulumi runs 1 step at once \(--parallel\).*2 waves/);
-                assert.match(preview.stdout, /pulumi up --parallel 2/);
+                const resources = ((await stack.exportStack()).deployment as { resources: { type: string; urn: string; outputs?: { servers?: { server: string }[] } }[] }).resources;
+                const memberships = resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/haproxy:"));
+                assert.deepEqual(memberships.map((r) => [r.type, r.urn.split("::").pop()]), [["pulumi-nodejs:dynamic/haproxy:PoolMembership", "site-members-g1"]], "one membership for the generation");
+                assert.deepEqual(memberships[0].outputs?.servers?.map((s) => s.server), ["app-g1-0", "app-g1-1"]);
             });
 
             it("flips g1 -> g2 under traffic with zero failed requests; only g2 remains", async () => {
