@@ -20,7 +20,7 @@ export = async () => {
         loadBalancers: deployment.loadBalancers,
         snapshotId: deployment.snapshotId,
         migrationVersion: deployment.migrationVersion,
-        membershipLayout: deployment.membershipLayout,
+        resourceLayout: deployment.resourceLayout,
         backend: config.haproxy.backend,
     };
 };

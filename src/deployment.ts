@@ -41,29 +41,36 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
     /** What a rollback flips back to, and the generation kept as warm standby, if any. */
     public readonly history: GenerationHistory;
     /**
-     * `pool` (one PoolMembership per generation) or `server` (per-server memberships kept from a stack made
-     * before PoolMembership). Export it as the stack output `membershipLayout`: `readLastOutputs` reads it.
+     * `generation`: one resource per generation for its servers (local target) and its membership
+     * (PoolMembership); `server`: one per server, kept from a stack made before those until it flips.
+     * Export it as the stack output `resourceLayout`: `readLastOutputs` reads it.
      */
-    public readonly membershipLayout: "pool" | "server";
+    public readonly resourceLayout: "generation" | "server";
 
     constructor(name: string, args: BlueGreenDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TYPES.deployment, name, {}, opts);
         const { target } = args;
         const plan = planDeployment(name, args, args.history?.standby);
         const healthCheck = resolveHealthCheck(args.healthCheck);
+        // A stack made before 0.2 keeps one resource per server until it flips (generationHistory.ts).
+        const perServer = args.history?.perServerResources === true;
 
         target.database?.(this);
         const lbs = target.loadBalancers(this, { backend: plan.membership.backend, healthCheck });
         const snapshot = new DatabaseSnapshot(plan.snapshotName, { target, migrationVersion: plan.migrationVersion }, { parent: this });
         const migration = new Migration(plan.migrationName, { target, migrationVersion: plan.migrationVersion, snapshot }, { parent: this, dependsOn: [snapshot] });
         const poolOf = (p: PoolPlan) =>
-            new AppServerPool(p.name, { ...args.pool, target, generation: p.generation, healthCheck: args.healthCheck, after: [migration.run] }, { parent: this });
+            new AppServerPool(
+                p.name,
+                { ...args.pool, target, generation: p.generation, healthCheck: args.healthCheck, after: [migration.run], ...(perServer ? { perServer } : {}) },
+                { parent: this },
+            );
         const pool = poolOf(plan.active);
         // Warm standby: the previous generation's pool stays registered (so it keeps running) without
         // memberships (so it is drained and detached). Flipping back re-attaches it without provisioning.
         if (plan.standby) poolOf(plan.standby);
         const memberOpts = { parent: this, dependsOn: [pool.gate] };
-        const memberships = args.history?.serverMemberships
+        const memberships = perServer
             ? pool.servers.map((server, i) => new Membership(plan.serverMembershipName(i), serverMembershipArgs(plan.membership, lbs, server, args.ssh), memberOpts))
             : [new PoolMembership(plan.membershipName, { ...sharedMembershipArgs(plan.membership, lbs, args.ssh), servers: pool.servers.map((server) => poolServer(plan.membership, server)) }, memberOpts)];
         const smoke = new HealthGate(
@@ -94,7 +101,7 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         this.snapshotId = snapshot.snapshotId;
         this.migrationVersion = pulumi.output(plan.migrationVersion);
         this.history = args.history ?? {};
-        this.membershipLayout = this.history.serverMemberships ? "server" : "pool";
+        this.resourceLayout = perServer ? "server" : "generation";
         this.registerOutputs({
             previousGeneration: this.history.previous,
             standbyGeneration: this.history.standby,
@@ -103,7 +110,7 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
             loadBalancers: this.loadBalancers,
             snapshotId: this.snapshotId,
             migrationVersion: this.migrationVersion,
-            membershipLayout: this.membershipLayout,
+            resourceLayout: this.resourceLayout,
         });
     }
 }

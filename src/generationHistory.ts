@@ -11,10 +11,11 @@ export interface GenerationHistory {
     /** The generation kept running but detached (only with `pool.standby`). */
     standby?: string;
     /**
-     * The serving generation has one Membership per server, as stacks made before PoolMembership do: it
-     * keeps them until the next flip (replacing them in place would drain the serving servers). @default false
+     * The serving generation has one resource per server (its memberships, and the local target's app
+     * servers), as stacks made before 0.2 do: it keeps them until the next flip (taking them over in place
+     * would drain the serving servers). @default false
      */
-    serverMemberships?: boolean;
+    perServerResources?: boolean;
 }
 
 /** What the last update of this stack recorded. */
@@ -22,25 +23,25 @@ export interface LastOutputs {
     activeGeneration?: string;
     previousGeneration?: string;
     standbyGeneration?: string;
-    /** `pool` once the stack's memberships are PoolMemberships; absent in stacks made before them. */
-    membershipLayout?: string;
+    /** `generation` once the stack has one resource per generation (BlueGreenDeployment.resourceLayout); absent in stacks made before. */
+    resourceLayout?: string;
 }
 
 /**
  * The history after an update to `active`: a flip remembers the generation it leaves; an update that
  * does not flip keeps what was remembered. A generation is never its own previous or standby.
- * `serverMemberships` while a stack made before PoolMembership has not flipped yet.
+ * `perServerResources` while a stack made before 0.2 has not flipped yet.
  */
 export function nextHistory(active: string, last: LastOutputs, standby: boolean): GenerationHistory {
     const flipping = last.activeGeneration !== undefined && last.activeGeneration !== active;
     const previous = flipping ? last.activeGeneration : last.previousGeneration;
     const kept = flipping ? last.activeGeneration : last.standbyGeneration;
-    // A stack made before PoolMembership keeps its per-server memberships until it flips.
-    const serverMemberships = last.activeGeneration !== undefined && !flipping && last.membershipLayout !== "pool";
+    // A stack made before 0.2 keeps its per-server resources until it flips.
+    const perServerResources = last.activeGeneration !== undefined && !flipping && last.resourceLayout !== "generation";
     return {
         ...(previous && previous !== active ? { previous } : {}),
         ...(standby && kept && kept !== active ? { standby: kept } : {}),
-        ...(serverMemberships ? { serverMemberships } : {}),
+        ...(perServerResources ? { perServerResources } : {}),
     };
 }
 
@@ -52,6 +53,6 @@ export async function readLastOutputs(): Promise<LastOutputs> {
         activeGeneration: await value("activeGeneration"),
         previousGeneration: await value("previousGeneration"),
         standbyGeneration: await value("standbyGeneration"),
-        membershipLayout: await value("membershipLayout"),
+        resourceLayout: await value("resourceLayout"),
     };
 }

@@ -16,6 +16,7 @@ export const TYPES = {
     healthGate: "pulumi-nodejs:dynamic/gate:HealthGate",
     localLoadBalancer: "pulumi-nodejs:dynamic/local:LoadBalancer",
     localAppServer: "pulumi-nodejs:dynamic/local:AppServer",
+    localAppServers: "pulumi-nodejs:dynamic/local:AppServers",
     localSnapshot: "pulumi-nodejs:dynamic/local:Snapshot",
     localMigration: "pulumi-nodejs:dynamic/local:Migration",
     localDatabase: "pulumi-nodejs:dynamic/local:Database",
@@ -34,7 +35,7 @@ export const AWS_TYPES = {
 export const STEP_TYPES: Record<"snapshot" | "migration" | "server" | "membership", readonly string[]> = {
     snapshot: [TYPES.localSnapshot, AWS_TYPES.ebsSnapshot, AWS_TYPES.rdsSnapshot, AWS_TYPES.rdsClusterSnapshot],
     migration: [TYPES.localMigration, AWS_TYPES.remoteCommand],
-    server: [TYPES.localAppServer, AWS_TYPES.instance],
+    server: [TYPES.localAppServers, TYPES.localAppServer, AWS_TYPES.instance],
     membership: [TYPES.poolMembership, TYPES.membership],
 };
 
@@ -61,6 +62,8 @@ export function childNames(name: string) {
 export function poolChildNames(name: string) {
     return {
         server: (index: number) => `${name}-${index}`,
+        /** A batch of servers as one resource: the canaries, or the rest. */
+        batch: (canaries: boolean) => `${name}-${canaries ? "canaries" : "servers"}`,
         canaryGate: `${name}-canary-gate`,
         gate: `${name}-gate`,
     };

@@ -113,6 +113,8 @@ export interface PoolPlan {
     servers: PlannedServer[];
     /** Server indexes created together: the canaries, then the rest (runbook step 8). */
     batches: number[][];
+    /** The resource name of each batch, for targets that make a batch one resource (`<pool>-canaries`, `<pool>-servers`). */
+    batchNames: string[];
     canaryGateName?: string;
     gateName: string;
     gate: GateSettings;
@@ -166,13 +168,15 @@ export function planPool(name: string, generation: string, pool: PoolSettings, h
     const canarySize = pool.canarySize ?? 0;
     const spec = specForGeneration(pool, generation);
     const prefix = pool.namePrefix ?? "app";
+    const batches = canaryBatches(pool.size, canarySize);
     return {
         name,
         generation,
         port: pool.port ?? 8080,
         healthCheckPath: hc.path,
         servers: Array.from({ length: pool.size }, (_, index) => ({ resourceName: names.server(index), serverName: serverName(prefix, generation, index), index, spec })),
-        batches: canaryBatches(pool.size, canarySize),
+        batches,
+        batchNames: batches.map((_, b) => names.batch(b < batches.length - 1)),
         ...(canarySize > 0 ? { canaryGateName: names.canaryGate } : {}),
         gateName: names.gate,
         gate: { expectedStatus: hc.expectedStatus, timeoutMs: hc.timeoutMs, intervalMs: hc.intervalMs, consecutive: hc.rise },

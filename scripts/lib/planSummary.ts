@@ -84,14 +84,14 @@ export function summarizePreview(preview: PreviewJson): UpgradePlan {
         to,
         snapshots: created.filter(ofType(STEP_TYPES.snapshot)).map((s) => nameOf(s.urn)),
         migrations: created.filter(ofType(STEP_TYPES.migration)).map((s) => nameOf(s.urn)),
-        create: servers(created).map((s) => ({
-            name: nameOf(s.urn),
-            differences: SPEC_FIELDS.map((k) => describeDifference(k, serving[k], s.newState?.inputs?.[k])).filter((d): d is string => !!d),
-        })),
+        create: servers(created).flatMap((s) => {
+            const differences = SPEC_FIELDS.map((k) => describeDifference(k, serving[k], s.newState?.inputs?.[k])).filter((d): d is string => !!d);
+            return serverNames(s, s.newState).map((name) => ({ name, differences }));
+        }),
         attach: [...new Set(memberships(created).flatMap((s) => loadBalancerNames(s.newState?.inputs)))],
         smoke: created.filter((s) => ofType([TYPES.healthGate])(s) && nameOf(s.urn).includes("-smoke-")).map((s) => nameOf(s.urn)),
         drainFrom: drainOf(memberships(deleted)),
-        terminate: servers(deleted).map((s) => nameOf(s.urn)),
+        terminate: servers(deleted).flatMap((s) => serverNames(s, s.oldState)),
         unexpected: [],
     };
 
@@ -111,6 +111,12 @@ export function summarizePreview(preview: PreviewJson): UpgradePlan {
 /** Components and bookkeeping resources whose deletion destroys nothing (snapshot and migration wrappers). */
 function isFlipBookkeeping(type: string): boolean {
     return type === TYPES.snapshot || type === TYPES.migration || STEP_TYPES.migration.includes(type);
+}
+
+/** The servers a step creates or deletes: the resource itself, or each name of a batch resource (`<resource>/<server>`). */
+function serverNames(step: PreviewStep, resource: ResourceState | undefined): string[] {
+    const names = resource?.inputs?.names;
+    return Array.isArray(names) ? names.map((n) => `${nameOf(step.urn)}/${String(n)}`) : [nameOf(step.urn)];
 }
 
 function loadBalancerNames(inputs: Record<string, unknown> | undefined): string[] {

@@ -18,6 +18,8 @@ export interface AppServerPoolArgs extends PoolSettings {
     healthCheck?: HealthCheckSettings;
     /** What the servers wait for (the migration). @default none */
     after?: pulumi.Resource[];
+    /** One resource per server, as stacks made before 0.2 have them (ServerBatch.perServer). @default false */
+    perServer?: boolean;
 }
 
 export class AppServerPool extends pulumi.ComponentResource {
@@ -39,13 +41,14 @@ export class AppServerPool extends pulumi.ComponentResource {
         this.servers = [];
         let waitFor: pulumi.Resource[] = args.after ?? [];
         plan.batches.forEach((batch, b) => {
-            const created = batch.map((index) => {
+            const servers = batch.map((index) => {
                 const server = plan.servers[index];
-                return target.server(
-                    { resourceName: server.resourceName, serverName: server.serverName, generation, index, spec: server.spec, port: plan.port, healthCheckPath: plan.healthCheckPath },
-                    { parent: this, dependsOn: waitFor },
-                );
+                return { resourceName: server.resourceName, serverName: server.serverName, generation, index, spec: server.spec, port: plan.port, healthCheckPath: plan.healthCheckPath };
             });
+            const created = target.servers(
+                { resourceName: plan.batchNames[b], servers, ...(args.perServer ? { perServer: true } : {}) },
+                { parent: this, dependsOn: waitFor },
+            );
             this.servers.push(...created);
             if (b < plan.batches.length - 1 && plan.canaryGateName) waitFor = [gateFor(plan.canaryGateName, created)];
         });

@@ -40,7 +40,7 @@ export interface ServerOutputs {
 }
 
 export interface ServerRequest {
-    /** Resource name of the server. */
+    /** Resource name of the server, for a target that makes one resource per server. */
     resourceName: string;
     /** HAProxy server name. */
     serverName: string;
@@ -52,6 +52,18 @@ export interface ServerRequest {
     port: number;
     /** URL path of the app's health check. */
     healthCheckPath: string;
+}
+
+/** Servers created together: a canary batch, or the rest of a generation. */
+export interface ServerBatch {
+    /** Resource name for a target that makes the batch one resource, e.g. `site-pool-g2-servers`. */
+    resourceName: string;
+    servers: ServerRequest[];
+    /**
+     * One resource per server, named by each request's `resourceName`, as stacks made before 0.2 have
+     * them (until their next flip). @default false
+     */
+    perServer?: boolean;
 }
 
 /** What the load balancers must know of the deployment. */
@@ -78,6 +90,6 @@ export interface Target {
     snapshot(resourceName: string, migrationVersion: string, opts: pulumi.CustomResourceOptions): pulumi.Output<string>;
     /** The migration to `migrationVersion`, run once per version. */
     migration(resourceName: string, migrationVersion: string, opts: pulumi.CustomResourceOptions): pulumi.Resource;
-    /** One app server. */
-    server(request: ServerRequest, opts: pulumi.CustomResourceOptions): ServerOutputs;
+    /** The app servers of one batch, in its order: one resource per server or one for the batch, as the target sees fit. */
+    servers(batch: ServerBatch, opts: pulumi.CustomResourceOptions): ServerOutputs[];
 }

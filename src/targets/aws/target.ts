@@ -64,7 +64,8 @@ export function awsTarget(args: AwsTargetArgs): Target {
                 ...(args.backendDefaults ? { backendDefaults: pulumi.output(args.backendDefaults) } : {}),
             })),
 
-        server: (request, opts) => {
+        // One EC2 instance per server, whatever the batch.
+        servers: (batch, opts) => batch.servers.map((request) => {
             const { port } = request;
             const instance = new aws.ec2.Instance(
                 request.resourceName,
@@ -88,7 +89,7 @@ export function awsTarget(args: AwsTargetArgs): Target {
                 healthUrl: pulumi.interpolate`http://${instance.privateIp}:${port}${request.healthCheckPath}`,
                 resource: instance,
             };
-        },
+        }),
 
         snapshot: (resourceName, migrationVersion, opts) => {
             const tags = { Name: resourceName, Stack: stack, MigrationVersion: migrationVersion };

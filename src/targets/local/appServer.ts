@@ -1,7 +1,10 @@
 /**
- * `LocalAppServer`: one app server of the local target, a process of the bundled demo app (app/server.ts)
- * on a free port of 127.0.0.1, connected to the local database (its credentials are a Pulumi secret). It outlives `pulumi up` and is stopped gracefully by its delete. Any input
- * change replaces it. Type token: `pulumi-nodejs:dynamic/local:AppServer`.
+ * `LocalAppServer`: one app server of the local target as a resource of its own, a process of the
+ * bundled demo app (app/server.ts) on a free port of 127.0.0.1, connected to the local database (its
+ * credentials are a Pulumi secret). It outlives `pulumi up` and is stopped gracefully by its delete. Any
+ * input change replaces it. The local target makes a generation's servers one `LocalAppServers`; this
+ * one serves stacks made before 0.2 until their next flip (ServerBatch.perServer), and programs that
+ * want single servers. Type token: `pulumi-nodejs:dynamic/local:AppServer`.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";

@@ -10,9 +10,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import type { Target } from "../target";
+import type { ServerRequest, Target } from "../target";
 import { APP_SOURCE_DIR } from "./appRelease";
 import { LocalAppServer } from "./appServer";
+import { LocalAppServers } from "./appServers";
+import type { RunningAppServer } from "./appServerProcess";
 import { LocalDatabase } from "./database";
 import { LocalLoadBalancer } from "./loadBalancer";
 import { LocalMigration } from "./migration";
@@ -93,27 +95,33 @@ export function localTarget(args: LocalTargetArgs): Target {
         migration(resourceName, migrationVersion, opts) {
             return new LocalMigration(resourceName, { migrationsDir, migrationVersion, connection: connection() }, opts);
         },
-        server(request, opts) {
-            const resource = new LocalAppServer(
-                request.resourceName,
-                {
-                    name: request.serverName,
-                    generation: request.generation,
-                    stateDir,
-                    database: connection(),
-                    appRef: request.spec.appRef ?? "unversioned",
-                    env: request.spec.inputs ?? {},
-                },
-                opts,
-            );
-            return {
+        servers(batch, opts) {
+            const settings = { generation: batch.servers[0].generation, stateDir, database: connection(), appRef: batch.servers[0].spec.appRef ?? "unversioned", env: batch.servers[0].spec.inputs ?? {} };
+            const outputs = (request: ServerRequest, server: pulumi.Output<{ address: string; port: number; healthFile: string }>, resource: pulumi.Resource) => ({
                 name: request.serverName,
-                address: resource.address,
-                port: resource.port,
-                healthUrl: pulumi.interpolate`http://${resource.address}:${resource.port}${request.healthCheckPath}`,
-                healthFile: resource.healthFile.apply((file) => pathToFileURL(file).href),
+                address: server.address,
+                port: server.port,
+                healthUrl: pulumi.interpolate`http://${server.address}:${server.port}${request.healthCheckPath}`,
+                healthFile: server.healthFile.apply((file) => pathToFileURL(file).href),
                 resource,
-            };
+            });
+            if (batch.perServer) {
+                return batch.servers.map((request) => {
+                    const resource = new LocalAppServer(request.resourceName, { ...settings, name: request.serverName }, opts);
+                    return outputs(request, pulumi.output({ address: resource.address, port: resource.port, healthFile: resource.healthFile }), resource);
+                });
+            }
+            const resource = new LocalAppServers(batch.resourceName, { ...settings, names: batch.servers.map((r) => r.serverName) }, opts);
+            return batch.servers.map((request) =>
+                outputs(request, resource.servers.apply((list) => serverNamed(list, request.serverName)), resource),
+            );
         },
     };
+}
+
+/** The server `name` of a LocalAppServers' outputs. */
+function serverNamed(servers: RunningAppServer[], name: string): RunningAppServer {
+    const server = servers.find((s) => s.name === name);
+    if (!server) throw new Error(`app server ${name} is missing from its resource's outputs`);
+    return server;
 }

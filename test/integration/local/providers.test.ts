@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, isRunning } from "../../../src/targets/local/processes";
 import appServer, { type AppServerInputs, type AppServerOutputs } from "../../../src/targets/local/appServerProvider";
+import appServers, { type AppServersInputs, type AppServersOutputs } from "../../../src/targets/local/appServersProvider";
 import database, { type DatabaseInputs, type DatabaseOutputs } from "../../../src/targets/local/databaseProvider";
 import { postgresBinDir, psqlQuery, runClient, type Connection } from "../../../src/targets/local/postgres";
 import { waitFor } from "../../../lab/wait";
@@ -166,6 +167,50 @@ describe("local providers against real processes", function () {
             }
             console.log(`      LocalAppServer create (release, spawn, port open), ms: ${times.map((t) => t.toFixed(0)).join(", ")}; median ${median(times).toFixed(0)}`);
             assert.ok(median(times) < 2000);
+        });
+    });
+
+    describe("AppServers (a generation as one resource)", () => {
+        let connection: Connection;
+        beforeEach(async () => {
+            connection = await startDatabase();
+        });
+        const inputs = (names: string[], env: Record<string, string> = {}): AppServersInputs => ({ names, generation: "g2", stateDir, database: connection, appRef: "v2", env });
+        const answers = async (outs: AppServersOutputs) => Promise.all(outs.servers.map(async (s) => (JSON.parse((await httpGet(s.url)).body) as { server: string }).server));
+
+        it("create starts every server; names change in place (new ones started, leaving ones stopped); a dead one is seen by diff and started again; delete stops all", async () => {
+            const { id, outs } = await appServers.create(inputs(["app-g2-0", "app-g2-1", "app-g2-2"]));
+            const first = outs as AppServersOutputs;
+            assert.deepEqual(await answers(first), ["app-g2-0", "app-g2-1", "app-g2-2"]);
+
+            const news = inputs(["app-g2-0", "app-g2-2", "app-g2-3"]);
+            assert.deepEqual(await appServers.diff!(id, first, news), { changes: true, replaces: [] });
+            assert.deepEqual((await appServers.diff!(id, first, inputs(first.names, { A: "1" }))).replaces, ["env"]);
+            const second = (await appServers.update!(id, first, news)).outs as AppServersOutputs;
+            assert.deepEqual(await answers(second), ["app-g2-0", "app-g2-2", "app-g2-3"]);
+            assert.equal(second.servers[0].pid, first.servers[0].pid, "a server that stays keeps running");
+            assert.equal(isRunning(first.servers[1].pid, first.servers[1].marker), false, "app-g2-1 stopped");
+            assert.equal(existsSync(first.servers[1].serverDir), false);
+
+            process.kill(second.servers[1].pid, "SIGKILL");
+            await waitFor(() => (isRunning(second.servers[1].pid, second.servers[1].marker) ? undefined : true), { what: "app-g2-2 to exit", timeoutMs: 5000 });
+            assert.equal((await appServers.diff!(id, second, news)).changes, true, "the dead server is noticed without a refresh");
+            const third = (await appServers.update!(id, second, news)).outs as AppServersOutputs;
+            assert.notEqual(third.servers[1].pid, second.servers[1].pid);
+            assert.deepEqual(await answers(third), ["app-g2-0", "app-g2-2", "app-g2-3"]);
+            assert.equal((await appServers.diff!(id, third, news)).changes, false);
+
+            await appServers.delete!(id, third);
+            assert.ok(third.servers.every((s) => !isRunning(s.pid, s.marker) && !existsSync(s.serverDir)));
+            assert.deepEqual(await appServers.read!(id, third), {});
+        });
+
+        it("a server that cannot start fails the create, and the others are stopped", async () => {
+            const bad = { ...inputs(["app-g2-0", "app-g2-1"]), env: { NODE_OPTIONS: `--require ${join(stateDir, "missing-module.js")}` } };
+            await assert.rejects(appServers.create(bad), /2 of 2 app servers did not start/);
+            assert.deepEqual(readdirSync(join(stateDir, "servers")), []);
+            const check = await appServers.check!({} as AppServersInputs, inputs(["same", "same"]));
+            assert.equal(check.failures?.[0]?.property, "names[1]");
         });
     });
 

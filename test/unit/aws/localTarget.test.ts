@@ -44,6 +44,10 @@ const LOCAL_OUTPUTS: Record<string, MockOutputs> = {
         port: 20000 + Number(String(inputs.name).slice(-1)),
         healthFile: `${inputs.stateDir}/servers/${inputs.name}/health-check`,
     }),
+    [LOCAL.localAppServers]: ({ inputs }) => ({
+        ...inputs,
+        servers: (inputs.names as string[]).map((name, i) => ({ name, address: "127.0.0.1", port: 20000 + i, healthFile: `${inputs.stateDir}/servers/${name}/health-check` })),
+    }),
     "pulumi-nodejs:dynamic/local:Snapshot": ({ inputs }) => ({ ...inputs, snapshotId: `${inputs.migrationVersion}-snapshot` }),
     [LOCAL.localMigration]: ({ inputs }) => ({ ...inputs, applied: [], schemaVersions: [inputs.migrationVersion] }),
     [LOCAL.localDatabase]: ({ inputs }) => ({ ...inputs, host: "127.0.0.1", listenPort: 45432, password: "generated-password-0123456789", pid: 4200 }),
@@ -70,32 +74,39 @@ describe("local target under strict mocks", function () {
         const [db] = recorder.ofType(LOCAL.localDatabase);
         assert.equal(db.name, "site-db");
         assert.match(db.parent, /BlueGreenDeployment::site$/);
-        for (const r of [recorder.byName("site-snapshot-0001-volume"), recorder.byName("site-migration-0001-run"), recorder.byName("site-pool-g1-0")]) {
-            assert.ok(isSecretInput(r.inputs[r.type === LOCAL.localAppServer ? "database" : "connection"]), `${r.name}: the connection is a secret`);
+        assert.deepEqual(recorder.ofType(LOCAL.localAppServer), [], "no per-server app servers");
+        assert.deepEqual(recorder.byName("site-pool-g1-servers").inputs.names, ["app-g1-0", "app-g1-1"]);
+        for (const r of [recorder.byName("site-snapshot-0001-volume"), recorder.byName("site-migration-0001-run"), recorder.byName("site-pool-g1-servers")]) {
+            assert.ok(isSecretInput(r.inputs[r.type === LOCAL.localAppServers ? "database" : "connection"]), `${r.name}: the connection is a secret`);
             assert.ok(recorder.dependsOn(r, db), `${r.name} waits for the database`);
         }
         assert.ok(recorder.dependsOn(recorder.byName("site-migration-0001-run"), recorder.byName("site-snapshot-0001-volume")));
         assert.deepEqual(recorder.ofType(TYPES.gate).map((r) => r.name).sort(), ["site-pool-g1-gate", "site-smoke-g1"]);
         const { stateDir } = recorder.byName("site-lb-lb1").inputs;
         const membership = recorder.byName("site-members-g1").inputs;
-        assert.deepEqual((membership.servers as { server: string }[]).map((s) => s.server), ["app-g1-0", "app-g1-1"]);
+        assert.deepEqual(membership.servers, [
+            { server: "app-g1-0", address: "127.0.0.1", port: 20000 },
+            { server: "app-g1-1", address: "127.0.0.1", port: 20001 },
+        ]);
         assert.deepEqual(membership.loadBalancers, [
             { name: "lb1", endpoint: `unix://${stateDir}/lb/lb1/admin.sock`, serversFile: `${stateDir}/lb/lb1/servers/app.cfg`, backendDefaults: "backend-app" },
             { name: "lb2", endpoint: `unix://${stateDir}/lb/lb2/admin.sock`, serversFile: `${stateDir}/lb/lb2/servers/app.cfg`, backendDefaults: "backend-app" },
         ]);
     });
 
-    it("a stack made before PoolMembership keeps one Membership per server (health file in its drain settings) until it flips", async function () {
+    it("a stack made before 0.2 keeps one app server and one Membership per server (health file in its drain settings) until it flips", async function () {
         const recorder = await useStrictMocks({ customs: LOCAL_OUTPUTS, components: COMPONENT_TYPES, stack: "local" });
         const { parseDeploymentConfig } = await import("../../../program/config");
         const { BlueGreenDeployment } = await import("../../../src/deployment");
         const { deploymentSettings, targetFor } = await import("../../../program/targets");
         const raw = rawLocalConfig() as { haproxy: { drain: Record<string, unknown> } };
         const config = parseDeploymentConfig({ ...raw, haproxy: { ...raw.haproxy, drain: { ...raw.haproxy.drain, method: "healthcheck" } } });
-        const deployment = new BlueGreenDeployment("site", { ...deploymentSettings(config), target: targetFor(config, "site"), history: { serverMemberships: true } });
+        const deployment = new BlueGreenDeployment("site", { ...deploymentSettings(config), target: targetFor(config, "site"), history: { perServerResources: true } });
         await programDone(recorder);
-        assert.equal(deployment.membershipLayout, "server");
+        assert.equal(deployment.resourceLayout, "server");
         assert.deepEqual(recorder.ofType(TYPES.poolMembership), []);
+        assert.deepEqual(recorder.ofType(LOCAL.localAppServers), []);
+        assert.deepEqual(recorder.ofType(LOCAL.localAppServer).map((r) => r.name).sort(), ["site-pool-g1-0", "site-pool-g1-1"]);
         assert.deepEqual(recorder.ofType(TYPES.membership).map((r) => r.name).sort(), ["site-member-g1-0", "site-member-g1-1"]);
         const { server, drain } = recorder.byName("site-member-g1-1").inputs as { server: string; drain: { method: string; healthFile: string } };
         assert.equal(server, "app-g1-1");

@@ -15,15 +15,15 @@ describe("generation history", () => {
     });
 
     it("an update without a flip keeps what was remembered", () => {
-        const last = { activeGeneration: "g2", previousGeneration: "g1", standbyGeneration: "g1", membershipLayout: "pool" };
+        const last = { activeGeneration: "g2", previousGeneration: "g1", standbyGeneration: "g1", resourceLayout: "generation" };
         assert.deepEqual(nextHistory("g2", last, true), { previous: "g1", standby: "g1" });
     });
 
     it("a stack made before PoolMembership keeps its per-server memberships until it flips", () => {
-        assert.deepEqual(nextHistory("g2", { activeGeneration: "g2", previousGeneration: "g1" }, false), { previous: "g1", serverMemberships: true });
-        assert.deepEqual(nextHistory("g2", { activeGeneration: "g2", membershipLayout: "server" }, false), { serverMemberships: true });
+        assert.deepEqual(nextHistory("g2", { activeGeneration: "g2", previousGeneration: "g1" }, false), { previous: "g1", perServerResources: true });
+        assert.deepEqual(nextHistory("g2", { activeGeneration: "g2", resourceLayout: "server" }, false), { perServerResources: true });
         assert.deepEqual(nextHistory("g3", { activeGeneration: "g2" }, false), { previous: "g2" }, "the flip moves to a PoolMembership");
-        assert.deepEqual(nextHistory("g3", { activeGeneration: "g3", previousGeneration: "g2", membershipLayout: "pool" }, false), { previous: "g2" });
+        assert.deepEqual(nextHistory("g3", { activeGeneration: "g3", previousGeneration: "g2", resourceLayout: "generation" }, false), { previous: "g2" });
     });
 
     it("flipping back swaps active and standby", () => {
@@ -31,6 +31,6 @@ describe("generation history", () => {
     });
 
     it("turning standby off drops the standby on the next update", () => {
-        assert.deepEqual(nextHistory("g2", { activeGeneration: "g2", previousGeneration: "g1", standbyGeneration: "g1", membershipLayout: "pool" }, false), { previous: "g1" });
+        assert.deepEqual(nextHistory("g2", { activeGeneration: "g2", previousGeneration: "g1", standbyGeneration: "g1", resourceLayout: "generation" }, false), { previous: "g1" });
     });
 });

@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { formatPlan, summarizePreview, type PreviewJson } from "../../../scripts/lib/planSummary";
+import { TYPES } from "../../../src/names";
 
 const ROOT = join(__dirname, "..", "..", "..");
 const fixture = (name: string): PreviewJson => JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "preview", `${name}.json`), "utf8"));
@@ -20,6 +21,30 @@ function runCommand(file: string) {
 }
 
 describe("plan summary", () => {
+    it("lists each server of a batch resource and the load balancers of a pool membership (the layout since 0.2)", () => {
+        const lbs = [{ name: "lb1" }, { name: "lb2" }];
+        const urn = (type: string, name: string) => `urn:pulumi:local::bluegreen::${type}::${name}`;
+        const step = (op: string, type: string, name: string, inputs: Record<string, unknown>) => ({
+            op,
+            urn: urn(type, name),
+            [op === "create" ? "newState" : "oldState"]: { type, inputs, outputs: inputs },
+        });
+        const plan = summarizePreview({
+            steps: [
+                step("create", TYPES.localAppServers, "site-pool-g2-servers", { names: ["app-g2-0", "app-g2-1"], appRef: "v2" }),
+                step("create", TYPES.poolMembership, "site-members-g2", { loadBalancers: lbs }),
+                step("delete", TYPES.poolMembership, "site-members-g1", { loadBalancers: lbs, drain: { timeoutMs: 300_000, onTimeout: "fail" } }),
+                step("delete", TYPES.localAppServers, "site-pool-g1-servers", { names: ["app-g1-0", "app-g1-1"], appRef: "v1" }),
+            ],
+        });
+        assert.deepEqual([plan.from, plan.to], ["g1", "g2"]);
+        assert.deepEqual(plan.create, ["app-g2-0", "app-g2-1"].map((n) => ({ name: `site-pool-g2-servers/${n}`, differences: ['appRef: "v1" -> "v2"'] })));
+        assert.deepEqual(plan.attach, ["lb1", "lb2"]);
+        assert.deepEqual(plan.drainFrom, { loadBalancers: ["lb1", "lb2"], timeoutSeconds: 300, onTimeout: "fail" });
+        assert.deepEqual(plan.terminate, ["site-pool-g1-servers/app-g1-0", "site-pool-g1-servers/app-g1-1"]);
+        assert.deepEqual(plan.unexpected, []);
+    });
+
     it("lists exactly the changes of a flip g2 -> g1", () => {
         const plan = summarizePreview(fixture("flip-g2-to-g1"));
         assert.equal(plan.from, "g2");
