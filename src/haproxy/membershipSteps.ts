@@ -45,12 +45,14 @@ export function describeServers(specs: MembershipSpec[]): string {
 }
 
 /**
- * Fails, before anything changes, if a load balancer's own configuration refers to the server
- * (another server's `track`): HAProxy would refuse to delete it after the drain.
+ * Fails, before anything changes, if a load balancer's own configuration refers to any of the servers
+ * (another server's `track`): HAProxy would refuse to delete it after the drain. One status read per
+ * load balancer, whatever the number of servers.
  */
-async function checkRemovable(spec: MembershipSpec, lbs: LoadBalancerRef[]): Promise<void> {
-    await onEachLoadBalancer(`checking that ${spec.backend}/${spec.server} can be removed`, lbs, async (lb) => {
-        const client = accessTo(lb, spec).client;
+async function checkRemovable(specs: MembershipSpec[], lbs: LoadBalancerRef[]): Promise<void> {
+    const [first] = specs;
+    await onEachLoadBalancer(`checking that ${describeServers(specs)} can be removed`, lbs, async (lb) => {
+        const client = accessTo(lb, first).client;
         const rows = await client
             .currentProcess()
             .then(() => client.showStat())
@@ -58,9 +60,11 @@ async function checkRemovable(spec: MembershipSpec, lbs: LoadBalancerRef[]): Pro
                 if (isTransient(err)) return []; // unreachable now: the drain retries and reports it
                 throw err;
             });
-        const trackers = rows.filter((r) => r.tracked === `${spec.backend}/${spec.server}`).map((r) => `${r.pxname}/${r.svname}`);
-        if (trackers.length > 0) {
-            throw referencedError(`${lb.name}: ${spec.backend}/${spec.server}`, `tracked by ${trackers.join(", ")} (track ${spec.backend}/${spec.server})`);
+        for (const spec of specs) {
+            const trackers = rows.filter((r) => r.tracked === `${spec.backend}/${spec.server}`).map((r) => `${r.pxname}/${r.svname}`);
+            if (trackers.length > 0) {
+                throw referencedError(`${lb.name}: ${spec.backend}/${spec.server}`, `tracked by ${trackers.join(", ")} (track ${spec.backend}/${spec.server})`);
+            }
         }
     });
 }
@@ -78,7 +82,19 @@ export interface DetachResult {
 /** Drains and removes one server on `lbs` (all of them share one drain deadline). */
 export async function detach(spec: MembershipSpec, lbs: LoadBalancerRef[]): Promise<DetachResult[]> {
     if (lbs.length === 0) return [];
-    await checkRemovable(spec, lbs);
+    await checkRemovable([spec], lbs);
+    return drainAndRemove(spec, lbs);
+}
+
+/** Drains and removes every one of `specs`' servers on `lbs`, all at once. */
+export async function detachAll(specs: MembershipSpec[], lbs: LoadBalancerRef[]): Promise<void> {
+    if (lbs.length === 0 || specs.length === 0) return;
+    await checkRemovable(specs, lbs);
+    await onEachServer(`draining ${describeServers(specs)}`, specs, (spec) => drainAndRemove(spec, lbs));
+}
+
+/** Drains one server on `lbs` with one deadline, then removes it; the removal was checked possible. */
+async function drainAndRemove(spec: MembershipSpec, lbs: LoadBalancerRef[]): Promise<DetachResult[]> {
     if (spec.drain.method === "healthcheck" && spec.drain.healthFile) await removeHealthFile(spec.drain.healthFile);
     const deadline = Date.now() + spec.drain.timeoutMs;
     return onEachLoadBalancer(`draining ${spec.backend}/${spec.server}`, lbs, async (lb): Promise<DetachResult> => {
@@ -92,12 +108,6 @@ export async function detach(spec: MembershipSpec, lbs: LoadBalancerRef[]): Prom
         recordTiming({ kind: "drain", lb: lb.name, backend: spec.backend, server: spec.server, startedAt, sessionsZeroAt: drained.sessionsZeroAt, ...(removedAt === undefined ? {} : { removedAt }), forced: drained.forced });
         return { lb: lb.name, sessionsZeroAt: drained.sessionsZeroAt, removedAt, forced: drained.forced };
     });
-}
-
-/** Drains and removes every one of `specs`' servers on `lbs`, all at once. */
-export async function detachAll(specs: MembershipSpec[], lbs: LoadBalancerRef[]): Promise<void> {
-    if (lbs.length === 0 || specs.length === 0) return;
-    await onEachServer(`draining ${describeServers(specs)}`, specs, (spec) => detach(spec, lbs));
 }
 
 /** Makes every one of `specs`' servers serve on every one of `lbs` (attach, or repair after a reload, drain or drift). */
