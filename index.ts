@@ -20,7 +20,7 @@ export = async () => {
         loadBalancers: deployment.loadBalancers,
         snapshotId: deployment.snapshotId,
         migrationVersion: deployment.migrationVersion,
-        resourceLayout: deployment.resourceLayout,
+        perServerGenerations: deployment.perServerGenerations,
         backend: config.haproxy.backend,
     };
 };

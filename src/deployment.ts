@@ -41,19 +41,20 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
     /** What a rollback flips back to, and the generation kept as warm standby, if any. */
     public readonly history: GenerationHistory;
     /**
-     * `generation`: one resource per generation for its servers (local target) and its membership
-     * (PoolMembership); `server`: one per server, kept from a stack made before those until it flips.
-     * Export it as the stack output `resourceLayout`: `readLastOutputs` reads it.
+     * Generations that keep one resource per server, as stacks made before 0.2 have them (the history's;
+     * empty in stacks made since). Export it as the stack output `perServerGenerations`: `readLastOutputs`
+     * reads it, and its absence marks a stack made before 0.2.
      */
-    public readonly resourceLayout: "generation" | "server";
+    public readonly perServerGenerations: string[];
 
     constructor(name: string, args: BlueGreenDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
         super(TYPES.deployment, name, {}, opts);
         const { target } = args;
         const plan = planDeployment(name, args, args.history?.standby);
         const healthCheck = resolveHealthCheck(args.healthCheck);
-        // A stack made before 0.2 keeps one resource per server until it flips (generationHistory.ts).
-        const perServer = args.history?.perServerResources === true;
+        // Generations of a stack made before 0.2 keep one resource per server (generationHistory.ts).
+        const perServerGenerations = args.history?.perServerGenerations ?? [];
+        const perServer = (generation: string) => perServerGenerations.includes(generation);
 
         target.database?.(this);
         const lbs = target.loadBalancers(this, { backend: plan.membership.backend, healthCheck });
@@ -62,7 +63,7 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         const poolOf = (p: PoolPlan) =>
             new AppServerPool(
                 p.name,
-                { ...args.pool, target, generation: p.generation, healthCheck: args.healthCheck, after: [migration.run], ...(perServer ? { perServer } : {}) },
+                { ...args.pool, target, generation: p.generation, healthCheck: args.healthCheck, after: [migration.run], ...(perServer(p.generation) ? { perServer: true } : {}) },
                 { parent: this },
             );
         const pool = poolOf(plan.active);
@@ -70,7 +71,7 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         // memberships (so it is drained and detached). Flipping back re-attaches it without provisioning.
         if (plan.standby) poolOf(plan.standby);
         const memberOpts = { parent: this, dependsOn: [pool.gate] };
-        const memberships = perServer
+        const memberships = perServer(args.generation)
             ? pool.servers.map((server, i) => new Membership(plan.serverMembershipName(i), serverMembershipArgs(plan.membership, lbs, server, args.ssh), memberOpts))
             : [new PoolMembership(plan.membershipName, { ...sharedMembershipArgs(plan.membership, lbs, args.ssh), servers: pool.servers.map((server) => poolServer(plan.membership, server)) }, memberOpts)];
         const smoke = new HealthGate(
@@ -101,7 +102,7 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         this.snapshotId = snapshot.snapshotId;
         this.migrationVersion = pulumi.output(plan.migrationVersion);
         this.history = args.history ?? {};
-        this.resourceLayout = perServer ? "server" : "generation";
+        this.perServerGenerations = perServerGenerations;
         this.registerOutputs({
             previousGeneration: this.history.previous,
             standbyGeneration: this.history.standby,
@@ -110,7 +111,7 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
             loadBalancers: this.loadBalancers,
             snapshotId: this.snapshotId,
             migrationVersion: this.migrationVersion,
-            resourceLayout: this.resourceLayout,
+            perServerGenerations: this.perServerGenerations,
         });
     }
 }

@@ -22,6 +22,11 @@ export function expectedAddr(spec: Pick<MembershipSpec, "address" | "port">): st
     return formatAddress(spec.address, spec.port);
 }
 
+/** Raised when the backend has a server of that name with another address: not ours to change or remove. */
+export class ServerConflictError extends Error {
+    readonly name = "ServerConflictError";
+}
+
 /** Whether a `show stat` status means the server takes traffic: `UP` (also `UP 1/3`, failing) or `no check`. */
 export function isServing(status: string | undefined): boolean {
     return status !== undefined && (/^UP\b/.test(status) || status === "no check");
@@ -70,7 +75,7 @@ export async function ensureServing(access: LoadBalancerAccess, spec: Membership
                 servingOn = undefined;
             }
             if (row?.addr !== undefined && row.addr !== expectedAddr(spec)) {
-                throw new Error(`${name} already exists with address ${row.addr}, expected ${expectedAddr(spec)}; remove it or choose another server name`);
+                throw new ServerConflictError(`${name} already exists with address ${row.addr}, expected ${expectedAddr(spec)}; remove it or choose another server name`);
             }
             // In MAINT without a passed check: it never served yet.
             const unchecked = row !== undefined && /^MAINT/.test(row.status ?? "") && !checkPassed(row, spec);

@@ -140,11 +140,18 @@ export function membershipProvider(shape: MembershipShape): pulumi.dynamic.Resou
             const listed = (lb: { name: string }) => after[0].loadBalancers.some((n) => n.name === lb.name);
             const removedLbs = reachable(before[0].loadBalancers).filter((lb) => !listed(lb));
             await detachAll(before.map((s) => ({ ...s, loadBalancers: removedLbs })), removedLbs);
-            // Servers no longer listed, or listed with another address, leave the load balancers that stay.
-            const stays = (b: MembershipSpec) => after.some((a) => a.server === b.server && a.address === b.address && a.port === b.port);
+            // On the load balancers that stay: a server listed with another address leaves first (one name,
+            // one server); then new servers attach (undone if they fail), so that capacity does not dip
+            // before servers no longer listed drain; then every listed server is made to serve (repair).
+            const same = (a: MembershipSpec, b: MembershipSpec) => a.server === b.server && a.address === b.address && a.port === b.port;
             const keptLbs = reachable(before[0].loadBalancers).filter(listed);
-            await detachAll(before.filter((b) => !stays(b)).map((s) => ({ ...s, loadBalancers: keptLbs })), keptLbs);
+            const leaving = before.filter((b) => !after.some((a) => same(a, b)));
+            const [moved, dropped] = [leaving.filter((b) => after.some((a) => a.server === b.server)), leaving.filter((b) => !after.some((a) => a.server === b.server))];
+            const onKept = (specs: MembershipSpec[]) => specs.map((s) => ({ ...s, loadBalancers: keptLbs }));
+            await detachAll(onKept(moved), keptLbs);
             const lbs = reachable(after[0].loadBalancers);
+            await attach(after.filter((a) => !before.some((b) => same(a, b))), lbs);
+            await detachAll(onKept(dropped), keptLbs);
             await serveOn(after, lbs);
             return { outs: shape.outputs(after, lbs.map((lb) => lb.name)) };
         },

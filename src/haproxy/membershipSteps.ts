@@ -5,7 +5,7 @@
  * parallel; the Runtime API clients and status reads are shared (loadBalancerAccess.ts, backendStats.ts),
  * so a generation of 100 servers polls each load balancer once per round, not 100 times.
  */
-import { ensureServing, isServingAsSpecified, describeRow } from "./attach";
+import { ensureServing, isServingAsSpecified, describeRow, ServerConflictError } from "./attach";
 import { drainOne } from "./drain";
 import { detachOne, referencedError } from "./detach";
 import { removeHealthFile } from "./healthFile";
@@ -110,11 +110,19 @@ async function drainAndRemove(spec: MembershipSpec, lbs: LoadBalancerRef[]): Pro
     });
 }
 
-/** Makes every one of `specs`' servers serve on every one of `lbs` (attach, or repair after a reload, drain or drift). */
-export async function serveOn(specs: MembershipSpec[], lbs: LoadBalancerRef[]): Promise<void> {
+/**
+ * Makes every one of `specs`' servers serve on every one of `lbs` (attach, or repair after a reload,
+ * drain or drift). `conflicts` collects `<lb>/<server>` where another server of that name was found.
+ */
+export async function serveOn(specs: MembershipSpec[], lbs: LoadBalancerRef[], conflicts = new Set<string>()): Promise<void> {
     await onEachServer(`attaching ${describeServers(specs)}`, specs, async (spec) => {
         const deadline = Date.now() + spec.attachTimeoutMs;
-        await onEachLoadBalancer(`attaching ${spec.backend}/${spec.server}`, lbs, (lb) => ensureServing(accessTo(lb, spec), spec, deadline));
+        await onEachLoadBalancer(`attaching ${spec.backend}/${spec.server}`, lbs, (lb) =>
+            ensureServing(accessTo(lb, spec), spec, deadline).catch((err) => {
+                if (err instanceof ServerConflictError) conflicts.add(`${lb.name}/${spec.server}`);
+                throw err;
+            }),
+        );
     });
 }
 
@@ -134,15 +142,21 @@ export async function checkOptions(specs: MembershipSpec[], lbs: LoadBalancerRef
 
 /**
  * Attaches every one of `specs`' servers on `lbs` after the options pre-flight passed on all of them;
- * if any attach fails, takes all of them back out of all of them before failing.
+ * if any attach fails, takes all of them back out of all of them before failing, except where a server
+ * of that name with another address was there already (not this attach's to remove).
  */
 export async function attach(specs: MembershipSpec[], lbs: LoadBalancerRef[]): Promise<void> {
+    if (specs.length === 0) return;
     await checkOptions(specs, lbs);
+    const conflicts = new Set<string>();
     try {
-        await serveOn(specs, lbs);
+        await serveOn(specs, lbs, conflicts);
     } catch (err) {
-        const undo = specs.map((spec) => ({ ...spec, drain: { ...spec.drain, method: "drain" as const, onTimeout: "force" as const, quietPeriodMs: 0, minimumMs: 0 } }));
-        await detachAll(undo, lbs).catch((undoErr: Error) => {
+        const undo = (spec: MembershipSpec) => {
+            const own = lbs.filter((lb) => !conflicts.has(`${lb.name}/${spec.server}`));
+            return detach({ ...spec, drain: { ...spec.drain, method: "drain", onTimeout: "force", quietPeriodMs: 0, minimumMs: 0 } }, own);
+        };
+        await onEachServer(`taking ${describeServers(specs)} back out`, specs, undo).catch((undoErr: Error) => {
             throw new Error(`${(err as Error).message}\nand taking the servers back out failed too: ${undoErr.message}`);
         });
         throw err;

@@ -1,8 +1,9 @@
 /**
  * Upgrading a stack made by 0.1 (one Membership and one local app server resource per server) to
  * today's code, through the real engine: a plain `pulumi up` changes nothing (the serving generation
- * keeps its per-server resources), and the next flip moves to one resource per generation under
- * traffic with zero failed requests. The 0.1 program is taken from git (`git archive`).
+ * keeps its per-server resources); a first flip that fails, then the rollback, find the old generation
+ * as it is; and the next flip moves to one resource per generation under traffic with zero failed
+ * requests. The 0.1 program is taken from git (`git archive`).
  */
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -40,6 +41,14 @@ async function serverResources(p: ScratchProject): Promise<string[]> {
     return resources.filter((r) => wanted.includes(r.type)).map((r) => `${r.type.split(":").pop()} ${r.urn.split("::").pop()}`).sort();
 }
 
+/** Only `generation`'s servers are in the backend of every load balancer, all UP. */
+async function assertServing(p: ScratchProject, generation: string): Promise<void> {
+    const state = await deployedState(p.stack);
+    for (const lb of await membershipOf(state.loadBalancers, state.backend)) {
+        assert.deepEqual(lb.servers.map((s) => `${s.name} ${s.status}`).sort(), [`app-${generation}-0 UP`, `app-${generation}-1 UP`], lb.lb);
+    }
+}
+
 describe("end to end: upgrading a stack made by 0.1 (one resource per server)", function () {
     this.timeout(600_000);
     let p: ScratchProject;
@@ -60,8 +69,21 @@ describe("end to end: upgrading a stack made by 0.1 (one resource per server)", 
         const up = await p.stack.up();
         assert.deepEqual(up.summary.resourceChanges?.create ?? 0, 0);
         assert.deepEqual(up.summary.resourceChanges?.delete ?? 0, 0);
-        assert.equal(up.outputs.resourceLayout.value, "server");
+        assert.deepEqual(up.outputs.perServerGenerations.value, ["g1"]);
         assert.deepEqual(await serverResources(p), before);
+    });
+
+    it("a first flip that fails its health gate, then the rollback: g1 is found as it is, per server, and serves throughout", async () => {
+        await p.setConfig("pool", { size: 2, namePrefix: "app", spec: { appRef: "v1.0.0" }, generations: { g2: { appRef: "v1.1.0", inputs: { APP_FAIL_HEALTH: "1" } } } });
+        const failed = await flipUnderTraffic(p.stack, "g2");
+        assert.match(failed.error?.message ?? "", /health gate failed for 2 of 2/);
+        assert.deepEqual(failed.traffic.failed, []);
+        const rollback = await flipUnderTraffic(p.stack, "g1");
+        assert.equal(rollback.error, undefined, rollback.error?.message);
+        assert.deepEqual(rollback.traffic.failed, []);
+        assert.deepEqual(await serverResources(p), ["AppServer site-pool-g1-0", "AppServer site-pool-g1-1", "Membership site-member-g1-0", "Membership site-member-g1-1"]);
+        await assertServing(p, "g1");
+        await p.setConfig("pool", { size: 2, namePrefix: "app", spec: { appRef: "v1.0.0" }, generations: { g2: { appRef: "v1.1.0" } } });
     });
 
     it("the next flip moves to one resource per generation under traffic: 0 failed, g2 UP everywhere, g1 gone", async () => {
@@ -70,11 +92,8 @@ describe("end to end: upgrading a stack made by 0.1 (one resource per server)", 
         assert.deepEqual(run.traffic.failed, []);
         assert.ok(run.traffic.total > 100);
         assert.deepEqual(await serverResources(p), ["AppServers site-pool-g2-servers", "PoolMembership site-members-g2"]);
-        const state = await deployedState(p.stack);
-        for (const lb of await membershipOf(state.loadBalancers, state.backend)) {
-            assert.deepEqual(lb.servers.map((s) => `${s.name} ${s.status}`).sort(), ["app-g2-0 UP", "app-g2-1 UP"], lb.lb);
-        }
-        assert.equal((await p.stack.outputs()).resourceLayout.value, "generation");
+        await assertServing(p, "g2");
+        assert.deepEqual((await p.stack.outputs()).perServerGenerations.value, ["g1"], "g1 stays per server while it is the rollback target");
         await p.stack.preview({ expectNoChanges: true });
     });
 });

@@ -5,8 +5,10 @@
  * - create: starts every server, at most 4 x CPUs at a time; if one fails, stops the others and fails.
  * - diff: a change of the shared settings replaces every server; a change of `names`, or a server whose
  *   process is gone, is an update.
- * - update: starts the servers that are new or gone, then stops the ones no longer named. A server that
- *   died keeps its folder, with the log that tells why.
+ * - update: starts the servers that are new or gone. The ones no longer named keep running, out of
+ *   `servers` and listed as `retiring`, so that their membership (which depends on this resource, and is
+ *   updated after it) drains them first; the next update, or the delete, stops them. A server that died
+ *   keeps its folder, with the log that tells why.
  * - read: gone when no server runs any more.
  * - delete: stops every server gracefully, all at once.
  */
@@ -25,6 +27,8 @@ export interface AppServersInputs extends AppServerSettings {
 export interface AppServersOutputs extends AppServersInputs {
     /** The running servers, in the order of `names`. */
     servers: RunningAppServer[];
+    /** Servers no longer named, still running until their membership drained them (stopped by the next update). @default none */
+    retiring?: RunningAppServer[];
 }
 
 /** Most servers one resource runs. */
@@ -60,13 +64,21 @@ async function settleLimited<T, R>(items: T[], limit: number, task: (item: T) =>
     return results;
 }
 
+/** Stops every one of `servers`; a failure is reported, not thrown (the servers it concerns are gone from state anyway). */
+async function stopAll(servers: RunningAppServer[]): Promise<void> {
+    const settled = await Promise.allSettled(servers.map(stopAppServer));
+    settled.forEach((s, i) => {
+        if (s.status === "rejected") progress(`app server ${servers[i].name}: stopping failed: ${(s.reason as Error).message}`);
+    });
+}
+
 /** Starts `toStart`; if any fails, stops the ones that started and throws one error naming each failure. */
 async function launchAll(toStart: string[], settings: AppServerSettings): Promise<RunningAppServer[]> {
     const settled = await settleLimited(toStart, STARTS_AT_ONCE, (name) => launchAppServer(name, settings));
     const started = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
     const failures = settled.flatMap((s) => (s.status === "rejected" ? [(s.reason as Error).message] : []));
     if (failures.length === 0) return started;
-    await Promise.all(started.map((s) => stopAppServer(s).catch(() => undefined)));
+    await stopAll(started);
     throw new Error(`${failures.length} of ${toStart.length} app servers did not start (the others were stopped):\n  ${failures.join("\n  ")}`);
 }
 
@@ -81,7 +93,9 @@ const provider: pulumi.dynamic.ResourceProvider<AppServersInputs, AppServersOutp
         const dead = olds.servers.filter((s) => !isAlive(s)).map((s) => s.name);
         if (replaces.length === 0 && dead.length > 0) progress(`app servers ${dead.join(", ")}: process gone, to start again`);
         const renamed = changedKeys<AppServersInputs>(olds, news, ["names"]).length > 0;
-        return { changes: replaces.length > 0 || renamed || dead.length > 0, replaces };
+        const retiring = (olds.retiring ?? []).map((s) => s.name);
+        if (replaces.length === 0 && retiring.length > 0) progress(`app servers ${retiring.join(", ")}: left the pool and drained, to stop`);
+        return { changes: replaces.length > 0 || renamed || dead.length > 0 || retiring.length > 0, replaces };
     },
 
     async create(inputs) {
@@ -97,14 +111,17 @@ const provider: pulumi.dynamic.ResourceProvider<AppServersInputs, AppServersOutp
     async update(_id, olds, news) {
         const kept = olds.servers.filter((s) => news.names.includes(s.name) && isAlive(s));
         const started = await launchAll(news.names.filter((n) => !kept.some((s) => s.name === n)), news);
-        const leaving = olds.servers.filter((s) => !news.names.includes(s.name) && isAlive(s));
-        await Promise.all(leaving.map(stopAppServer));
+        await stopAll(olds.retiring ?? []);
+        const retiring = olds.servers.filter((s) => !news.names.includes(s.name) && isAlive(s));
+        if (retiring.length > 0) {
+            progress(`app servers ${retiring.map((s) => s.name).join(", ")} left the pool: running until their membership drained them; the next \`pulumi up\` stops them`);
+        }
         const byName = new Map([...kept, ...started].map((s) => [s.name, s]));
-        return { outs: { ...news, servers: news.names.map((n) => byName.get(n)!) } };
+        return { outs: { ...news, servers: news.names.map((n) => byName.get(n)!), ...(retiring.length > 0 ? { retiring } : {}) } };
     },
 
     async delete(_id, props) {
-        await Promise.all(props.servers.map(stopAppServer));
+        await Promise.all([...props.servers, ...(props.retiring ?? [])].map(stopAppServer));
     },
 };
 

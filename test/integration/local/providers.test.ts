@@ -178,7 +178,7 @@ describe("local providers against real processes", function () {
         const inputs = (names: string[], env: Record<string, string> = {}): AppServersInputs => ({ names, generation: "g2", stateDir, database: connection, appRef: "v2", env });
         const answers = async (outs: AppServersOutputs) => Promise.all(outs.servers.map(async (s) => (JSON.parse((await httpGet(s.url)).body) as { server: string }).server));
 
-        it("create starts every server; names change in place (new ones started, leaving ones stopped); a dead one is seen by diff and started again; delete stops all", async () => {
+        it("create starts every server; names change in place (new ones started, leaving ones kept until the next update); a dead one is seen by diff and started again; delete stops all", async () => {
             const { id, outs } = await appServers.create(inputs(["app-g2-0", "app-g2-1", "app-g2-2"]));
             const first = outs as AppServersOutputs;
             assert.deepEqual(await answers(first), ["app-g2-0", "app-g2-1", "app-g2-2"]);
@@ -189,13 +189,17 @@ describe("local providers against real processes", function () {
             const second = (await appServers.update!(id, first, news)).outs as AppServersOutputs;
             assert.deepEqual(await answers(second), ["app-g2-0", "app-g2-2", "app-g2-3"]);
             assert.equal(second.servers[0].pid, first.servers[0].pid, "a server that stays keeps running");
-            assert.equal(isRunning(first.servers[1].pid, first.servers[1].marker), false, "app-g2-1 stopped");
-            assert.equal(existsSync(first.servers[1].serverDir), false);
+            assert.deepEqual(second.retiring?.map((s) => s.name), ["app-g2-1"]);
+            assert.ok(isRunning(first.servers[1].pid, first.servers[1].marker), "app-g2-1 runs until its membership drained it");
+            assert.equal((await appServers.diff!(id, second, news)).changes, true, "the next update stops it");
 
             process.kill(second.servers[1].pid, "SIGKILL");
             await waitFor(() => (isRunning(second.servers[1].pid, second.servers[1].marker) ? undefined : true), { what: "app-g2-2 to exit", timeoutMs: 5000 });
             assert.equal((await appServers.diff!(id, second, news)).changes, true, "the dead server is noticed without a refresh");
             const third = (await appServers.update!(id, second, news)).outs as AppServersOutputs;
+            assert.equal(isRunning(first.servers[1].pid, first.servers[1].marker), false, "app-g2-1 stopped");
+            assert.equal(existsSync(first.servers[1].serverDir), false);
+            assert.equal(third.retiring, undefined);
             assert.notEqual(third.servers[1].pid, second.servers[1].pid);
             assert.deepEqual(await answers(third), ["app-g2-0", "app-g2-2", "app-g2-3"]);
             assert.equal((await appServers.diff!(id, third, news)).changes, false);

@@ -101,9 +101,9 @@ describe("local target under strict mocks", function () {
         const { deploymentSettings, targetFor } = await import("../../../program/targets");
         const raw = rawLocalConfig() as { haproxy: { drain: Record<string, unknown> } };
         const config = parseDeploymentConfig({ ...raw, haproxy: { ...raw.haproxy, drain: { ...raw.haproxy.drain, method: "healthcheck" } } });
-        const deployment = new BlueGreenDeployment("site", { ...deploymentSettings(config), target: targetFor(config, "site"), history: { perServerResources: true } });
+        const deployment = new BlueGreenDeployment("site", { ...deploymentSettings(config), target: targetFor(config, "site"), history: { perServerGenerations: ["g1"] } });
         await programDone(recorder);
-        assert.equal(deployment.resourceLayout, "server");
+        assert.deepEqual(deployment.perServerGenerations, ["g1"]);
         assert.deepEqual(recorder.ofType(TYPES.poolMembership), []);
         assert.deepEqual(recorder.ofType(LOCAL.localAppServers), []);
         assert.deepEqual(recorder.ofType(LOCAL.localAppServer).map((r) => r.name).sort(), ["site-pool-g1-0", "site-pool-g1-1"]);
