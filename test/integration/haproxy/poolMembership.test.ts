@@ -15,7 +15,8 @@ type Outputs = Record<string, unknown> & { servers: { server: string; address: s
 
 describe("PoolMembership provider against real HAProxy", function () {
     this.timeout(120_000);
-    const { lbs, appServer, lbRefs } = membershipLab({ check: { enabled: true, inter: 100, rise: 1, fall: 1 }, drain: { pollIntervalMs: 50, timeoutMs: 20_000 } });
+    const lab = membershipLab({ check: { enabled: true, inter: 100, rise: 1, fall: 1 }, drain: { pollIntervalMs: 50, timeoutMs: 20_000 } });
+    const { lbs, appServer, lbRefs } = lab;
     const created: Outputs[] = [];
 
     afterEach(async () => {
@@ -111,6 +112,14 @@ describe("PoolMembership provider against real HAProxy", function () {
             assert.deepEqual(await statuses(lb, [...good.map((s) => s.name), dead.server]), [undefined, undefined, undefined, undefined]);
             assert.ok(!(await readFile(lb.serversFile, "utf8")).includes("server part-"), "nothing left in the servers file");
         }
+    });
+
+    it("a name taken by another server (other address) fails the create, and that server is left alone", async () => {
+        const [owner, mine] = await generation("taken", 2);
+        await lab.create(lab.inputs(owner));
+        const clash = { server: owner.name, address: mine.host, port: mine.port };
+        await assert.rejects(provider.create(inputs([entry(mine), clash])), /taken-0 already exists with address/);
+        for (const lb of lbs) assert.deepEqual(await statuses(lb, [owner.name, mine.name]), ["UP", undefined], "the owner's server still serves; ours was taken back out");
     });
 
     it("check names the bad server's field before anything is sent", async () => {
