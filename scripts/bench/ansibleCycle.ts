@@ -5,7 +5,7 @@
  * does what it can: ours drains and removes, then adds back until UP; the module drains to MAINT, then
  * enables.
  */
-import { attach, detach } from "../../src/haproxy/membershipSteps";
+import { attach, detachAll } from "../../src/haproxy/membershipSteps";
 import { RuntimeClient } from "../../src/haproxy/runtime/client";
 import { Traffic } from "../lib/traffic";
 import { BACKEND, type Lab, startLab, specOf, cleanUp, moduleTask, sleep, ansibleStartup } from "./ansibleLab";
@@ -30,7 +30,7 @@ const ourCycle: CycleTool = {
     key: "ours",
     async drain(lab, servers) {
         const startedAt = Date.now();
-        await Promise.all(servers.map((s) => detach(specOf(lab, s), lab.refs)));
+        await detachAll(servers.map((s) => specOf(lab, s)), lab.refs);
         const endedAt = Date.now();
         return { startedAt, endedAt, rawStartedAt: startedAt, rawEndedAt: endedAt };
     },

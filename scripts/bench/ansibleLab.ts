@@ -11,7 +11,7 @@
  * (StatWatch), never left out of the medians.
  */
 import { get } from "node:http";
-import { detach } from "../../src/haproxy/membershipSteps";
+import { detachAll } from "../../src/haproxy/membershipSteps";
 import { resolveMembershipSpec, type LoadBalancerRef, type MembershipSpec } from "../../src/haproxy/membershipSpec";
 import { startHaproxy, type RunningHaproxy } from "../../lab/haproxy";
 import { startHttpServer, type TestHttpServer } from "../../lab/httpServer";
@@ -63,7 +63,7 @@ export function specOf(lab: Lab, server: string, drain: Record<string, unknown> 
 
 /** Takes out a server the module left in MAINT (or anything left over): no quiet period, sessions shut at 10 s. */
 export async function cleanUp(lab: Lab, servers: string[]): Promise<void> {
-    await Promise.all(servers.map((s) => detach(specOf(lab, s, { quietPeriodMs: 0, timeoutMs: 10_000, onTimeout: "force" }), lab.refs)));
+    await detachAll(servers.map((s) => specOf(lab, s, { quietPeriodMs: 0, timeoutMs: 10_000, onTimeout: "force" })), lab.refs);
 }
 
 /** The module's task on one server (`{{ item }}` in a loop) on every host; `wait` only when compared. */

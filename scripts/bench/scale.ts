@@ -6,7 +6,7 @@
  * command overhead is measured (a health check's rise is a physical wait common to both).
  */
 import { execFile } from "node:child_process";
-import { attach, detach } from "../../src/haproxy/membershipSteps";
+import { attach, detachAll } from "../../src/haproxy/membershipSteps";
 import { resolveMembershipSpec, type LoadBalancerRef } from "../../src/haproxy/membershipSpec";
 import { startHaproxy, type RunningHaproxy } from "../../lab/haproxy";
 import { startHttpServer } from "../../lab/httpServer";
@@ -43,7 +43,7 @@ async function ourCycle(lbs: LoadBalancerRef[], names: string[], address: string
         resolveMembershipSpec({ loadBalancers: lbs, backend: "app", server, address, port, check: { enabled: false }, drain: { pollIntervalMs: 20, quietPeriodMs: 0 } }),
     );
     await attach(specs, lbs);
-    await Promise.all(specs.map((spec) => detach(spec, lbs)));
+    await detachAll(specs, lbs);
 }
 
 export async function scaleBenchmark(options: { servers?: number; loadBalancers?: number; runs?: number } = {}): Promise<Figures> {

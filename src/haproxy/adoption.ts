@@ -29,7 +29,6 @@ export class Adoption extends ProjectDynamicResource {
     declare readonly retired: pulumi.Output<string[]>;
 
     constructor(name: string, args: AdoptionArgs, opts?: pulumi.CustomResourceOptions) {
-        const ssh = args.ssh === undefined ? undefined : pulumi.secret(args.ssh);
-        super(path.join(__dirname, "adoptionProvider"), "haproxy", "Adoption", name, { ...args, ssh, retired: undefined }, { ...opts, additionalSecretOutputs: ["ssh"] });
+        super(path.join(__dirname, "adoptionProvider"), "haproxy", "Adoption", name, { ...args, retired: undefined }, opts, ["ssh"]);
     }
 }

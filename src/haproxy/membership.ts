@@ -47,14 +47,6 @@ export class Membership extends ProjectDynamicResource {
     declare readonly server: pulumi.Output<string>;
 
     constructor(name: string, args: MembershipArgs, opts?: pulumi.CustomResourceOptions) {
-        const ssh = args.ssh === undefined ? undefined : pulumi.secret(args.ssh);
-        super(
-            path.join(__dirname, "membershipProvider"),
-            "haproxy",
-            "Membership",
-            name,
-            { ...args, ssh, attachedTo: undefined },
-            { ...opts, additionalSecretOutputs: ["ssh"] },
-        );
+        super(path.join(__dirname, "membershipProvider"), "haproxy", "Membership", name, { ...args, attachedTo: undefined }, opts, ["ssh"]);
     }
 }

@@ -26,14 +26,6 @@ export class PoolMembership extends ProjectDynamicResource {
     declare readonly servers: pulumi.Output<PoolServer[]>;
 
     constructor(name: string, args: PoolMembershipArgs, opts?: pulumi.CustomResourceOptions) {
-        const ssh = args.ssh === undefined ? undefined : pulumi.secret(args.ssh);
-        super(
-            path.join(__dirname, "poolMembershipProvider"),
-            "haproxy",
-            "PoolMembership",
-            name,
-            { ...args, ssh, attachedTo: undefined },
-            { ...opts, additionalSecretOutputs: ["ssh"] },
-        );
+        super(path.join(__dirname, "poolMembershipProvider"), "haproxy", "PoolMembership", name, { ...args, attachedTo: undefined }, opts, ["ssh"]);
     }
 }

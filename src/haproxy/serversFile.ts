@@ -133,12 +133,16 @@ export function readServersFile(files: HostFiles, key: string, path: string, hea
     return read;
 }
 
-/** One change at a time per file in this process: every membership of a backend rewrites the same file. */
+/** Per file (`key`), the chain of writes in this process, and the changes waiting for the next write. */
 const queues = new Map<string, Promise<unknown>>();
+type QueuedChange = { apply: (servers: Map<string, string>) => void; error?: unknown };
+const waiting = new Map<string, { changes: QueuedChange[]; written: Promise<void> }>();
 
 /**
  * Reads the file, lets `change` edit its server lines, and writes it back atomically if anything
- * changed. Changes to one file (`key` names host and path) are serialised.
+ * changed. Writes to one file (`key` names host and path) are serialised, and the changes that arrive
+ * while one is under way go into the next write together: a generation of 100 servers attaching costs
+ * a few rewrites of each load balancer's file, not one per server and state.
  */
 export function updateServersFile(
     files: HostFiles,
@@ -147,17 +151,34 @@ export function updateServersFile(
     header: ServersFileHeader,
     change: (servers: Map<string, string>) => void,
 ): Promise<void> {
-    const previous = queues.get(key) ?? Promise.resolve();
-    const next = previous
-        .catch(() => undefined)
-        .then(async () => {
-            const text = await files.read(path);
-            const { settings, servers } = parseServersFile(path, text, header);
-            change(servers);
-            const rendered = renderServersFile(header, servers, settings);
-            if (rendered !== text) await files.replace(path, rendered);
-        });
-    queues.set(key, next);
-    void next.finally(() => queues.get(key) === next && queues.delete(key)).catch(() => undefined);
-    return next;
+    let next = waiting.get(key);
+    if (!next) {
+        const changes: QueuedChange[] = [];
+        const previous = queues.get(key) ?? Promise.resolve();
+        const written = previous
+            .catch(() => undefined)
+            .then(async () => {
+                waiting.delete(key); // changes from now on wait for the write after this one
+                const text = await files.read(path);
+                const { settings, servers } = parseServersFile(path, text, header);
+                for (const queued of changes) {
+                    try {
+                        queued.apply(servers);
+                    } catch (err) {
+                        queued.error = err; // fails its own caller only
+                    }
+                }
+                const rendered = renderServersFile(header, servers, settings);
+                if (rendered !== text) await files.replace(path, rendered);
+            });
+        next = { changes, written };
+        waiting.set(key, next);
+        queues.set(key, written);
+        void written.finally(() => queues.get(key) === written && queues.delete(key)).catch(() => undefined);
+    }
+    const queued: QueuedChange = { apply: change };
+    next.changes.push(queued);
+    return next.written.then(() => {
+        if (queued.error !== undefined) throw queued.error;
+    });
 }

@@ -53,7 +53,8 @@ export function providerModuleText(modulePath: string, programDir = process.cwd(
 
 /**
  * A dynamic resource (type `pulumi-nodejs:dynamic/<module>:<type>`) served by the provider module at
- * `providerModule`, an absolute path such as `path.join(__dirname, "membershipProvider")`.
+ * `providerModule`, an absolute path such as `path.join(__dirname, "membershipProvider")`. The inputs
+ * named in `secrets` (credentials) are Pulumi secrets, in the inputs and in the outputs. @default secrets none
  */
 export class ProjectDynamicResource extends pulumi.CustomResource {
     constructor(
@@ -63,9 +64,16 @@ export class ProjectDynamicResource extends pulumi.CustomResource {
         name: string,
         props: pulumi.Inputs,
         opts?: pulumi.CustomResourceOptions,
+        secrets: readonly string[] = [],
     ) {
         if ("__provider" in props) throw new Error("a dynamic resource must not define the __provider key");
-        super(`pulumi-nodejs:dynamic/${module}:${type}`, name, { ...props, __provider: providerModuleText(providerModule) }, opts);
+        const secretProps = Object.fromEntries(secrets.filter((key) => props[key] !== undefined).map((key) => [key, pulumi.secret(props[key])]));
+        super(
+            `pulumi-nodejs:dynamic/${module}:${type}`,
+            name,
+            { ...props, ...secretProps, __provider: providerModuleText(providerModule) },
+            secrets.length > 0 ? { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...secrets] } : opts,
+        );
     }
 }
 

@@ -61,7 +61,8 @@ export class LocalAppServer extends ProjectDynamicResource {
                 healthFile: undefined,
                 logPath: undefined,
             },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "database"] },
+            opts,
+            ["database"],
         );
     }
 }

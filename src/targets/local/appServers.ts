@@ -28,7 +28,8 @@ export class LocalAppServers extends ProjectDynamicResource {
             "AppServers",
             name,
             { ...args, env: args.env ?? {}, servers: undefined },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "database"] },
+            opts,
+            ["database"],
         );
     }
 }

@@ -44,7 +44,8 @@ export class LocalDatabase extends ProjectDynamicResource {
             "Database",
             name,
             { ...args, port: args.port ?? 0, database: args.database ?? "app", user: args.user ?? "app", host: undefined, listenPort: undefined, password: undefined, logPath: undefined, pid: undefined },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "password"] },
+            opts,
+            ["password"],
         );
     }
 

@@ -33,7 +33,8 @@ export class LocalMigration extends ProjectDynamicResource {
             "Migration",
             name,
             { ...args, applied: undefined, schemaVersions: undefined },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+            opts,
+            ["connection"],
         );
     }
 }

@@ -36,7 +36,8 @@ export class LocalSnapshot extends ProjectDynamicResource {
             "Snapshot",
             name,
             { ...args, snapshotId: undefined, path: undefined, bytes: undefined, createdAt: undefined },
-            { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
+            opts,
+            ["connection"],
         );
     }
 }
