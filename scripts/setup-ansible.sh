@@ -5,16 +5,12 @@
 # Not part of `npm test` or `npm run deploy`. Idempotent: a second run only checks.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-
-sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+source "$BLUEGREEN_ROOT/scripts/debian.sh"
 
 # module_ready: the module's documentation loads, so the collection is installed where ansible looks.
 module_ready() { ansible-doc community.general.haproxy >/dev/null 2>&1; }
 
-if ! command -v ansible-playbook >/dev/null || ! module_ready; then
-  step "installing ansible from Debian (ansible 7.7 with community.general; a few minutes)"
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends ansible >/dev/null
-fi
+# ansible 7.7 with community.general; a few minutes the first time.
+command -v ansible-playbook >/dev/null && module_ready || apt_install ansible
 module_ready || { echo "setup-ansible: \`ansible-doc community.general.haproxy\` fails after installing ansible: $(ansible-doc community.general.haproxy 2>&1 | tail -3)" >&2; exit 1; }
 step "$(ansible --version | sed -n 1p), community.general $(ansible-galaxy collection list community.general 2>/dev/null | awk '$1 == "community.general" { v = $2 } END { print v }') ready"

@@ -19,7 +19,8 @@ go_build() { # go_build <module dir> <output> <package> [ldflags]
   command -v go >/dev/null || { echo "setup: Go is needed to build the Pulumi engine offline (go 1.25.11 or newer)" >&2; exit 1; }
   # go.sum in engine/* pins every module; the checksum database is not reachable from here.
   (cd "$BLUEGREEN_ROOT/$dir" && GOFLAGS="-mod=readonly -buildvcs=false" GOSUMDB=off \
-     go build -trimpath -o "$out" -ldflags "$ldflags" "$pkg")
+     go build -trimpath -o "$out" -ldflags "$ldflags" "$pkg") \
+    || { echo "setup: building $pkg failed (go's errors above). Every module it needs is pinned in $dir/go.sum and comes from the Go module proxy ($(go env GOPROXY)); a download error means that proxy is not reachable or no longer serves a pinned version" >&2; exit 1; }
 }
 
 mkdir -p "$BLUEGREEN_ENGINE_DIR"

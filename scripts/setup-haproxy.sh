@@ -2,7 +2,7 @@
 # Makes HAProxy versions available to the project (docs/HAPROXY_VERSIONS.md); the project picks one per
 # run with BLUEGREEN_HAPROXY_VERSION (src/targets/local/haproxyBinary.ts).
 #   2.6  Debian bookworm's `haproxy` package: `haproxy` on PATH (/usr/sbin/haproxy)
-#   3.0  built from Debian trixie's source package: $BLUEGREEN_CACHE/haproxy/3.0/haproxy
+#   3.0  built from the upstream tarball of the 3.0 release Debian trixie lists: $BLUEGREEN_CACHE/haproxy/3.0/haproxy
 #   3.2  Debian forky's package in a debootstrap root, $BLUEGREEN_CACHE/haproxy/3.2/root (forky's
 #        binary needs a newer glibc and OpenSSL than bookworm's), run by the launcher
 #        $BLUEGREEN_CACHE/haproxy/3.2/haproxy under chroot (needs root)
@@ -13,31 +13,19 @@
 # `-vv`; a missing stamp or a failing check means a partial or broken build, which is made again.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+source "$BLUEGREEN_ROOT/scripts/debian.sh"
 
 VERSIONS=(2.6 3.0 3.2)
-DEBIAN_MIRROR="http://deb.debian.org/debian"
-KEYRING="/usr/share/keyrings/debian-archive-keyring.gpg"
+# The Debian suite whose `haproxy` binary package is the 3.2 release (forky is Debian testing: it moves).
+HAPROXY_32_SUITE="forky"
 cache="$BLUEGREEN_CACHE/haproxy"
 
-sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-
-# apt_install <package>...: installs the Debian (bookworm) packages among them that are not installed.
-apt_install() {
-  local missing=() p
-  for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  [ ${#missing[@]} -gt 0 ] || return 0
-  step "installing ${missing[*]} from Debian"
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
-
-# verify <version> <command>: `<command> -vv` runs and reports HAProxy <version>.x; prints its version line.
+# verify <version> <command>: `<command> -vv` runs and reports HAProxy <version> (a release line such as
+# 3.0, or one release such as 3.0.11); prints its version line.
 verify() {
   local version="$1" command="$2" out
   out="$("$command" -vv 2>&1)" || { echo "setup: \`$command -vv\` failed: $out" >&2; return 1; }
-  head -1 <<<"$out" | grep -Eq "^HAProxy version ${version//./\\.}\." \
+  head -1 <<<"$out" | grep -Eq "^HAProxy version ${version//./\\.}([.-]| )" \
     || { echo "setup: \`$command -vv\` reports \"$(head -1 <<<"$out")\", expected HAProxy $version" >&2; return 1; }
   head -1 <<<"$out"
 }
@@ -69,43 +57,68 @@ fresh() {
 }
 
 setup_26() {
-  if ! command -v haproxy >/dev/null; then apt_install haproxy; fi
+  apt_install haproxy
   step "$(verify 2.6 haproxy) ready ($(command -v haproxy))"
 }
 
-# 3.0: trixie's source package (trixie and trixie-updates; trixie-security lists newer ones whose files
-# the mirror reachable here does not serve), fetched with an apt of its own (sources, lists and cache
-# under $cache/apt): the machine's apt keeps its bookworm sources only, no trixie binary is installed.
+# 3.0: built from the upstream tarball of the newest 3.0 release that Debian trixie lists (trixie,
+# trixie-updates or trixie-security), found with an apt of its own (private_apt, under $cache/apt). All
+# Debian revisions of one release share its `.orig.tar.gz`, and the mirror may stop serving a revision's
+# Debian files (`.dsc`, `.debian.tar.xz`) while it still serves the tarball: only the tarball is fetched
+# (apt checks it against the signed index), trying each revision of the release in turn. Debian's patches
+# are not applied: this is the upstream release, built against this machine's libraries.
 setup_30() {
   cached 3.0 && return 0
   local dir="$cache/3.0" apt="$cache/apt"
-  apt_install build-essential dpkg-dev libssl-dev libpcre2-dev zlib1g-dev
+  apt_install build-essential libssl-dev libpcre2-dev zlib1g-dev
   fresh "$dir"
-  mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/sources.list.d"
-  cat > "$apt/sources.list" <<EOF
-deb-src [signed-by=$KEYRING] $DEBIAN_MIRROR trixie main
-deb-src [signed-by=$KEYRING] $DEBIAN_MIRROR trixie-updates main
-EOF
-  local opts=(-o "Dir::Etc::SourceList=$apt/sources.list" -o "Dir::Etc::SourceParts=$apt/sources.list.d"
-              -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache" -o "APT::Sandbox::User=root")
-  step "fetching HAProxy 3.0's source package from Debian trixie"
-  apt-get "${opts[@]}" update -qq
-  (cd "$dir" && apt-get "${opts[@]}" source -qq haproxy >/dev/null)
-  local src
-  src="$(find "$dir" -mindepth 1 -maxdepth 1 -type d -name 'haproxy-*')"
-  [ -n "$src" ] || { echo "setup: no haproxy source tree in $dir after apt-get source" >&2; exit 1; }
-  step "building $(basename "$src") (about 70 s on 2 cores)"
-  make -C "$src" -s -j"$(nproc)" TARGET=linux-glibc USE_OPENSSL=1 USE_PCRE2=1 USE_ZLIB=1 >"$dir/build.log" 2>&1 \
-    || { tail -20 "$dir/build.log" >&2; echo "setup: building HAProxy 3.0 failed ($dir/build.log)" >&2; exit 1; }
-  install -m 755 "$src/haproxy" "$dir/haproxy"
+  rm -rf "$apt"
+  step "looking up HAProxy 3.0 in Debian trixie's source index"
+  local opts_text opts=()
+  opts_text="$(private_apt "$apt" \
+    "deb-src [signed-by=$DEBIAN_KEYRING] $DEBIAN_MIRROR trixie main" \
+    "deb-src [signed-by=$DEBIAN_KEYRING] $DEBIAN_MIRROR trixie-updates main" \
+    "deb-src [signed-by=$DEBIAN_KEYRING] $DEBIAN_SECURITY_MIRROR trixie-security main")"
+  mapfile -t opts <<<"$opts_text"
+  local revisions release
+  revisions="$(apt-cache "${opts[@]}" madison haproxy | awk -F'|' '{ gsub(/ /, "", $2); print $2 }' | sort -rVu)"
+  release="$(grep -E '^3\.0\.[0-9]+-' <<<"$revisions" | head -1 | cut -d- -f1)"
+  [ -n "$release" ] || {
+    echo "setup: Debian trixie lists no HAProxy 3.0 source (it lists: $(tr '\n' ' ' <<<"$revisions")); expected a 3.0.x release." >&2
+    echo "setup: point setup_30 in scripts/setup-haproxy.sh at a suite that lists HAProxy 3.0, or drop 3.0 from EXTRA_VERSIONS in scripts/test.sh" >&2
+    exit 1
+  }
+  local rev tarball="" tried=()
+  for rev in $(grep -E "^${release//./\\.}-" <<<"$revisions"); do
+    step "fetching the upstream tarball of HAProxy $release (listed with Debian's revision $rev)"
+    if (cd "$dir" && apt-get "${opts[@]}" source --tar-only -qq "haproxy=$rev" >"$dir/fetch.log" 2>&1); then
+      tarball="$(find "$dir" -maxdepth 1 -name "haproxy_$release.orig.tar.*" | head -1)"
+      [ -z "$tarball" ] || break
+    fi
+    tried+=("$rev: $(grep -E '^E:' "$dir/fetch.log" | head -1)")
+  done
+  [ -n "$tarball" ] || {
+    printf 'setup: the mirror served haproxy_%s.orig.tar.* for none of its Debian revisions:\n' "$release" >&2
+    printf '  %s\n' "${tried[@]}" >&2
+    echo "setup: HAProxy 3.0 cannot be built until the mirror serves that tarball; \`npm test -- <files>\` runs on 2.6 without it" >&2
+    exit 1
+  }
+  mkdir "$dir/src"
+  tar -xf "$tarball" -C "$dir/src" --strip-components=1
+  step "building HAProxy $release from its upstream tarball (about 90 s on 2 cores)"
+  make -C "$dir/src" -s -j"$(nproc)" TARGET=linux-glibc USE_OPENSSL=1 USE_PCRE2=1 USE_ZLIB=1 >"$dir/build.log" 2>&1 \
+    || { tail -20 "$dir/build.log" >&2; echo "setup: building HAProxy $release failed ($dir/build.log)" >&2; exit 1; }
+  install -m 755 "$dir/src/haproxy" "$dir/haproxy"
   local line
-  line="$(verify 3.0 "$dir/haproxy")"
-  rm -rf "$src" "$dir"/haproxy_* "$apt"
+  line="$(verify "$release" "$dir/haproxy")"
+  rm -rf "$dir/src" "$tarball" "$dir/fetch.log" "$apt"
   echo "$line" > "$dir/ready"
   step "$line ready ($dir/haproxy)"
 }
 
-# 3.2: forky's package in a minimal forky root, started by a launcher that runs it under chroot.
+# 3.2: the binary package of $HAPROXY_32_SUITE in a minimal root of that suite, started by a launcher
+# that runs it under chroot (the binary needs a newer glibc and OpenSSL than bookworm's, and the mirror
+# reachable here does not serve the suite's source tarball).
 setup_32() {
   local dir="$cache/3.2"
   # The launcher follows the checkout's copy, also in a cached root.
@@ -115,17 +128,20 @@ setup_32() {
   cached 3.2 && return 0
   apt_install debootstrap
   fresh "$dir"
-  step "making a Debian forky root with HAProxy in $dir/root (debootstrap, about a minute)"
-  # Bookworm's debootstrap may not know forky by name; sid's script bootstraps every testing release.
+  step "making a Debian $HAPROXY_32_SUITE root with HAProxy in $dir/root (debootstrap, about a minute)"
+  # Bookworm's debootstrap may not know a testing release by name; sid's script bootstraps every one.
   local script=()
-  [ -e /usr/share/debootstrap/scripts/forky ] || script=(/usr/share/debootstrap/scripts/sid)
-  $sudo_cmd debootstrap --variant=minbase --include=haproxy forky "$dir/root" "$DEBIAN_MIRROR" "${script[@]}" \
+  [ -e "/usr/share/debootstrap/scripts/$HAPROXY_32_SUITE" ] || script=(/usr/share/debootstrap/scripts/sid)
+  $sudo_cmd debootstrap --variant=minbase --include=haproxy "$HAPROXY_32_SUITE" "$dir/root" "$DEBIAN_MIRROR" "${script[@]}" \
     >"$dir/debootstrap.log" 2>&1 \
-    || { tail -20 "$dir/debootstrap.log" >&2; echo "setup: debootstrap of forky failed ($dir/debootstrap.log)" >&2; exit 1; }
+    || { tail -20 "$dir/debootstrap.log" >&2; echo "setup: debootstrap of Debian $HAPROXY_32_SUITE failed ($dir/debootstrap.log); the next setup starts it again" >&2; exit 1; }
   unmount_under "$dir/root"
   install -m 755 "$BLUEGREEN_ROOT/scripts/haproxy-chroot.sh" "$dir/haproxy"
   local line
-  line="$(verify 3.2 "$dir/haproxy")"
+  line="$(verify 3.2 "$dir/haproxy")" || {
+    echo "setup: Debian $HAPROXY_32_SUITE's haproxy is not a 3.2 release. Set HAPROXY_32_SUITE in scripts/setup-haproxy.sh to a suite whose haproxy binary package is 3.2.x, or drop 3.2 from EXTRA_VERSIONS in scripts/test.sh" >&2
+    exit 1
+  }
   echo "$line" > "$dir/ready"
   step "$line ready ($dir/haproxy)"
 }

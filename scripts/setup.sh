@@ -8,6 +8,7 @@
 #   BLUEGREEN_HAPROXY_VERSION selects, 2.6 when unset. `npm test` asks for all of them.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+source "$BLUEGREEN_ROOT/scripts/debian.sh"
 cd "$BLUEGREEN_ROOT"
 
 haproxy_versions="${BLUEGREEN_HAPROXY_VERSION:-2.6}"
@@ -28,17 +29,11 @@ fi
 
 # Debian packages: socat, openssh-server (the SSH transport tests) and postgresql (the local target's
 # database: only its binaries are used, under /usr/lib/postgresql/<major>/bin; the local target runs its
-# own cluster, never the system's service, which the package may start and which nothing here needs).
-missing=()
-command -v socat >/dev/null || missing+=(socat)
-[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
-compgen -G "/usr/lib/postgresql/*/bin/pg_dump" >/dev/null || [ -n "${BLUEGREEN_PG_BIN:-}" ] || missing+=(postgresql)
-if [ ${#missing[@]} -gt 0 ]; then
-  step "installing ${missing[*]} from Debian"
-  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# own cluster, never the system's service, which the package may start and which nothing here needs;
+# BLUEGREEN_PG_BIN points at other binaries instead).
+packages=(socat openssh-server)
+[ -n "${BLUEGREEN_PG_BIN:-}" ] || packages+=(postgresql)
+apt_install "${packages[@]}"
 
 # HAProxy: the load balancers of the local target and the tests.
 # shellcheck disable=SC2046 # one argument per version
