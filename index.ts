@@ -10,7 +10,7 @@ import { deploymentSettings, targetFor } from "./program/targets";
 export = async () => {
     const { config, ssh } = readStackConfig();
     const history = nextHistory(config.generation, await readLastOutputs(), config.pool.standby);
-    const deployment = new BlueGreenDeployment("site", { ...deploymentSettings(config), target: targetFor(config, "site", ssh), ssh, history });
+    const deployment = new BlueGreenDeployment("site", { ...deploymentSettings(config), target: targetFor(config, "site", ssh), ssh, history }, { protect: config.protect });
     return {
         activeGeneration: deployment.activeGeneration,
         // Absent rather than undefined, so that the stack shows no empty outputs.

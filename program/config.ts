@@ -30,6 +30,7 @@ const FINGERPRINT_HELP = { allowed: "an OpenSSH host key fingerprint as `ssh-key
 export const CONFIG_HELP: Record<string, { allowed: string; example: string }> = {
     generation: { allowed: "a lowercase letter then up to 11 lowercase letters or digits", example: "g7" },
     target: { allowed: "local or aws", example: "local" },
+    protect: { allowed: "true (the deployment and what outlives a flip, its load balancers and database on the local target, refuse `pulumi destroy`; flips still run) or false", example: "true" },
     canarySize: { allowed: "a whole number from 0 to pool.size - 1", example: "1" },
     "pool.size": { allowed: "a whole number from 1 to 200", example: "4" },
     "pool.namePrefix": { allowed: "a lowercase letter then up to 23 lowercase letters, digits or '-'", example: "app" },
@@ -147,6 +148,7 @@ const schema = z
     .object({
         generation,
         target: z.enum(["local", "aws"]).default("local"),
+        protect: z.boolean().default(false),
         canarySize: z.number().int().min(0).default(0),
         pool: z
             .object({
@@ -432,6 +434,6 @@ export function parseDeploymentConfig(raw: Record<string, unknown>, namespace = 
 
 /** The keys `parseDeploymentConfig` reads from the stack config (stackConfig.ts reads each with the getter of its type). */
 export const CONFIG_KEYS = [
-    "generation", "target", "canarySize", "pool", "healthCheck", "haproxy", "forgetLoadBalancers", "database", "aws",
+    "generation", "target", "protect", "canarySize", "pool", "healthCheck", "haproxy", "forgetLoadBalancers", "database", "aws",
     "sshHostKeySha256", "sshKnownHosts", "sshAllowUnknownHostKeys",
 ] as const;

@@ -9,7 +9,7 @@ import type { SshCredentials } from "../src/haproxy/runtime/transport";
 /** Keys holding one string, number or boolean; the rest hold objects. */
 const SCALAR_KEYS = ["generation", "target", "sshHostKeySha256", "sshKnownHosts"] as const;
 const NUMBER_KEYS = ["canarySize"] as const;
-const BOOLEAN_KEYS = ["sshAllowUnknownHostKeys"] as const;
+const BOOLEAN_KEYS = ["protect", "sshAllowUnknownHostKeys"] as const;
 const OBJECT_KEYS = ["pool", "healthCheck", "haproxy", "forgetLoadBalancers", "database", "aws"] as const;
 
 export interface StackSettings {

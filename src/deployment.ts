@@ -22,6 +22,9 @@ import { planDeployment, resolveHealthCheck, type DeploymentSettings, type Membe
 import { AppServerPool } from "./pool/pool";
 import type { LoadBalancerOutputs, ServerOutputs, Target } from "./targets/target";
 import type { GenerationHistory } from "./generationHistory";
+import { generationBuild } from "./generations/build";
+import { FrozenGenerations } from "./generations/frozenGenerations";
+import { ProtectionGuard } from "./protectionGuard";
 
 export interface BlueGreenDeploymentArgs extends DeploymentSettings {
     /** Where servers, load balancers, the snapshot and the migration come to exist (localTarget, awsTarget). */
@@ -48,7 +51,12 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
     public readonly perServerGenerations: string[];
 
     constructor(name: string, args: BlueGreenDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(TYPES.deployment, name, {}, opts);
+        // `protect` is not inherited by the children: the old generation's resources are never registered
+        // again, so a protect flag they inherited could never be lifted and would refuse their deletes after
+        // the new generation attached (explicit `protect: false` on a child does not override a protected
+        // parent in this engine). A protected deployment protects a guard instead (below).
+        const { protect, ...rest } = opts ?? {};
+        super(TYPES.deployment, name, {}, rest);
         const { target } = args;
         const plan = planDeployment(name, args, args.history?.standby);
         const healthCheck = resolveHealthCheck(args.healthCheck);
@@ -58,19 +66,31 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
 
         target.database?.(this);
         const lbs = target.loadBalancers(this, { backend: plan.membership.backend, healthCheck });
-        const snapshot = new DatabaseSnapshot(plan.snapshotName, { target, migrationVersion: plan.migrationVersion }, { parent: this });
-        const migration = new Migration(plan.migrationName, { target, migrationVersion: plan.migrationVersion, snapshot }, { parent: this, dependsOn: [snapshot] });
+        const scoped = { parent: this };
+        // Runbook steps 5-6: what the serving and remembered generations were built from is recorded
+        // first, and a config that would build one of them differently stops the update here.
+        const registered = [args.generation, ...(plan.standby ? [plan.standby.generation] : [])];
+        const frozen = new FrozenGenerations(
+            plan.frozenName,
+            {
+                builds: Object.fromEntries(registered.map((g) => [g, generationBuild(args, g)])),
+                pinned: args.history?.remembered ?? [args.generation],
+            },
+            { parent: this, ...(protect ? { protect: true } : {}) },
+        );
+        const snapshot = new DatabaseSnapshot(plan.snapshotName, { target, migrationVersion: plan.migrationVersion }, { ...scoped, dependsOn: [frozen] });
+        const migration = new Migration(plan.migrationName, { target, migrationVersion: plan.migrationVersion, snapshot }, { ...scoped, dependsOn: [snapshot] });
         const poolOf = (p: PoolPlan) =>
             new AppServerPool(
                 p.name,
                 { ...args.pool, target, generation: p.generation, healthCheck: args.healthCheck, after: [migration.run], ...(perServer(p.generation) ? { perServer: true } : {}) },
-                { parent: this },
+                scoped,
             );
         const pool = poolOf(plan.active);
         // Warm standby: the previous generation's pool stays registered (so it keeps running) without
         // memberships (so it is drained and detached). Flipping back re-attaches it without provisioning.
         if (plan.standby) poolOf(plan.standby);
-        const memberOpts = { parent: this, dependsOn: [pool.gate] };
+        const memberOpts = { ...scoped, dependsOn: [pool.gate] };
         const memberships = perServer(args.generation)
             ? pool.servers.map((server, i) => new Membership(plan.serverMembershipName(i), serverMembershipArgs(plan.membership, lbs, server, args.ssh), memberOpts))
             : [new PoolMembership(plan.membershipName, { ...sharedMembershipArgs(plan.membership, lbs, args.ssh), servers: pool.servers.map((server) => poolServer(plan.membership, server)) }, memberOpts)];
@@ -82,19 +102,24 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
                 timeoutMs: plan.smoke.timeoutMs,
                 intervalMs: plan.smoke.intervalMs,
             },
-            { parent: this, dependsOn: memberships },
+            { ...scoped, dependsOn: memberships },
         );
         // The operator's existing fleet leaves once the new generation serves, as an old generation would.
+        let adoption: Adoption | undefined;
         if (plan.adoption) {
             const { backend, drain } = plan.membership;
-            new Adoption(
+            adoption = new Adoption(
                 plan.adoption.name,
                 { loadBalancers: loadBalancerRefs(lbs), backend, servers: plan.adoption.servers, drain, ...(args.ssh ? { ssh: args.ssh } : {}) },
-                { parent: this, dependsOn: [smoke] },
+                { ...scoped, dependsOn: [smoke] },
             );
         }
+        if (protect) new ProtectionGuard(plan.guardName, { parent: this, dependsOn: [smoke, ...(adoption ? [adoption] : [])] });
 
-        this.activeGeneration = pulumi.output(args.generation);
+        // Known only once the generation passed the smoke check through every load balancer: a flip that
+        // fails before that records no stack outputs, so the stack's history never names a generation that
+        // did not serve.
+        this.activeGeneration = smoke.id.apply(() => args.generation);
         this.servers = pulumi.all(pool.servers.map((s) => pulumi.all([s.address, s.port]).apply(([address, port]) => ({ name: s.name, address, port }))));
         this.loadBalancers = pulumi.all(
             lbs.map((lb) => pulumi.all([lb.endpoint, lb.frontendUrl]).apply(([endpoint, frontendUrl]) => ({ name: lb.name, endpoint, frontendUrl }))),

@@ -6,6 +6,12 @@
 import * as pulumi from "@pulumi/pulumi";
 
 export interface GenerationHistory {
+    /**
+     * What the stack served and remembered at its last update (its `activeGeneration`,
+     * `previousGeneration` and `standbyGeneration` outputs): these generations' builds are fixed
+     * (FrozenGenerations). @default none
+     */
+    remembered?: string[];
     /** The generation that served before the current one; what a rollback flips back to. */
     previous?: string;
     /** The generation kept running but detached (only with `pool.standby`). */
@@ -38,7 +44,9 @@ export function nextHistory(active: string, last: LastOutputs, standby: boolean)
     const flipping = last.activeGeneration !== undefined && last.activeGeneration !== active;
     const previous = flipping ? last.activeGeneration : last.previousGeneration;
     const kept = flipping ? last.activeGeneration : last.standbyGeneration;
+    const lastRemembered = [...new Set([last.activeGeneration, last.previousGeneration, last.standbyGeneration].filter((g): g is string => g !== undefined))];
     const history: GenerationHistory = {
+        ...(lastRemembered.length > 0 ? { remembered: lastRemembered } : {}),
         ...(previous && previous !== active ? { previous } : {}),
         ...(standby && kept && kept !== active ? { standby: kept } : {}),
     };

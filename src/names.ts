@@ -7,6 +7,7 @@
 /** Type tokens of the components and dynamic resources the library registers. */
 export const TYPES = {
     deployment: "bluegreen:index:BlueGreenDeployment",
+    protectionGuard: "bluegreen:index:ProtectionGuard",
     pool: "bluegreen:pool:AppServerPool",
     snapshot: "bluegreen:database:DatabaseSnapshot",
     migration: "bluegreen:database:Migration",
@@ -14,6 +15,7 @@ export const TYPES = {
     poolMembership: "pulumi-nodejs:dynamic/haproxy:PoolMembership",
     adoption: "pulumi-nodejs:dynamic/haproxy:Adoption",
     healthGate: "pulumi-nodejs:dynamic/gate:HealthGate",
+    frozenGenerations: "pulumi-nodejs:dynamic/generations:FrozenGenerations",
     localLoadBalancer: "pulumi-nodejs:dynamic/local:LoadBalancer",
     localAppServer: "pulumi-nodejs:dynamic/local:AppServer",
     localAppServers: "pulumi-nodejs:dynamic/local:AppServers",
@@ -55,6 +57,8 @@ export function childNames(name: string) {
         serverMembership: (generation: string, index: number) => `${name}-member-${generation}-${index}`,
         smoke: (generation: string) => `${name}-smoke-${generation}`,
         adopted: `${name}-adopted`,
+        frozen: `${name}-generations`,
+        guard: `${name}-protected`,
     };
 }
 

@@ -131,6 +131,10 @@ export interface MembershipPlan {
 }
 
 export interface DeploymentPlan {
+    /** The record of what each serving or remembered generation was built from (FrozenGenerations). */
+    frozenName: string;
+    /** What a protected deployment protects (ProtectionGuard). */
+    guardName: string;
     snapshotName: string;
     migrationName: string;
     migrationVersion: string;
@@ -204,6 +208,8 @@ export function planDeployment(name: string, settings: DeploymentSettings, stand
     const hc = resolveHealthCheck(settings.healthCheck);
     const adopt = settings.haproxy?.adopt ?? [];
     return {
+        frozenName: names.frozen,
+        guardName: names.guard,
         snapshotName: names.snapshot(migrationVersion),
         migrationName: names.migration(migrationVersion),
         migrationVersion,

@@ -11,7 +11,9 @@
  * - create: attach every server on every load balancer in parallel; on failure take them all back out.
  * - update: drain from load balancers, and of servers, no longer listed; then make every server serve
  *   on every listed load balancer.
- * - delete: check nothing blocks the removal, then drain every server on every load balancer at once, and detach.
+ * - delete: check nothing blocks the removal, then drain every server on every load balancer at once, and detach,
+ *   with today's drain settings and SSH credentials of the backend when this update registers a membership
+ *   of it (todaysSettings.ts).
  * - read: which load balancers have the servers now.
  *
  * Load balancers named in the stack config key `haproxy-bluegreen:forgetLoadBalancers` (read by
@@ -26,6 +28,7 @@ import { RuntimeInputError } from "./runtime/validate";
 import { containsUnknown } from "../provider/previewValues";
 import { progress } from "../provider/providerLog";
 import { FORGET_CONFIG_KEY, isForgotten, reachable, rememberForgotten } from "./forget";
+import { announceSettings, withTodaysSettings } from "./todaysSettings";
 
 /** What a Membership stores: its spec plus where it is attached now. */
 export interface MembershipOutputs extends MembershipSpec {
@@ -83,6 +86,8 @@ export function membershipProvider(shape: MembershipShape): pulumi.dynamic.Resou
                 if (!(err instanceof RuntimeInputError)) throw err;
                 return { inputs: news, failures: [{ property: err.field, reason: err.message }] };
             }
+            // Old generations of this backend being deleted in this update drain with these settings.
+            announceSettings(members[0]);
             // A membership about to be created: its options pre-flight runs already in the preview (its
             // servers share their options, so the first one's are checked).
             if (Object.keys(olds).length > 0) return { inputs: news };
@@ -135,7 +140,7 @@ export function membershipProvider(shape: MembershipShape): pulumi.dynamic.Resou
         },
 
         async update(_id, olds, news) {
-            const before = shape.members(olds);
+            const before = shape.members(olds).map(withTodaysSettings);
             const after = shape.members(specInputs(news)).map((s) => withPinned(s, before[0]));
             const listed = (lb: { name: string }) => after[0].loadBalancers.some((n) => n.name === lb.name);
             const removedLbs = reachable(before[0].loadBalancers).filter((lb) => !listed(lb));
@@ -157,7 +162,7 @@ export function membershipProvider(shape: MembershipShape): pulumi.dynamic.Resou
         },
 
         async delete(_id, props) {
-            const members = shape.members(props);
+            const members = shape.members(props).map(withTodaysSettings);
             const skipped = members[0].loadBalancers.filter((lb) => isForgotten(lb.name)).map((lb) => lb.name);
             if (skipped.length > 0) progress(`${describeServers(members)}: not contacting ${skipped.join(", ")} (${FORGET_CONFIG_KEY})`);
             await detachAll(members, reachable(members[0].loadBalancers));

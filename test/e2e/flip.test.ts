@@ -86,7 +86,8 @@ describe("end to end: generation flips under live traffic", function () {
             // The engine hands the whole project config to the dynamic-provider host's default provider,
             // so any config change shows as a no-op update of `pulumi:providers:pulumi-nodejs::default`;
             // the program reads its own last outputs through a StackReference (a read, every time).
-            const bookkeeping = m?.type === "pulumi:providers:pulumi-nodejs" || m?.type === "pulumi:pulumi:StackReference";
+            // The record of what each generation was built from gains g2 (an update of FrozenGenerations).
+            const bookkeeping = m?.type === "pulumi:providers:pulumi-nodejs" || m?.type === "pulumi:pulumi:StackReference" || (m?.type === TYPES.frozenGenerations && m.op === "update");
             if (m && m.op !== "same" && !bookkeeping) {
                 steps.push({ op: m.op, name: m.urn.slice(m.urn.lastIndexOf("::") + 2) });
             }
@@ -128,7 +129,8 @@ describe("end to end: generation flips under live traffic", function () {
     });
 
     it("a generation failing its health check: up fails, g2 keeps serving untouched, the failed servers are attached nowhere", async () => {
-        await p.setConfig("pool", { size: 2, namePrefix: "app", spec: { appRef: "v1.0.0" }, generations: { g3: { inputs: { APP_FAIL_HEALTH: "1" } } } });
+        // g2 keeps the settings it was built with (they are fixed: FrozenGenerations); g3 gets its own.
+        await p.setConfig("pool", { size: 2, namePrefix: "app", spec: { appRef: "v1.0.0" }, generations: { g2: { appRef: "v1.1.0", inputs: { REQUIRED_SCHEMA: "0002" } }, g3: { inputs: { APP_FAIL_HEALTH: "1" } } } });
         const run = await flipUnderTraffic(p.stack, "g3");
         assert.match(run.error?.message ?? "", /health gate failed for 2 of 2/);
         assertNoFailures(run);
@@ -185,6 +187,9 @@ describe("end to end: generation flips under live traffic", function () {
                     }
                 });
                 await exited;
+                // The engine starts its plugins (language host, dynamic-provider host) in process groups of
+                // their own, in the CLI's session: a SIGKILLed CLI leaves them running, so end the session.
+                spawnSync("pkill", ["-KILL", "-s", String(cli.pid)]);
                 assert.ok(drainSeen, `the drain started before the interrupt:\n${output.slice(-2000)}`);
                 await stack.cancel().catch(() => undefined); // a killed update may leave its lock behind
                 return stack.up();

@@ -4,7 +4,7 @@
  * `useStrictMocks` installs `pulumi.runtime.setMocks` with a `newResource` that knows only the type
  * tokens a test lists and throws `Mock not implemented: <token>` for any other. A `Recorder` keeps every
  * resource as the engine would receive it: type, name, inputs, and the facts the resource options turn
- * into (parent, dependencies, retainOnDelete, deletedWith). Mocks are not given the options, and
+ * into (parent, dependencies, retainOnDelete, protect, deletedWith). Mocks are not given the options, and
  * `registerResourceTransform` throws under mocks (they do not support transforms), so the recorder
  * reads the RegisterResource request itself, by wrapping the mock monitor's `registerResource`.
  *
@@ -29,6 +29,8 @@ export interface RecordedResource {
     /** URNs of every dependency: `dependsOn` (components expanded to their resources) and property dependencies. */
     dependencies: string[];
     retainOnDelete: boolean;
+    /** The explicit protect flag, if one was sent (unset: the engine inherits the parent's). */
+    protect?: boolean;
     /** URN of the `deletedWith` resource; "" for none. */
     deletedWith: string;
 }
@@ -150,6 +152,7 @@ function record(req: RegisterResourceRequest, urn: string): RecordedResource {
         parent: req.getParent(),
         dependencies: [...new Set([...req.getDependenciesList(), ...propertyDependencies])],
         retainOnDelete: req.getRetainondelete() === true,
+        protect: req.hasProtect() ? req.getProtect() : undefined,
         deletedWith: req.getDeletedwith(),
     };
 }

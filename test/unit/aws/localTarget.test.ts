@@ -54,6 +54,7 @@ const LOCAL_OUTPUTS: Record<string, MockOutputs> = {
     [TYPES.membership]: inputsAsOutputs,
     [TYPES.poolMembership]: inputsAsOutputs,
     [TYPES.gate]: inputsAsOutputs,
+    [TYPES.frozenGenerations]: inputsAsOutputs,
 };
 
 describe("local target under strict mocks", function () {

@@ -19,11 +19,13 @@ export const TYPES = {
     poolMembership: "pulumi-nodejs:dynamic/haproxy:PoolMembership",
     adoption: "pulumi-nodejs:dynamic/haproxy:Adoption",
     gate: "pulumi-nodejs:dynamic/gate:HealthGate",
+    frozenGenerations: "pulumi-nodejs:dynamic/generations:FrozenGenerations",
 } as const;
 
 /** The component types of a deployment. */
 export const COMPONENT_TYPES = [
     "bluegreen:index:BlueGreenDeployment",
+    "bluegreen:index:ProtectionGuard",
     "bluegreen:pool:AppServerPool",
     "bluegreen:database:DatabaseSnapshot",
     "bluegreen:database:Migration",
@@ -45,6 +47,7 @@ const AWS_OUTPUTS: Record<string, MockOutputs> = {
     [TYPES.poolMembership]: inputsAsOutputs,
     [TYPES.adoption]: inputsAsOutputs,
     [TYPES.gate]: inputsAsOutputs,
+    [TYPES.frozenGenerations]: inputsAsOutputs,
 };
 
 export const STACK = "prod";

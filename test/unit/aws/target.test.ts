@@ -7,7 +7,7 @@
 import * as assert from "node:assert/strict";
 import { parseDeploymentConfig } from "../../../program/config";
 import type { BlueGreenDeployment } from "../../../src/deployment";
-import { isSecretInput, plaintextPaths, promiseOf, restoreRuntime, secretValue, type RecordedResource, type Recorder } from "../../support/mocks";
+import { isSecretInput, plaintextPaths, programDone, promiseOf, restoreRuntime, secretValue, type RecordedResource, type Recorder } from "../../support/mocks";
 import {
     DATABASE_HOST_KEYS,
     LB_HOST_KEY_SHA256,
@@ -62,6 +62,7 @@ describe("aws target under strict mocks", function () {
                 `${TYPES.instance} site-pool-g1-2`,
                 `${TYPES.gate} site-pool-g1-gate`,
                 `${TYPES.gate} site-smoke-g1`,
+                `${TYPES.frozenGenerations} site-generations`,
                 `${TYPES.poolMembership} site-members-g1`,
             ].sort());
         });
@@ -208,8 +209,10 @@ describe("aws target under strict mocks", function () {
         assert.deepEqual(gone.sort(), generationScoped("g1"));
         assert.deepEqual(added.sort(), generationScoped("g2"));
         const kept = [...after.values()].filter((r) => before.has(r.urn));
-        assert.deepEqual(kept.map((r) => r.name).sort(), ["site", SNAPSHOT, `${SNAPSHOT}-volume`, MIGRATION, `${MIGRATION}-run`].sort());
-        for (const resource of kept) {
+        assert.deepEqual(kept.map((r) => r.name).sort(), ["site", "site-generations", SNAPSHOT, `${SNAPSHOT}-volume`, MIGRATION, `${MIGRATION}-run`].sort());
+        // The record of generations now builds g2, and pins g1 (a program without history pins what it asks for).
+        assert.deepEqual(Object.keys(g2.byName("site-generations").inputs.builds as object), ["g2"]);
+        for (const resource of kept.filter((r) => r.name !== "site-generations")) {
             assert.deepEqual(resource.wire, (before.get(resource.urn) as RecordedResource).wire, `${resource.name} keeps its inputs`);
         }
         const userData = String(g2.byName(server("g2", 0)).inputs.userData);
@@ -278,6 +281,28 @@ describe("aws target under strict mocks", function () {
         assert.deepEqual((adoption.inputs.drain as Record<string, unknown>).minimumMs, 60_000);
         assert.ok(recorder.dependsOn(adoption, recorder.byName("site-smoke-g1")), "the fleet leaves once the new generation serves");
         assert.ok(isSecretInput(adoption.inputs.ssh), "ssh is a secret");
+    });
+
+    it("a protected deployment protects a guard that depends on the smoke check, and its record; nothing that comes and goes with a flip", async function () {
+        const { recorder, parseDeploymentConfig, BlueGreenDeployment, deploymentSettings, targetFor } = await loadUnderMocks();
+        const config = parseDeploymentConfig(rawAwsConfig());
+        const ssh = sshSecret();
+        new BlueGreenDeployment("site", { ...deploymentSettings(config), target: targetFor(config, "site", ssh), ssh }, { protect: true });
+        await programDone(recorder);
+        const protectedNames = recorder.resources.filter((r) => r.protect === true).map((r) => r.name);
+        assert.deepEqual(protectedNames.sort(), ["site-generations", "site-protected"]);
+        // Unset, not false: the engine lets a child inherit a protected parent's flag whatever the child says.
+        for (const r of recorder.resources.filter((x) => x.name !== "site-generations" && x.name !== "site-protected")) {
+            assert.equal(r.protect, undefined, `${r.name} sends no protect flag, and its parents are not protected`);
+        }
+        const guard = recorder.byName("site-protected");
+        assert.ok(recorder.dependsOn(guard, recorder.byName(smoke("g1"))), "the guard is deleted before the serving generation");
+        assert.ok(!recorder.resources.some((r) => r.dependencies.includes(guard.urn)), "nothing depends on the guard: a destroy meets it first");
+    });
+
+    it("an unprotected deployment registers no guard", async function () {
+        const { recorder } = await buildAwsProgram(rawAwsConfig());
+        assert.equal(recorder.resources.filter((r) => r.name === "site-protected").length, 0);
     });
 
     it("leaves keyName and iamInstanceProfile unset when they are not configured", async function () {
