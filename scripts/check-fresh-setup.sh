@@ -29,8 +29,9 @@ step "fresh-setup check: cloning HEAD into $clone, every cache empty under $scra
 git clone -q "$BLUEGREEN_ROOT" "$clone"
 (
   cd "$clone"
-  unset BLUEGREEN_STATE PULUMI_CONFIG_PASSPHRASE_FILE PULUMI_BACKEND_URL BLUEGREEN_ENGINE_DIR
+  # The clone's env.sh sets its own state, engine folder and PATH: drop those of this checkout.
   PATH="$(printf '%s' "$PATH" | tr ':' '\n' | grep -vxF -e "$BLUEGREEN_ENGINE_DIR" -e "$BLUEGREEN_ROOT/node_modules/.bin" | paste -sd: -)"
+  unset BLUEGREEN_STATE PULUMI_CONFIG_PASSPHRASE_FILE PULUMI_BACKEND_URL BLUEGREEN_ENGINE_DIR
   export PATH BLUEGREEN_CACHE="$scratch/cache" npm_config_cache="$scratch/npm" GOMODCACHE="$scratch/gomod" \
     BLUEGREEN_CHECK_ARCHIVE=1
   bash scripts/setup.sh --haproxy-versions=all
