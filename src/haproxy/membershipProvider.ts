@@ -9,8 +9,9 @@
  * drain timeout), or missing from the servers file, and `update` repairs it before anything is drained.
  *
  * - create: attach every server on every load balancer in parallel; on failure take them all back out.
- * - update: drain from load balancers, and of servers, no longer listed; then make every server serve
- *   on every listed load balancer.
+ * - update: drain from load balancers, and of servers, no longer listed; a server listed at another
+ *   address is replaced by an interim server first (never a dip in capacity); then make every server
+ *   serve on every listed load balancer.
  * - delete: check nothing blocks the removal, then drain every server on every load balancer at once, and detach,
  *   with today's drain settings and SSH credentials of the backend when this update registers a membership
  *   of it (todaysSettings.ts).
@@ -145,17 +146,23 @@ export function membershipProvider(shape: MembershipShape): pulumi.dynamic.Resou
             const listed = (lb: { name: string }) => after[0].loadBalancers.some((n) => n.name === lb.name);
             const removedLbs = reachable(before[0].loadBalancers).filter((lb) => !listed(lb));
             await detachAll(before.map((s) => ({ ...s, loadBalancers: removedLbs })), removedLbs);
-            // On the load balancers that stay: a server listed with another address leaves first (one name,
-            // one server); then new servers attach (undone if they fail), so that capacity does not dip
-            // before servers no longer listed drain; then every listed server is made to serve (repair).
+            // Capacity never dips on the load balancers that stay. A server listed with another address or
+            // port (one name is one server in a backend) is first replaced by an interim server of its own
+            // name (interimName) at the new address; only once that is UP everywhere does the old one drain
+            // and leave; then the listed name attaches at the new address and the interim server drains.
+            // Then new servers attach (undone if they fail) before servers no longer listed drain; then
+            // every listed server is made to serve (repair).
             const same = (a: MembershipSpec, b: MembershipSpec) => a.server === b.server && a.address === b.address && a.port === b.port;
             const keptLbs = reachable(before[0].loadBalancers).filter(listed);
             const leaving = before.filter((b) => !after.some((a) => same(a, b)));
             const [moved, dropped] = [leaving.filter((b) => after.some((a) => a.server === b.server)), leaving.filter((b) => !after.some((a) => a.server === b.server))];
             const onKept = (specs: MembershipSpec[]) => specs.map((s) => ({ ...s, loadBalancers: keptLbs }));
-            await detachAll(onKept(moved), keptLbs);
             const lbs = reachable(after[0].loadBalancers);
+            const interim = after.filter((a) => moved.some((b) => b.server === a.server)).map((a) => ({ ...a, server: interimName(a.server) }));
+            await attach(interim, lbs);
+            await detachAll(onKept(moved), keptLbs);
             await attach(after.filter((a) => !before.some((b) => same(a, b))), lbs);
+            await detachAll(interim, lbs);
             await detachAll(onKept(dropped), keptLbs);
             await serveOn(after, lbs);
             return { outs: shape.outputs(after, lbs.map((lb) => lb.name)) };
@@ -168,6 +175,14 @@ export function membershipProvider(shape: MembershipShape): pulumi.dynamic.Resou
             await detachAll(members, reachable(members[0].loadBalancers));
         },
     };
+}
+
+/**
+ * The name a moving server's replacement serves under while the server of the listed name still does:
+ * `<name>.next`, within HAProxy's 63 characters.
+ */
+export function interimName(server: string): string {
+    return `${server.slice(0, 58)}.next`;
 }
 
 /** `spec` with the fields the server keeps from its attach (PINNED_FIELDS) taken from `attached`. */

@@ -238,8 +238,11 @@ export function resolveMembershipSpec(raw: Record<string, unknown>): MembershipS
     return ssh ? { ...spec, ssh } : spec;
 }
 
-/** Fields whose change makes another server. */
-export const REPLACE_FIELDS = ["backend", "server", "address", "port"] as const;
+/**
+ * Fields whose change makes another Membership resource. A new address or port is not among them: the
+ * update moves the server in place, its replacement serving before the old one drains.
+ */
+export const REPLACE_FIELDS = ["backend", "server"] as const;
 
 /**
  * Fields a server keeps from its attach. HAProxy cannot change them at run time, and replacing the

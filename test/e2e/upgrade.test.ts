@@ -9,6 +9,7 @@ import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { cpSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { PROJECT_ROOT } from "../../lab/engine";
 import { scratchProject, type ScratchProject } from "../../lab/scratchProject";
 import { deployedState, flipUnderTraffic, membershipOf } from "../../scripts/lib/flip";
@@ -62,13 +63,20 @@ describe("end to end: upgrading a stack made by 0.1 (one resource per server)", 
     });
     after(async () => p?.dispose());
 
-    it("a plain pulumi up after the upgrade changes nothing: g1 keeps its per-server resources", async () => {
+    it("a plain pulumi up after the upgrade changes nothing but recording g1's build: g1 keeps its per-server resources", async () => {
         const before = await serverResources(p);
         assert.deepEqual(before, ["AppServer site-pool-g1-0", "AppServer site-pool-g1-1", "Membership site-member-g1-0", "Membership site-member-g1-1"]);
-        await p.stack.preview({ expectNoChanges: true });
+        const changed: string[] = [];
+        const onEvent = (e: EngineEvent) => {
+            const m = e.resourcePreEvent?.metadata;
+            if (m && m.op !== "same" && m.op !== "read" && m.type !== "pulumi:providers:pulumi-nodejs") changed.push(`${m.op} ${m.type}`);
+        };
+        await p.stack.preview({ onEvent });
+        assert.deepEqual(changed, [`create ${TYPES.frozenGenerations}`], "the only change: the record of what g1 was built from");
         const up = await p.stack.up();
-        assert.deepEqual(up.summary.resourceChanges?.create ?? 0, 0);
+        assert.deepEqual(up.summary.resourceChanges?.create ?? 0, 1);
         assert.deepEqual(up.summary.resourceChanges?.delete ?? 0, 0);
+        await p.stack.preview({ expectNoChanges: true });
         assert.deepEqual(up.outputs.perServerGenerations.value, ["g1"]);
         assert.deepEqual(await serverResources(p), before);
     });

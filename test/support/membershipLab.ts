@@ -2,12 +2,14 @@
  * The fixture of the Membership provider's integration tests: two real load balancers from the HAProxy
  * harness (production shape: master-worker, servers file, state file), app servers started per test,
  * the provider's progress lines, and the provider's inputs for a server. Call it inside a `describe`:
- * it registers that suite's hooks. After each test, the memberships it created are taken out (forced,
- * so a failed test leaves nothing to the next) and its app servers are stopped.
+ * it registers that suite's hooks. Each test starts as an update of its own: no membership has announced
+ * today's settings (todaysSettings.ts). After each test, the memberships it created are taken out
+ * (forced, so a failed test leaves nothing to the next) and its app servers are stopped.
  */
 import * as assert from "node:assert/strict";
 import provider, { type MembershipOutputs } from "../../src/haproxy/membershipProvider";
 import { setProgressSink } from "../../src/provider/providerLog";
+import { forgetAnnouncedSettings } from "../../src/haproxy/todaysSettings";
 import { startHaproxy, type HaproxyOptions, type RunningHaproxy } from "../../lab/haproxy";
 import { startHttpServer, startHttpsServer, type TestHttpServer, type TlsIdentity } from "../../lab/httpServer";
 
@@ -46,7 +48,9 @@ export function membershipLab(settings: { check: Record<string, unknown>; drain:
         setProgressSink(undefined);
         await Promise.all(lbs.map((lb) => lb.stop()));
     });
+    beforeEach(forgetAnnouncedSettings);
     afterEach(async () => {
+        forgetAnnouncedSettings(); // the forced clean-up below is not overridden by the test's settings
         for (const outs of created.splice(0)) {
             await provider.delete!(`app/${outs.server}`, { ...outs, drain: { ...outs.drain, timeoutMs: 100, onTimeout: "force" } }).catch(() => undefined);
         }

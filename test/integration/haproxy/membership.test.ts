@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import provider, { type MembershipOutputs } from "../../../src/haproxy/membershipProvider";
+import provider, { interimName, type MembershipOutputs } from "../../../src/haproxy/membershipProvider";
 import { RuntimeClient } from "../../../src/haproxy/runtime/client";
 import type { RunningHaproxy } from "../../../lab/haproxy";
 import { fetchText } from "../../../lab/httpServer";
@@ -189,21 +189,53 @@ describe("Membership provider against real HAProxy", function () {
         assert.deepEqual(none ?? [], []);
     });
 
-    it("changes weight in place and replaces on address changes", async () => {
-        const s = await appServer("weights");
+    it("changes weight in place, and moves to another address in place: the replacement serves (interim name) before the old server leaves, no request fails", async () => {
+        const s = await appServer("moving");
         const outs = await create(inputs(s));
         const heavier = inputs(s, { weight: 7 });
-        const diff = await provider.diff!("app/weights", outs, heavier);
+        const diff = await provider.diff!("app/moving", outs, heavier);
         assert.equal(diff.changes, true);
         assert.deepEqual(diff.replaces, []);
-        const updated = await provider.update!("app/weights", outs, heavier);
+        const updated = await provider.update!("app/moving", outs, heavier);
         const client = new RuntimeClient(lbs[0].unixAdmin);
-        assert.equal((await client.getServer("app", "weights"))?.weight, 7);
+        assert.equal((await client.getServer("app", "moving"))?.weight, 7);
         await client.close();
-        const moved = await provider.diff!("app/weights", updated.outs, inputs(s, { weight: 7, port: s.port + 1 }));
-        assert.deepEqual(moved.replaces, ["port"]);
-        assert.equal(moved.deleteBeforeReplace, true);
-        await provider.delete!("app/weights", updated.outs);
+
+        const target = await appServer("moving-target");
+        const movedInputs = inputs(s, { weight: 7, address: target.host, port: target.port });
+        const moved = await provider.diff!("app/moving", updated.outs, movedInputs);
+        assert.equal(moved.changes, true);
+        assert.deepEqual(moved.replaces, [], "a new address moves the server in place; a replace would take it out first");
+        // A steady request loop through both load balancers while the only server of the backend moves.
+        let moving = true;
+        const answers: { status: number; body: string }[] = [];
+        const loop = (async () => {
+            for (let i = 0; moving; i++) answers.push(await fetchText(`${lbs[i % 2].frontendUrl}/`).catch((err: Error) => ({ status: 0, body: err.message })));
+        })();
+        const seen = new Set<string>();
+        const watch = (async () => {
+            while (moving) {
+                const c = new RuntimeClient(lbs[0].unixAdmin);
+                const rows = await c.showStat("app").finally(() => c.close());
+                for (const r of rows) if (r.svname.startsWith("moving")) seen.add(`${r.svname} ${r.status}`);
+                await new Promise((r) => setTimeout(r, 30));
+            }
+        })();
+        const after = await provider.update!("app/moving", updated.outs, movedInputs);
+        moving = false;
+        await Promise.all([loop, watch]);
+        assert.ok(answers.length > 20, `enough requests: ${answers.length}`);
+        assert.deepEqual(answers.filter((a) => a.status !== 200), [], "no request failed while the server moved");
+        assert.ok([...seen].includes(`${interimName("moving")} UP`), `the replacement served under its interim name: ${[...seen].join(", ")}`);
+        const bodies = new Set(answers.map((a) => a.body));
+        assert.ok(bodies.has("moving") && bodies.has("moving-target"), `served first from the old address, then from the new: ${[...bodies].join(", ")}`);
+        for (const lb of lbs) {
+            const c = new RuntimeClient(lb.unixAdmin);
+            const rows = (await c.showStat("app").finally(() => c.close())).filter((r) => r.svname.startsWith("moving"));
+            assert.deepEqual(rows.map((r) => `${r.svname} ${r.status} ${r.addr}`), [`moving UP ${target.host}:${target.port}`], lb.unixAdmin);
+            assert.doesNotMatch(await readFile(lb.serversFile, "utf8"), /moving\.next/, `${lb.unixAdmin}: the interim server left the servers file`);
+        }
+        await provider.delete!("app/moving", after.outs);
     });
 
     it("keeps the check and options a server was attached with: a change is no change for it (the next generation gets it)", async () => {

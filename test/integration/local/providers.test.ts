@@ -254,7 +254,9 @@ describe("local providers against real processes", function () {
             await assert.rejects(runClient(postgresBinDir(), "psql", psqlQuery("SELECT 1"), { ...connection, password: "wrong-password-0123" }), /password authentication failed/);
 
             process.kill(db.pid, "SIGKILL");
-            await waitFor(() => (isRunning(db.pid, db.marker) ? undefined : true), { what: "the killed postmaster to exit", timeoutMs: 10_000 });
+            // Gone from /proc, not only stopped: this test process is its parent, and until Node reaps it the
+            // zombie keeps its pid, which the restarted PostgreSQL takes for a postmaster still running.
+            await waitFor(() => (existsSync(`/proc/${db.pid}`) ? undefined : true), { what: "the killed postmaster to exit and be reaped", timeoutMs: 10_000 });
             assert.deepEqual(await database.diff?.(id, db, pickDatabaseInputs(db)), { changes: true });
             const restarted = (await database.update?.(id, db, pickDatabaseInputs(db)))?.outs as DatabaseOutputs;
             assert.notEqual(restarted.pid, db.pid);
