@@ -14,13 +14,14 @@
 # Usage: bash scripts/check-fresh-setup.sh     (a few minutes; `.ci/run` runs it before `npm test`)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+source "$BLUEGREEN_ROOT/scripts/debian.sh"
 
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/bluegreen-fresh-setup.XXXXXX")"
 clone="$scratch/clone"
 cleanup() {
   # Go makes its module cache read-only; a debootstrap root may hold mounts if it was interrupted.
   [ ! -d "$scratch/gomod" ] || GOMODCACHE="$scratch/gomod" go clean -modcache 2>/dev/null || true
-  awk -v d="$scratch/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r | xargs -r -n1 umount -l
+  unmount_under "$scratch"
   rm -rf --one-file-system "$scratch"
 }
 trap cleanup EXIT

@@ -4,6 +4,7 @@
 #
 #   apt_install <package>...        the machine's packages, by name, installed when missing
 #   private_apt <dir> <line>...     an apt of its own (lists and cache under <dir>) for other suites
+#   unmount_under <dir>             removes the mounts a debootstrap root under <dir> was left with
 #
 # With BLUEGREEN_CHECK_ARCHIVE=1 (scripts/check-fresh-setup.sh), apt_install also downloads the packages
 # that are already installed, to prove that the archive still serves each of them by that name.
@@ -14,6 +15,12 @@ DEBIAN_KEYRING="/usr/share/keyrings/debian-archive-keyring.gpg"
 
 sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
 
+# apt_update: the machine's package lists, fetched once per script run.
+apt_updated=""
+apt_update() {
+  [ -n "$apt_updated" ] || { $sudo_cmd apt-get update -qq; apt_updated=1; }
+}
+
 # apt_install <package>...: installs those of the packages that are not installed, from the machine's own
 # sources (Debian bookworm here); stops naming the packages when apt cannot install them.
 apt_install() {
@@ -23,7 +30,7 @@ apt_install() {
   done
   if [ ${#missing[@]} -gt 0 ]; then
     step "installing ${missing[*]} from Debian"
-    $sudo_cmd apt-get update -qq
+    apt_update
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
       || { echo "setup: apt-get could not install ${missing[*]} from this machine's Debian sources ($(. /etc/os-release && echo "$VERSION_CODENAME")); install them by hand, or check /etc/apt/sources.list*" >&2; exit 1; }
   fi
@@ -31,7 +38,7 @@ apt_install() {
     local dir
     dir="$(mktemp -d)"
     step "checking that Debian still serves ${present[*]} (installed here)"
-    $sudo_cmd apt-get update -qq
+    apt_update
     (cd "$dir" && apt-get download -qq "${present[@]}" >/dev/null 2>"$dir/err") \
       || { cat "$dir/err" >&2; rm -rf "$dir"; echo "setup: this machine's Debian sources no longer serve one of ${present[*]}: a new machine cannot install it" >&2; exit 1; }
     rm -rf "$dir"
@@ -50,4 +57,12 @@ private_apt() {
   apt-get "${opts[@]}" update -qq >&2 \
     || { echo "setup: apt-get update failed for: $*" >&2; return 1; }
   printf '%s\n' "${opts[@]}"
+}
+
+# unmount_under <dir>: removes mounts left under <dir> (an interrupted debootstrap leaves /proc and /sys).
+unmount_under() {
+  local dir mounts
+  dir="$(readlink -f "$1")"
+  mounts="$(awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r)"
+  [ -z "$mounts" ] || xargs -r -n1 $sudo_cmd umount -l <<<"$mounts"
 }

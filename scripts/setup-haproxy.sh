@@ -39,14 +39,6 @@ cached() {
   step "$line ready (cached, $dir/haproxy)"
 }
 
-# unmount_under <dir>: removes mounts left under <dir> (an interrupted debootstrap leaves /proc and /sys).
-unmount_under() {
-  local dir mounts
-  dir="$(readlink -f "$1")"
-  mounts="$(awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r)"
-  [ -z "$mounts" ] || xargs -r -n1 $sudo_cmd umount -l <<<"$mounts"
-}
-
 # fresh <dir>: an empty folder for a version's build, removing what a partial build left.
 fresh() {
   if [ -e "$1" ]; then

@@ -29,10 +29,13 @@ export function refusal(generation: string, before: GenerationBuild, after: Gene
     );
 }
 
+/** Whether `generation`'s record in `before` is fixed: it is pinned and was recorded. */
+const isFixed = (generation: string, before: Records, pinned: string[]) => pinned.includes(generation) && before[generation] !== undefined;
+
 /** The records after an update whose inputs are `builds` and `pinned`, from the records before. */
 export function nextRecords(before: Records, builds: Records, pinned: string[]): Records {
     const kept = Object.entries(before).filter(([g]) => pinned.includes(g));
-    const taken = Object.entries(builds).filter(([g]) => !(pinned.includes(g) && before[g] !== undefined));
+    const taken = Object.entries(builds).filter(([g]) => !isFixed(g, before, pinned));
     return Object.fromEntries([...kept, ...taken].sort(([a], [b]) => a.localeCompare(b)));
 }
 
@@ -42,7 +45,7 @@ const provider: pulumi.dynamic.ResourceProvider = {
         const builds = (news.builds ?? {}) as Records;
         const pinned = (news.pinned ?? []) as string[];
         const reasons = Object.entries(builds).flatMap(([g, build]) => {
-            const reason = pinned.includes(g) && before[g] !== undefined ? refusal(g, before[g], build) : undefined;
+            const reason = isFixed(g, before, pinned) ? refusal(g, before[g], build) : undefined;
             return reason ? [reason] : [];
         });
         if (reasons.length > 0) return { inputs: news, failures: reasons.map((reason) => ({ property: "", reason })) };

@@ -29,7 +29,7 @@ import { RuntimeInputError } from "./runtime/validate";
 import { containsUnknown } from "../provider/previewValues";
 import { progress } from "../provider/providerLog";
 import { FORGET_CONFIG_KEY, isForgotten, reachable, rememberForgotten } from "./forget";
-import { announceSettings, withTodaysSettings } from "./todaysSettings";
+import { announceSettings, withSettingsOf, withTodaysSettings } from "./todaysSettings";
 
 /** What a Membership stores: its spec plus where it is attached now. */
 export interface MembershipOutputs extends MembershipSpec {
@@ -141,8 +141,10 @@ export function membershipProvider(shape: MembershipShape): pulumi.dynamic.Resou
         },
 
         async update(_id, olds, news) {
-            const before = shape.members(olds).map(withTodaysSettings);
-            const after = shape.members(specInputs(news)).map((s) => withPinned(s, before[0]));
+            const listedNow = shape.members(specInputs(news));
+            // Servers leaving drain with this update's own settings, not those they were attached with.
+            const before = shape.members(olds).map((s) => withSettingsOf(s, listedNow[0]));
+            const after = listedNow.map((s) => withPinned(s, before[0]));
             const listed = (lb: { name: string }) => after[0].loadBalancers.some((n) => n.name === lb.name);
             const removedLbs = reachable(before[0].loadBalancers).filter((lb) => !listed(lb));
             await detachAll(before.map((s) => ({ ...s, loadBalancers: removedLbs })), removedLbs);

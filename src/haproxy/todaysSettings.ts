@@ -24,7 +24,14 @@ export function announceSettings(spec: MembershipSpec): void {
 /** `stored` (a membership being deleted) with today's drain settings and SSH credentials of its backend, if announced. */
 export function withTodaysSettings(stored: MembershipSpec): MembershipSpec {
     const today = announced.get(stored.backend);
-    if (!today) return stored;
+    return today ? withSettingsOf(stored, today) : stored;
+}
+
+/**
+ * `stored` with the drain settings and SSH credentials of `today`, keeping the drain method and health
+ * file the server was attached with. An update passes its own new inputs; a delete, the announced ones.
+ */
+export function withSettingsOf(stored: MembershipSpec, today: Announced): MembershipSpec {
     const { method, healthFile } = stored.drain;
     const { healthFile: _todays, ...drain } = today.drain;
     return {
