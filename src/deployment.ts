@@ -2,8 +2,8 @@
  * `BlueGreenDeployment`: the whole runbook as one component.
  *
  * snapshot -> migration -> pool of this generation -> health gate -> membership on every load balancer
- * -> smoke check through every frontend -> the old generation (and an adopted fleet) drained and
- * detached -> its servers terminated. What each child is and does comes from the plan (plan.ts).
+ * -> smoke check through every frontend -> the old generation (and an adopted fleet, and servers of this
+ * stack that no resource claims) drained and detached -> its servers terminated. What each child is and does comes from the plan (plan.ts).
  * Everything generation-scoped carries the generation in its name, so changing `generation` makes the
  * engine create the new generation while the program runs and delete the old one afterwards, dependents
  * first: the old generation's membership drains and detaches all its servers at once before they are
@@ -12,7 +12,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HealthGate } from "./gate/healthGate";
 import { Adoption } from "./haproxy/adoption";
-import { Membership } from "./haproxy/membership";
+import { Membership, ownerInThisStack } from "./haproxy/membership";
+import { OrphanSweep } from "./haproxy/orphanSweep";
 import { PoolMembership } from "./haproxy/poolMembership";
 import type { SshCredentials } from "./haproxy/runtime/transport";
 import { DatabaseSnapshot } from "./database/snapshot";
@@ -114,7 +115,27 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
                 { ...scoped, dependsOn: [smoke] },
             );
         }
-        if (protect) new ProtectionGuard(plan.guardName, { parent: this, dependsOn: [smoke, ...(adoption ? [adoption] : [])] });
+        // Servers this stack owns that no resource claims (a killed `up`'s) leave once this generation
+        // serves; the remembered generations' memberships are the engine's to delete.
+        let sweep: OrphanSweep | undefined;
+        if (!plan.membership.runtimeOnly) {
+            const { backend, drain } = plan.membership;
+            // By name, and as recorded (an aliased membership keeps the owner it was created with).
+            const named = plan.rememberedMembershipNames([args.generation, ...(args.history?.remembered ?? [])]).map((n) => ownerInThisStack(n).resource);
+            sweep = new OrphanSweep(
+                plan.orphansName,
+                {
+                    stack: ownerInThisStack(name).stack,
+                    claimed: pulumi.all(memberships.map((m) => m.owner)).apply((owners) => [...new Set([...named, ...owners.flatMap((o) => (o ? [o.resource] : []))])].sort()),
+                    loadBalancers: loadBalancerRefs(lbs),
+                    backend,
+                    drain,
+                    ...(args.ssh ? { ssh: args.ssh } : {}),
+                },
+                { ...scoped, dependsOn: [smoke] },
+            );
+        }
+        if (protect) new ProtectionGuard(plan.guardName, { parent: this, dependsOn: [smoke, ...(adoption ? [adoption] : []), ...(sweep ? [sweep] : [])] });
 
         // Known only once the generation passed the smoke check through every load balancer: a flip that
         // fails before that records no stack outputs, so the stack's history never names a generation that

@@ -14,6 +14,7 @@ export const TYPES = {
     membership: "pulumi-nodejs:dynamic/haproxy:Membership",
     poolMembership: "pulumi-nodejs:dynamic/haproxy:PoolMembership",
     adoption: "pulumi-nodejs:dynamic/haproxy:Adoption",
+    orphanSweep: "pulumi-nodejs:dynamic/haproxy:OrphanSweep",
     healthGate: "pulumi-nodejs:dynamic/gate:HealthGate",
     frozenGenerations: "pulumi-nodejs:dynamic/generations:FrozenGenerations",
     localLoadBalancer: "pulumi-nodejs:dynamic/local:LoadBalancer",
@@ -57,6 +58,7 @@ export function childNames(name: string) {
         serverMembership: (generation: string, index: number) => `${name}-member-${generation}-${index}`,
         smoke: (generation: string) => `${name}-smoke-${generation}`,
         adopted: `${name}-adopted`,
+        orphans: `${name}-orphans`,
         frozen: `${name}-generations`,
         guard: `${name}-protected`,
     };

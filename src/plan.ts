@@ -135,6 +135,10 @@ export interface DeploymentPlan {
     frozenName: string;
     /** What a protected deployment protects (ProtectionGuard). */
     guardName: string;
+    /** The OrphanSweep: this stack's servers that no resource claims. */
+    orphansName: string;
+    /** The PoolMembership names of `generations` (what their servers' owner lines record). */
+    rememberedMembershipNames: (generations: string[]) => string[];
     snapshotName: string;
     migrationName: string;
     migrationVersion: string;
@@ -210,6 +214,8 @@ export function planDeployment(name: string, settings: DeploymentSettings, stand
     return {
         frozenName: names.frozen,
         guardName: names.guard,
+        orphansName: names.orphans,
+        rememberedMembershipNames: (generations: string[]) => generations.map(names.membership),
         snapshotName: names.snapshot(migrationVersion),
         migrationName: names.migration(migrationVersion),
         migrationVersion,

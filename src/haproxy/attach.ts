@@ -5,7 +5,8 @@
  *
  * Each round first asks which HAProxy process answers (`currentProcess`), so a reload or restart in the
  * middle is followed to the new process, which is then brought to the same state. A server that is
- * already there with the same address is adopted; one with another address is a conflict.
+ * already there with the same address is adopted; one with another address is a conflict, and one
+ * whose line in the servers file names another owner is left alone (ownership.ts).
  */
 import { formatAddress, RuntimeClient, RuntimeCommandError } from "./runtime/client";
 import type { StatRow } from "./runtime/parsers";
@@ -13,6 +14,7 @@ import type { MembershipSpec } from "./membershipSpec";
 import { cookieFor, firstLine, inRounds, serverNow, type LoadBalancerAccess } from "./loadBalancerAccess";
 import { checkOptionsAgree } from "./preflight";
 import { progress } from "../provider/providerLog";
+import { ServerOwnedError } from "./ownership";
 
 /** Interval between two status reads while waiting for UP, in ms (at most the check interval). */
 const UP_POLL_MS = 100;
@@ -60,6 +62,7 @@ export async function ensureServing(access: LoadBalancerAccess, spec: Membership
     let adopted: boolean | undefined;
     let recordedMaint = false;
     let optionsChecked = false;
+    let ownerChecked = false;
     let healthEnabledOn: string | undefined;
     let readiedOn: string | undefined;
     let lastRow: StatRow | undefined;
@@ -67,6 +70,11 @@ export async function ensureServing(access: LoadBalancerAccess, spec: Membership
     await inRounds(
         { deadline, intervalMs: interval, name },
         async () => {
+            if (!ownerChecked) {
+                const other = await access.otherOwner(spec);
+                if (other) throw new ServerOwnedError(name, other, spec.owner);
+                ownerChecked = true;
+            }
             const { process, row } = await serverNow(client, backend, server);
             lastRow = row;
             if (servingOn !== undefined) {

@@ -15,13 +15,15 @@ import { RuntimeConnectionError, sshOptionsFor } from "./runtime/transport";
 import type { ServerState } from "./runtime/validate";
 import { acceptsCookieOnAddServer } from "./runtime/versions";
 import { progress } from "../provider/providerLog";
+import { mayTouch, ownerOfLine, ServerOwnedError, type ServerOwner } from "./ownership";
 
 export interface LoadBalancerAccess {
     lb: LoadBalancerRef;
     client: RuntimeClient;
     /**
-     * Writes the server's line into the servers file in `state`, or removes it (`undefined`).
-     * A no-op for runtime-only memberships.
+     * Writes the server's line, with its owner, into the servers file in `state`, or removes it
+     * (`undefined`). A line owned by another stack or resource is never rewritten or removed
+     * (ServerOwnedError). A no-op for runtime-only memberships.
      */
     record(spec: MembershipSpec, state: ServerState | undefined): Promise<void>;
     /** Whether the servers file has the server's line in `state` (always true for runtime-only memberships). */
@@ -30,6 +32,10 @@ export interface LoadBalancerAccess {
     defaultServerLines(): Promise<string[]>;
     /** Whether the servers file has a line for `server`, whatever it says (true for runtime-only memberships). */
     hasLine(server: string): Promise<boolean>;
+    /** The server lines of the servers file, by server name (none for runtime-only memberships). */
+    serverLines(): Promise<Map<string, string>>;
+    /** The owner recorded on `spec`'s line if it is not `spec`'s own (ownership.ts); `undefined` for runtime-only memberships. */
+    otherOwner(spec: MembershipSpec): Promise<ServerOwner | undefined>;
 }
 
 /**
@@ -58,8 +64,19 @@ export function accessTo(lb: LoadBalancerRef, spec: MembershipSpec): LoadBalance
     const files = () => hostFilesFor(endpoint, ssh ? { ssh } : {});
     const line = (s: MembershipSpec, state: ServerState) => {
         const cookie = cookieFor(s, client.lastProcess?.version);
-        return renderServerLine({ name: s.server, address: s.address, port: s.port, weight: s.weight, check: s.check, options: s.options, state, ...(cookie ? { cookie } : {}) });
+        return renderServerLine({
+            name: s.server,
+            address: s.address,
+            port: s.port,
+            weight: s.weight,
+            check: s.check,
+            options: s.options,
+            state,
+            ...(cookie ? { cookie } : {}),
+            ...(s.owner ? { owner: s.owner } : {}),
+        });
     };
+    const where = (s: MembershipSpec) => `${lb.name}: ${s.backend}/${s.server}`;
     return {
         lb,
         client,
@@ -67,6 +84,7 @@ export function accessTo(lb: LoadBalancerRef, spec: MembershipSpec): LoadBalance
             if (spec.runtimeOnly || path === undefined) return;
             await updateServersFile(files(), fileKey, path, header, (servers) => {
                 const own = servers.get(s.server);
+                if (!mayTouch(own, s.owner)) throw new ServerOwnedError(where(s), ownerOfLine(own) as ServerOwner, s.owner);
                 if (state === undefined) servers.delete(s.server);
                 else if (!s.adopted) servers.set(s.server, line(s, state));
                 // An adopted server keeps its own line (it may say what the plugin cannot see); it is only drained.
@@ -80,6 +98,15 @@ export function accessTo(lb: LoadBalancerRef, spec: MembershipSpec): LoadBalance
         async hasLine(server) {
             if (spec.runtimeOnly || path === undefined) return true;
             return (await readServersFile(files(), fileKey, path, header)).servers.has(server);
+        },
+        async serverLines() {
+            if (spec.runtimeOnly || path === undefined) return new Map();
+            return (await readServersFile(files(), fileKey, path, header)).servers;
+        },
+        async otherOwner(s) {
+            if (spec.runtimeOnly || path === undefined) return undefined;
+            const own = (await readServersFile(files(), fileKey, path, header)).servers.get(s.server);
+            return mayTouch(own, s.owner) ? undefined : ownerOfLine(own);
         },
         async defaultServerLines() {
             if (spec.runtimeOnly || path === undefined) return [];

@@ -10,6 +10,7 @@ import type { CheckOptions } from "./runtime/validate";
 import type { DrainSettings, LoadBalancerRef } from "./membershipSpec";
 import type { ServerOptions } from "./serverOptions";
 import type { SshCredentials } from "./runtime/transport";
+import { ownerIn, type ServerOwner } from "./ownership";
 
 export interface MembershipArgs {
     /** Every load balancer the server joins. */
@@ -40,13 +41,23 @@ export interface MembershipArgs {
     runtimeOnly?: pulumi.Input<boolean>;
 }
 
+/**
+ * The owner recorded on the server lines of the membership resource `name` of this program's stack
+ * (ownership.ts); the provider keeps the one recorded at create.
+ */
+export function ownerInThisStack(name: string): ServerOwner {
+    return ownerIn({ organization: pulumi.getOrganization(), project: pulumi.getProject(), stack: pulumi.getStack() }, name);
+}
+
 export class Membership extends ProjectDynamicResource {
     /** Names of the load balancers that have the server, as last seen. */
     declare readonly attachedTo: pulumi.Output<string[]>;
     declare readonly backend: pulumi.Output<string>;
     declare readonly server: pulumi.Output<string>;
+    /** The stack and resource recorded as the server's owner on its line in every servers file. */
+    declare readonly owner: pulumi.Output<ServerOwner>;
 
     constructor(name: string, args: MembershipArgs, opts?: pulumi.CustomResourceOptions) {
-        super(path.join(__dirname, "membershipProvider"), "haproxy", "Membership", name, { ...args, attachedTo: undefined }, opts, ["ssh"]);
+        super(path.join(__dirname, "membershipProvider"), "haproxy", "Membership", name, { ...args, owner: ownerInThisStack(name), attachedTo: undefined }, opts, ["ssh"]);
     }
 }

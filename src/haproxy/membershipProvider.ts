@@ -187,14 +187,18 @@ export function interimName(server: string): string {
     return `${server.slice(0, 58)}.next`;
 }
 
-/** `spec` with the fields the server keeps from its attach (PINNED_FIELDS) taken from `attached`. */
+/**
+ * `spec` with the fields the server keeps from its attach (PINNED_FIELDS) taken from `attached`, and
+ * its owner: the one recorded at create (an alias keeps it), or `spec`'s for state stored without one.
+ */
 function withPinned(spec: MembershipSpec, attached: MembershipSpec): MembershipSpec {
-    return { ...spec, check: attached.check, options: attached.options };
+    const owner = attached.owner ?? spec.owner;
+    return { ...spec, check: attached.check, options: attached.options, ...(owner ? { owner } : {}) };
 }
 
-/** `spec` without the fields the server keeps from its attach: what an in-place change compares. */
-function unpinned(spec: MembershipSpec): Omit<MembershipSpec, (typeof PINNED_FIELDS)[number]> {
-    const { check: _check, options: _options, ...rest } = spec;
+/** `spec` without the fields the server keeps from its attach, nor its owner: what an in-place change compares. */
+function unpinned(spec: MembershipSpec): Omit<MembershipSpec, (typeof PINNED_FIELDS)[number] | "owner"> {
+    const { check: _check, options: _options, owner: _owner, ...rest } = spec;
     return rest;
 }
 

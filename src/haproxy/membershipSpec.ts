@@ -8,6 +8,7 @@ import { validateHostPath } from "./runtime/hostFiles";
 import { parseKnownHosts } from "./runtime/knownHosts";
 import { validateServerOptions, type ServerOptions } from "./serverOptions";
 import type { SshCredentials } from "./runtime/transport";
+import { validateOwner, type ServerOwner } from "./ownership";
 import {
     RuntimeInputError,
     validateAddress,
@@ -91,6 +92,12 @@ export interface MembershipSpec {
      * @default false
      */
     runtimeOnly?: boolean;
+    /**
+     * The stack and resource that own the server (ownership.ts), recorded on its line in the servers
+     * file; kept from the resource's create on. @default none (state written before owners: such a
+     * membership touches only lines without an owner)
+     */
+    owner?: ServerOwner;
 }
 
 export const MEMBERSHIP_DEFAULTS = {
@@ -209,7 +216,7 @@ function validateSsh(value: unknown): SshCredentials | undefined {
 /** Validates raw inputs and fills defaults; throws RuntimeInputError naming the first bad field. */
 export function resolveMembershipSpec(raw: Record<string, unknown>): MembershipSpec {
     const o = validateKeys("inputs", raw, [
-        "loadBalancers", "backend", "server", "address", "port", "weight", "check", "options", "attachTimeoutMs", "drain", "ssh", "runtimeOnly", "adopted",
+        "loadBalancers", "backend", "server", "address", "port", "weight", "check", "options", "attachTimeoutMs", "drain", "ssh", "runtimeOnly", "adopted", "owner",
     ]);
     if (o.runtimeOnly !== undefined && typeof o.runtimeOnly !== "boolean") throw new RuntimeInputError("runtimeOnly", o.runtimeOnly, "true or false");
     if (o.adopted !== undefined && typeof o.adopted !== "boolean") throw new RuntimeInputError("adopted", o.adopted, "true or false");
@@ -231,6 +238,7 @@ export function resolveMembershipSpec(raw: Record<string, unknown>): MembershipS
         drain: validateDrain(o.drain),
         ...(runtimeOnly ? { runtimeOnly } : {}),
         ...(o.adopted === true ? { adopted: true } : {}),
+        ...(o.owner === undefined ? {} : { owner: validateOwner("owner", o.owner) }),
     };
     if (spec.drain.method === "healthcheck" && !spec.check.enabled) {
         throw new RuntimeInputError("drain.method", "healthcheck", "drain (the healthcheck method needs check.enabled)");

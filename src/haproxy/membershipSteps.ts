@@ -15,6 +15,7 @@ import { checkOptionsAgree } from "./preflight";
 import { reachable } from "./forget";
 import { progress } from "../provider/providerLog";
 import { recordTiming } from "../provider/timings";
+import { describeOwner, ServerOwnedError } from "./ownership";
 
 /**
  * Runs `task` on every item in parallel; throws one error naming each item that failed
@@ -99,6 +100,11 @@ async function drainAndRemove(spec: MembershipSpec, lbs: LoadBalancerRef[]): Pro
     const deadline = Date.now() + spec.drain.timeoutMs;
     return onEachLoadBalancer(`draining ${spec.backend}/${spec.server}`, lbs, async (lb): Promise<DetachResult> => {
         const access = accessTo(lb, spec);
+        const other = await access.otherOwner(spec);
+        if (other) {
+            progress(`${lb.name}: ${spec.backend}/${spec.server} left alone: ${describeOwner(other)} owns it`);
+            return { lb: lb.name, forced: false };
+        }
         const startedAt = Date.now();
         const drained = await drainOne(access, spec, deadline);
         const removedAt = await detachOne(access, spec);
@@ -119,7 +125,7 @@ export async function serveOn(specs: MembershipSpec[], lbs: LoadBalancerRef[], c
         const deadline = Date.now() + spec.attachTimeoutMs;
         await onEachLoadBalancer(`attaching ${spec.backend}/${spec.server}`, lbs, (lb) =>
             ensureServing(accessTo(lb, spec), spec, deadline).catch((err) => {
-                if (err instanceof ServerConflictError) conflicts.add(`${lb.name}/${spec.server}`);
+                if (err instanceof ServerConflictError || err instanceof ServerOwnedError) conflicts.add(`${lb.name}/${spec.server}`);
                 throw err;
             }),
         );
@@ -143,7 +149,7 @@ export async function checkOptions(specs: MembershipSpec[], lbs: LoadBalancerRef
 /**
  * Attaches every one of `specs`' servers on `lbs` after the options pre-flight passed on all of them;
  * if any attach fails, takes all of them back out of all of them before failing, except where a server
- * of that name with another address was there already (not this attach's to remove).
+ * of that name with another address, or another owner, was there already (not this attach's to remove).
  */
 export async function attach(specs: MembershipSpec[], lbs: LoadBalancerRef[]): Promise<void> {
     if (specs.length === 0) return;

@@ -8,8 +8,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { ProjectDynamicResource, type InputFields } from "../provider/providerShim";
-import type { MembershipArgs } from "./membership";
+import { ownerInThisStack, type MembershipArgs } from "./membership";
 import type { PoolServer } from "./membershipSpec";
+import type { ServerOwner } from "./ownership";
 
 export interface PoolMembershipArgs extends Omit<MembershipArgs, "server" | "address" | "port"> {
     /**
@@ -24,8 +25,10 @@ export class PoolMembership extends ProjectDynamicResource {
     declare readonly attachedTo: pulumi.Output<string[]>;
     declare readonly backend: pulumi.Output<string>;
     declare readonly servers: pulumi.Output<PoolServer[]>;
+    /** The stack and resource recorded as the servers' owner on their lines in every servers file. */
+    declare readonly owner: pulumi.Output<ServerOwner>;
 
     constructor(name: string, args: PoolMembershipArgs, opts?: pulumi.CustomResourceOptions) {
-        super(path.join(__dirname, "poolMembershipProvider"), "haproxy", "PoolMembership", name, { ...args, attachedTo: undefined }, opts, ["ssh"]);
+        super(path.join(__dirname, "poolMembershipProvider"), "haproxy", "PoolMembership", name, { ...args, owner: ownerInThisStack(name), attachedTo: undefined }, opts, ["ssh"]);
     }
 }

@@ -12,11 +12,16 @@
  * Admin states in the file: `ready` is a plain line; `drain` is `weight 0` (no new sessions, persistent
  * ones still served, as HAProxy's drain state); `maint` adds `disabled`.
  *
+ * Each server line the plugin writes ends with its owner (`# owner <stack> <resource>`, ownership.ts),
+ * and writers of one file are serialised across processes and stacks by the host's lock (hostLock.ts).
+ *
  * The operator may keep a `default-server` line in the section (kept as it is, and compared with the
  * servers' options before any is added) and, when bringing an existing fleet under management, the
  * fleet's own `server` lines (kept as they are until the plugin removes those servers).
  */
 import type { HostFiles } from "./runtime/hostFiles";
+import { HostLockError, withHostLock } from "./hostLock";
+import { ownerComment, type ServerOwner } from "./ownership";
 import { formatAddress } from "./runtime/client";
 import { serverKeywords, type ServerOptions } from "./serverOptions";
 import { validateAddress, validateName, validatePort, validateWeight, type CheckOptions, type ServerState } from "./runtime/validate";
@@ -33,6 +38,8 @@ export interface ServerLine {
     /** The explicit cookie value, where the HAProxy version takes one. @default none */
     cookie?: string;
     state: ServerState;
+    /** Who owns the server, written as the line's closing comment (ownership.ts). @default none */
+    owner?: ServerOwner;
 }
 
 /** What a servers file holds: the operator's settings lines (`default-server`) and the server lines by name. */
@@ -62,6 +69,7 @@ export function renderServerLine(server: ServerLine): string {
         ...(server.cookie === undefined ? {} : { cookie: validateName("cookie", server.cookie) }),
     });
     if (server.state === "maint") words.push("disabled");
+    if (server.owner) words.push(ownerComment(server.owner));
     return `    server ${validateName("server", server.name)} ${words.join(" ")}`;
 }
 
@@ -140,7 +148,8 @@ const waiting = new Map<string, { changes: QueuedChange[]; written: Promise<void
 
 /**
  * Reads the file, lets `change` edit its server lines, and writes it back atomically if anything
- * changed. Writes to one file (`key` names host and path) are serialised, and the changes that arrive
+ * changed, holding the file's lock on its host (hostLock.ts). Writes to one file (`key` names host and
+ * path) are serialised in this process too, and the changes that arrive
  * while one is under way go into the next write together: a generation of 100 servers attaching costs
  * a few rewrites of each load balancer's file, not one per server and state.
  */
@@ -159,17 +168,21 @@ export function updateServersFile(
             .catch(() => undefined)
             .then(async () => {
                 waiting.delete(key); // changes from now on wait for the write after this one
-                const text = await files.read(path);
-                const { settings, servers } = parseServersFile(path, text, header);
-                for (const queued of changes) {
-                    try {
-                        queued.apply(servers);
-                    } catch (err) {
-                        queued.error = err; // fails its own caller only
+                await withHostLock(files, path, async (leaseEnd) => {
+                    const text = await files.read(path);
+                    const { settings, servers } = parseServersFile(path, text, header);
+                    for (const queued of changes) {
+                        try {
+                            queued.apply(servers);
+                        } catch (err) {
+                            queued.error = err; // fails its own caller only
+                        }
                     }
-                }
-                const rendered = renderServersFile(header, servers, settings);
-                if (rendered !== text) await files.replace(path, rendered);
+                    const rendered = renderServersFile(header, servers, settings);
+                    if (rendered === text) return;
+                    if (Date.now() >= leaseEnd) throw new HostLockError(`the lock of ${path} expired before its write; nothing was written`);
+                    await files.replace(path, rendered);
+                });
             });
         next = { changes, written };
         waiting.set(key, next);

@@ -127,6 +127,8 @@ export async function useStrictMocks(options: StrictMocksOptions): Promise<Recor
         },
         "project",
         options.stack ?? "stack",
+        false,
+        "organization",
     );
     const monitor = pulumi.runtime.getMonitor() as unknown as MonitorWithRegister;
     const register = monitor.registerResource.bind(monitor);

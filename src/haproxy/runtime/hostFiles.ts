@@ -5,7 +5,7 @@
  * the host's file system at all.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { link, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { SFTPWrapper, Stats } from "ssh2";
 import { describeEndpoint, type Endpoint } from "./endpoint";
@@ -21,7 +21,17 @@ export interface HostFiles {
      * renamed over it, so HAProxy never reads a half-written file. Creates the folder if missing.
      */
     replace(path: string, text: string): Promise<void>;
+    /**
+     * Creates the file with `text` unless it exists, atomically (a temporary file hard-linked to `path`):
+     * no reader ever sees it empty. Returns whether it was created. Creates the folder if missing.
+     */
+    createExclusive(path: string, text: string): Promise<boolean>;
+    /** Removes the file; a missing one is fine. */
+    remove(path: string): Promise<void>;
 }
+
+/** A temporary file's name beside `path`. */
+const temporaryFor = (path: string) => `${path}.${randomBytes(4).toString("hex")}.tmp`;
 
 /** Absolute path of letters, digits and `_ . @ + / -`: it is written into messages and HAProxy's -f lists. */
 const FILE_PATH = /^(\/[A-Za-z0-9_.@+-]+)+$/;
@@ -46,13 +56,30 @@ const localFiles: HostFiles = {
     },
     async replace(path, text) {
         await mkdir(dirname(path), { recursive: true });
-        const temporary = `${path}.${randomBytes(4).toString("hex")}.tmp`;
+        const temporary = temporaryFor(path);
         try {
             await writeFile(temporary, text, { mode: 0o644 });
             await rename(temporary, path);
         } finally {
             await rm(temporary, { force: true });
         }
+    },
+    async createExclusive(path, text) {
+        await mkdir(dirname(path), { recursive: true });
+        const temporary = temporaryFor(path);
+        try {
+            await writeFile(temporary, text, { mode: 0o644 });
+            await link(temporary, path);
+            return true;
+        } catch (err) {
+            if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+            throw err;
+        } finally {
+            await rm(temporary, { force: true });
+        }
+    },
+    async remove(path) {
+        await rm(path, { force: true });
     },
 };
 
@@ -161,7 +188,7 @@ function sshFiles(endpoint: SshEndpoint, options: TransportOptions): HostFiles {
             validateHostPath("path", path);
             return withSftp(`cannot replace ${path} over SFTP`, async (sftp) => {
                 await makeFolders(sftp, dirname(path));
-                const temporary = `${path}.${randomBytes(4).toString("hex")}.tmp`;
+                const temporary = temporaryFor(path);
                 try {
                     await writeNewFile(sftp, temporary, text);
                     await call((cb) => sftp.ext_openssh_rename(temporary, path, (err) => cb(err, undefined)));
@@ -170,6 +197,32 @@ function sshFiles(endpoint: SshEndpoint, options: TransportOptions): HostFiles {
                     await call((cb) => sftp.unlink(temporary, cb)).catch(() => undefined);
                     throw err;
                 }
+            });
+        },
+        createExclusive(path, text) {
+            validateHostPath("path", path);
+            return withSftp(`cannot create ${path} over SFTP`, async (sftp) => {
+                await makeFolders(sftp, dirname(path));
+                const temporary = temporaryFor(path);
+                await writeNewFile(sftp, temporary, text);
+                try {
+                    await call((cb) => sftp.ext_openssh_hardlink(temporary, path, (err) => cb(err, undefined)));
+                    return true;
+                } catch (err) {
+                    // SFTP reports an existing target as a plain failure: it exists, or the error stands.
+                    if (await call<Stats>((cb) => sftp.stat(path, cb)).then(() => true, () => false)) return false;
+                    throw err;
+                } finally {
+                    await call((cb) => sftp.unlink(temporary, cb)).catch(() => undefined);
+                }
+            });
+        },
+        remove(path) {
+            validateHostPath("path", path);
+            return withSftp(`cannot remove ${path} over SFTP`, async (sftp) => {
+                await call((cb) => sftp.unlink(path, cb)).catch((err) => {
+                    if (!isMissing(err)) throw err;
+                });
             });
         },
     };

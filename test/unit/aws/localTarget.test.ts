@@ -55,6 +55,7 @@ const LOCAL_OUTPUTS: Record<string, MockOutputs> = {
     [TYPES.poolMembership]: inputsAsOutputs,
     [TYPES.gate]: inputsAsOutputs,
     [TYPES.frozenGenerations]: inputsAsOutputs,
+    [TYPES.orphanSweep]: inputsAsOutputs,
 };
 
 describe("local target under strict mocks", function () {

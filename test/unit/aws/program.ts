@@ -18,6 +18,7 @@ export const TYPES = {
     membership: "pulumi-nodejs:dynamic/haproxy:Membership",
     poolMembership: "pulumi-nodejs:dynamic/haproxy:PoolMembership",
     adoption: "pulumi-nodejs:dynamic/haproxy:Adoption",
+    orphanSweep: "pulumi-nodejs:dynamic/haproxy:OrphanSweep",
     gate: "pulumi-nodejs:dynamic/gate:HealthGate",
     frozenGenerations: "pulumi-nodejs:dynamic/generations:FrozenGenerations",
 } as const;
@@ -46,6 +47,7 @@ const AWS_OUTPUTS: Record<string, MockOutputs> = {
     [TYPES.membership]: inputsAsOutputs,
     [TYPES.poolMembership]: inputsAsOutputs,
     [TYPES.adoption]: inputsAsOutputs,
+    [TYPES.orphanSweep]: inputsAsOutputs,
     [TYPES.gate]: inputsAsOutputs,
     [TYPES.frozenGenerations]: inputsAsOutputs,
 };

@@ -64,7 +64,18 @@ describe("aws target under strict mocks", function () {
                 `${TYPES.gate} site-smoke-g1`,
                 `${TYPES.frozenGenerations} site-generations`,
                 `${TYPES.poolMembership} site-members-g1`,
+                `${TYPES.orphanSweep} site-orphans`,
             ].sort());
+        });
+
+        it("records each membership's owner (stack and resource) and sweeps this stack's unclaimed servers after the smoke check", function () {
+            const membership = recorder.byName(members("g1"));
+            assert.deepEqual(membership.inputs.owner, { stack: `organization/project/${STACK}`, resource: members("g1") });
+            const sweep = recorder.byName("site-orphans");
+            assert.equal(sweep.inputs.stack, `organization/project/${STACK}`);
+            assert.deepEqual(sweep.inputs.claimed, [members("g1")]);
+            assert.deepEqual(sweep.inputs.loadBalancers, membership.inputs.loadBalancers);
+            assert.ok(recorder.dependsOn(sweep, recorder.byName(smoke("g1"))), "the sweep waits for the smoke check");
         });
 
         it("joins every server to both load balancers through their ssh:// endpoints, durably (servers file on each host)", function () {
@@ -209,10 +220,12 @@ describe("aws target under strict mocks", function () {
         assert.deepEqual(gone.sort(), generationScoped("g1"));
         assert.deepEqual(added.sort(), generationScoped("g2"));
         const kept = [...after.values()].filter((r) => before.has(r.urn));
-        assert.deepEqual(kept.map((r) => r.name).sort(), ["site", "site-generations", SNAPSHOT, `${SNAPSHOT}-volume`, MIGRATION, `${MIGRATION}-run`].sort());
+        assert.deepEqual(kept.map((r) => r.name).sort(), ["site", "site-generations", "site-orphans", SNAPSHOT, `${SNAPSHOT}-volume`, MIGRATION, `${MIGRATION}-run`].sort());
         // The record of generations now builds g2, and pins g1 (a program without history pins what it asks for).
         assert.deepEqual(Object.keys(g2.byName("site-generations").inputs.builds as object), ["g2"]);
-        for (const resource of kept.filter((r) => r.name !== "site-generations")) {
+        // The sweep now claims g2's membership (and, with a history, the remembered generations').
+        assert.deepEqual(g2.byName("site-orphans").inputs.claimed, [members("g2")]);
+        for (const resource of kept.filter((r) => r.name !== "site-generations" && r.name !== "site-orphans")) {
             assert.deepEqual(resource.wire, (before.get(resource.urn) as RecordedResource).wire, `${resource.name} keeps its inputs`);
         }
         const userData = String(g2.byName(server("g2", 0)).inputs.userData);
