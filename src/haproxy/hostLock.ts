@@ -43,9 +43,9 @@ function parseRecord(text: string | undefined): LockRecord | undefined {
 }
 
 /** Removes the lock at `lockPath` if it still holds `stale` (whose lease ended), under the takeover lock. */
-async function takeOver(files: HostFiles, lockPath: string, stale: string): Promise<void> {
+async function takeOver(files: HostFiles, lockPath: string, stale: string, leaseMs: number): Promise<void> {
     const takeoverPath = `${lockPath}.takeover`;
-    const mine = JSON.stringify({ holder: `${hostname()}:${process.pid}:takeover`, expiresAt: Date.now() + LOCK_LEASE_MS });
+    const mine = JSON.stringify({ holder: `${hostname()}:${process.pid}:takeover`, expiresAt: Date.now() + leaseMs });
     if (!(await files.createExclusive(takeoverPath, mine))) {
         // A takeover lasts milliseconds: one whose lease ended was left by a writer that died in it.
         const other = await files.read(takeoverPath);
@@ -59,28 +59,39 @@ async function takeOver(files: HostFiles, lockPath: string, stale: string): Prom
     }
 }
 
+/** How long a lock is held and waited for, in ms. @default LOCK_LEASE_MS and LOCK_WAIT_MS */
+export interface LockTimes {
+    leaseMs: number;
+    waitMs: number;
+}
+
 /**
  * Runs `task` holding the lock of the file at `path` on `files`' host; `task` gets the end of the lease
- * (epoch ms) and must not write after it (HostLockError). Waits at most LOCK_WAIT_MS for the lock.
+ * (epoch ms) and must not write after it (HostLockError). Waits at most `times.waitMs` for the lock.
  */
-export async function withHostLock<T>(files: HostFiles, path: string, task: (leaseEnd: number) => Promise<T>): Promise<T> {
+export async function withHostLock<T>(
+    files: HostFiles,
+    path: string,
+    task: (leaseEnd: number) => Promise<T>,
+    times: LockTimes = { leaseMs: LOCK_LEASE_MS, waitMs: LOCK_WAIT_MS },
+): Promise<T> {
     const lockPath = `${path}.lock`;
     const holder = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
-    const deadline = Date.now() + LOCK_WAIT_MS;
+    const deadline = Date.now() + times.waitMs;
     let record: LockRecord;
     for (;;) {
-        record = { holder, expiresAt: Date.now() + LOCK_LEASE_MS };
+        record = { holder, expiresAt: Date.now() + times.leaseMs };
         if (await files.createExclusive(lockPath, JSON.stringify(record))) break;
         const text = await files.read(lockPath);
         const other = parseRecord(text);
         if (text !== undefined && other && other.expiresAt < Date.now()) {
-            await takeOver(files, lockPath, text);
+            await takeOver(files, lockPath, text, times.leaseMs);
             continue;
         }
         if (Date.now() > deadline) {
             throw new HostLockError(
                 `${lockPath} is held by ${other ? `${other.holder} until ${new Date(other.expiresAt).toISOString()}` : `something that is not a lock of this plugin: ${JSON.stringify((text ?? "").slice(0, 80))}`}; ` +
-                    `waited ${LOCK_WAIT_MS} ms. If no \`pulumi up\` of any stack is writing this load balancer's servers file, remove the lock file.`,
+                    `waited ${times.waitMs} ms. If no \`pulumi up\` of any stack is writing this load balancer's servers file, remove the lock file.`,
             );
         }
         await sleep(RETRY_MS + Math.random() * RETRY_MS);
