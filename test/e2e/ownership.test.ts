@@ -1,0 +1,203 @@
+/**
+ * End to end, through the real engine under load: servers that know their owner.
+ * - Two stacks of one project (staging and prod, as two teams would have) deploy their own generations
+ *   onto the same two production-shaped HAProxy load balancers and the same backend, and flip five
+ *   times each, at the same time: neither touches the other's servers, a reload afterwards finds every
+ *   line of both, and no request fails.
+ * - A `pulumi up` SIGKILLed right after the new generation's servers were added, then `pulumi cancel`
+ *   and a rollback: `preview` lists the orphaned servers, and the rollback's `up` drains and removes them
+ *   with no request failing.
+ */
+import * as assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import { dump } from "js-yaml";
+import { flipUnderTraffic, membershipOf, deployedState } from "../../scripts/lib/flip";
+import { Traffic, type TrafficResult } from "../../scripts/lib/traffic";
+import { ownerOfLine } from "../../src/haproxy/ownership";
+import { RuntimeClient } from "../../src/haproxy/runtime/client";
+import { startHaproxy, type RunningHaproxy } from "../../lab/haproxy";
+import { scratchProject, type ScratchProject } from "../../lab/scratchProject";
+
+/**
+ * A program as a team would write it with the plugin: a BlueGreenDeployment on the local target's
+ * servers and database, joined to load balancers it does not run (`loadBalancers` in its config).
+ */
+const SHARED_LB_PROGRAM = `
+import * as pulumi from "@pulumi/pulumi";
+import { BlueGreenDeployment } from "./src/deployment";
+import { nextHistory, readLastOutputs } from "./src/generationHistory";
+import { localTarget } from "./src/targets/local/target";
+
+interface SharedLoadBalancer { name: string; endpoint: string; frontendUrl: string; serversFile: string; backendDefaults: string }
+
+export = async () => {
+    const config = new pulumi.Config();
+    const generation = config.require("generation");
+    const shared = config.requireObject<SharedLoadBalancer[]>("loadBalancers");
+    const history = nextHistory(generation, await readLastOutputs(), false);
+    const local = localTarget({ name: "site", loadBalancers: [] });
+    const site = new BlueGreenDeployment("site", {
+        generation,
+        migrationVersion: "0001",
+        pool: { size: 2, namePrefix: "app", spec: { appRef: "release-" + generation } },
+        healthCheck: { timeoutMs: 30000, intervalMs: 100, rise: 1, fall: 2 },
+        haproxy: { attachTimeoutMs: 20000, drain: { timeoutMs: 60000, pollIntervalMs: 100, quietPeriodMs: 500 } },
+        target: {
+            ...local,
+            loadBalancers: () => shared.map((lb) => ({
+                name: lb.name,
+                endpoint: pulumi.output(lb.endpoint),
+                frontendUrl: pulumi.output(lb.frontendUrl),
+                serversFile: pulumi.output(lb.serversFile),
+                backendDefaults: pulumi.output(lb.backendDefaults),
+            })),
+        },
+        history,
+    });
+    return {
+        activeGeneration: site.activeGeneration,
+        ...(history.previous ? { previousGeneration: history.previous } : {}),
+        perServerGenerations: site.perServerGenerations,
+        loadBalancers: site.loadBalancers,
+        backend: "app",
+    };
+};
+`;
+
+/** `name status` of the backend's servers on `lb`, sorted. */
+async function statuses(lb: RunningHaproxy): Promise<string[]> {
+    const client = new RuntimeClient(lb.unixAdmin);
+    try {
+        return (await client.showStat("app")).filter((r) => r.svname !== "BACKEND").map((r) => `${r.svname} ${r.status}`).sort();
+    } finally {
+        await client.close();
+    }
+}
+
+/** `server owner-stack` of every line of `lb`'s servers file, sorted. */
+function ownedLines(lb: RunningHaproxy): string[] {
+    return readFileSync(lb.serversFile, "utf8")
+        .split("\n")
+        .flatMap((line) => {
+            const name = /^\s+server (\S+) /.exec(line)?.[1];
+            return name ? [`${name} ${decodeURIComponent(ownerOfLine(line)?.stack ?? "(no owner)")}`] : [];
+        })
+        .sort();
+}
+
+function assertNoFailures(result: TrafficResult, minimum: number): void {
+    assert.ok(result.total >= minimum, `enough traffic to mean something: ${result.total}`);
+    assert.deepEqual(result.failed.map((f) => `${f.kind} ${f.url}: ${f.error}`), [], "no request failed");
+}
+
+describe("end to end: servers that know their owner", function () {
+    this.timeout(900_000);
+
+    describe("two stacks flipping at once on the same load balancers and backend", function () {
+        let p: ScratchProject;
+        let lbs: RunningHaproxy[] = [];
+        const stacks: Record<string, Stack> = {};
+
+        before(async () => {
+            lbs = await Promise.all([startHaproxy(), startHaproxy()]);
+            p = await scratchProject("staging");
+            writeFileSync(join(p.dir, "index.ts"), SHARED_LB_PROGRAM);
+            const shared = lbs.map((lb, i) => ({ name: `lb${i + 1}`, endpoint: lb.unixAdmin, frontendUrl: lb.frontendUrl, serversFile: lb.serversFile, backendDefaults: lb.backendDefaults }));
+            for (const [name, first] of [["staging", "s1"], ["prod", "p1"]]) {
+                writeFileSync(join(p.dir, `Pulumi.${name}.yaml`), dump({ config: { "haproxy-bluegreen:generation": first, "haproxy-bluegreen:loadBalancers": shared } }));
+                stacks[name] = name === "staging" ? p.stack : await LocalWorkspace.createStack({ stackName: name, workDir: p.dir }, { envVars: p.env });
+            }
+            for (const stack of Object.values(stacks)) await stack.up();
+        });
+
+        after(async () => {
+            for (const stack of Object.values(stacks)) await stack.destroy().catch(() => undefined);
+            await p?.dispose();
+            await Promise.all(lbs.map((lb) => lb.stop()));
+        });
+
+        it("five flips each, concurrently, under load: neither touches the other's servers; a reload keeps every line of both; 0 failed", async () => {
+            for (const lb of lbs) assert.deepEqual(await statuses(lb), ["app-p1-0 UP", "app-p1-1 UP", "app-s1-0 UP", "app-s1-1 UP"]);
+            const traffic = new Traffic({ urls: lbs.map((lb) => lb.frontendUrl), ratePerSecond: 120, clients: 8, longRequestMs: 3000, longEveryMs: 700 });
+            const spans: Record<string, { from: number; to: number }[]> = { staging: [], prod: [] };
+            const flips = (name: string, prefix: string) => async () => {
+                for (let g = 2; g <= 6; g++) {
+                    await stacks[name].setConfig("haproxy-bluegreen:generation", { value: `${prefix}${g}` });
+                    const from = Date.now();
+                    const result = await stacks[name].up();
+                    assert.equal(result.summary.result, "succeeded", `${name} flip to ${prefix}${g}`);
+                    assert.doesNotMatch(result.stdout, /left alone/, `${name} met no server of the other stack`);
+                    spans[name].push({ from, to: Date.now() });
+                }
+            };
+            const outcome = await Promise.allSettled([flips("staging", "s")(), flips("prod", "p")()]);
+            const load = await traffic.stop();
+            for (const o of outcome) if (o.status === "rejected") throw o.reason;
+            assertNoFailures(load, 1000);
+            const overlapping = spans.staging.filter((a) => spans.prod.some((b) => a.from < b.to && b.from < a.to)).length;
+            assert.ok(overlapping >= 3, `the two stacks' flips ran at the same time (${overlapping} of 5 overlapped)`);
+
+            const expected = ["app-p6-0 UP", "app-p6-1 UP", "app-s6-0 UP", "app-s6-1 UP"];
+            for (const lb of lbs) {
+                assert.deepEqual(ownedLines(lb), ["app-p6-0 organization/bluegreen/prod", "app-p6-1 organization/bluegreen/prod", "app-s6-0 organization/bluegreen/staging", "app-s6-1 organization/bluegreen/staging"]);
+                await lb.reload("master");
+                assert.deepEqual(await statuses(lb), expected, "after a reload, every line of both stacks is there");
+            }
+        });
+    });
+
+    describe("an up killed right after the new servers were added, then cancel and a rollback", function () {
+        let p: ScratchProject;
+
+        before(async () => {
+            p = await scratchProject("orphans");
+            await p.stack.up();
+        });
+        after(async () => {
+            await p.stack.destroy().catch(() => undefined);
+            await p?.dispose();
+        });
+
+        it("preview lists the orphaned servers; the rollback's up drains and removes them; 0 failed requests", async () => {
+            let added = false;
+            let output = "";
+            const run = await flipUnderTraffic(p.stack, "g2", {
+                traffic: { longRequestMs: 3000 },
+                up: async (stack) => {
+                    const cli = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", stack.name], {
+                        cwd: p.dir,
+                        env: { ...process.env, ...p.env },
+                        stdio: ["ignore", "pipe", "pipe"],
+                        detached: true,
+                    });
+                    const exited = new Promise<void>((resolve) => cli.on("exit", () => resolve()));
+                    cli.stdout.on("data", (chunk: Buffer) => {
+                        output += chunk.toString();
+                        if (!added && /app\/app-g2-\d attached and UP/.test(output)) {
+                            added = true;
+                            process.kill(-cli.pid!, "SIGKILL");
+                        }
+                    });
+                    await exited;
+                    spawnSync("pkill", ["-KILL", "-s", String(cli.pid)]); // the engine's plugins, in the CLI's session
+                    assert.ok(added, `the new servers were added before the kill:\n${output.slice(-2000)}`);
+                    await stack.cancel().catch(() => undefined);
+                    // The rollback: back to the generation that served.
+                    await stack.setConfig("generation", { value: "g1" });
+                    const preview = await stack.preview();
+                    assert.match(preview.stdout, /servers of this stack that no resource claims, to be drained and removed: app\/app-g2-0 on lb1, lb2/, preview.stdout.slice(-3000));
+                    return stack.up();
+                },
+            });
+            assert.equal(run.error, undefined, run.error?.message);
+            assertNoFailures(run.traffic, 100);
+            const state = await deployedState(p.stack);
+            for (const lb of await membershipOf(state.loadBalancers, state.backend)) {
+                assert.deepEqual(lb.servers.map((s) => `${s.name} ${s.status}`).sort(), ["app-g1-0 UP", "app-g1-1 UP"], `${lb.lb}: the orphans are gone`);
+            }
+        });
+    });
+});
