@@ -2,7 +2,8 @@
  * The stack configuration, parsed in one place.
  *
  * Every problem is reported at once, each with its config key, what is allowed and an example, before
- * any resource is registered. Defaults are resolved here and nowhere else.
+ * any resource is registered. Defaults come from the table in src/defaults.ts; what each key allows,
+ * and an example, are on its schema node.
  */
 import { z } from "zod";
 import { parseEndpoint, type Endpoint } from "../src/haproxy/runtime/endpoint";
@@ -10,7 +11,8 @@ import { keysForHost, knownHostName, knownHostsProblems, parseKnownHosts } from 
 import { validateServerOptions, type ServerOptions } from "../src/haproxy/serverOptions";
 import type { ServerSpec } from "../src/plan";
 import { RuntimeInputError } from "../src/haproxy/runtime/validate";
-import { CONFIG_HELP } from "./configHelp";
+import { DEFAULTS } from "../src/defaults";
+import { helpAt } from "./configHelp";
 
 /** Short generation label: becomes part of resource names and HAProxy server names. */
 export const GENERATION_PATTERN = /^[a-z][a-z0-9]{0,11}$/;
@@ -27,6 +29,14 @@ const FINGERPRINT_PATTERN = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
 
 const generation = z.string().regex(GENERATION_PATTERN);
 
+/** `ms` in seconds: the stack config gives the longer times in seconds. */
+const seconds = (ms: number) => ms / 1000;
+
+/** `node` defaulting to `value` (from DEFAULTS), with its help: what it allows and, as the example, the default. */
+function withDefault<T extends z.ZodType>(node: T, value: z.core.util.NoUndefined<z.output<T>>, allowed: string) {
+    return node.meta({ allowed, example: String(value) }).default(value);
+}
+
 /** Server options, validated by the same rules as the Membership's input (serverOptions.ts). */
 const serverOptions = z.unknown().transform((value, ctx): ServerOptions => {
     try {
@@ -38,23 +48,33 @@ const serverOptions = z.unknown().transform((value, ctx): ServerOptions => {
     }
 });
 const name = z.string().regex(NAME_PATTERN);
+const NAME_ALLOWED = "a lowercase letter then up to 23 lowercase letters, digits or '-'";
 const port = z.number().int().min(1).max(65535);
 const noControl = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
+const fingerprint = z.string().regex(FINGERPRINT_PATTERN).meta({
+    allowed: "an OpenSSH host key fingerprint as `ssh-keygen -lf` prints it: SHA256:<43 base64 characters>",
+    example: "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s",
+});
 
 const serverSpec = z
     .object({
-        image: z.string().regex(/^ami-[0-9a-f]{8,17}$/),
-        instanceType: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/),
-        appRepository: z.string().regex(/^[A-Za-z0-9+.:/@_~%][A-Za-z0-9+.:/@_~%-]*$/),
-        appRef: z.string().regex(/^[A-Za-z0-9._][A-Za-z0-9._/-]{0,127}$/),
-        inputs: z.record(z.string().regex(INPUT_NAME_PATTERN), z.string().max(4096).refine(noControl)),
+        image: z.string().regex(/^ami-[0-9a-f]{8,17}$/).meta({ allowed: "an AMI id (aws target)", example: "ami-0abcdef1234567890" }),
+        instanceType: z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/).meta({ allowed: "an EC2 instance type", example: "t3.small" }),
+        appRepository: z
+            .string()
+            .regex(/^[A-Za-z0-9+.:/@_~%][A-Za-z0-9+.:/@_~%-]*$/)
+            .meta({ allowed: "a git URL without spaces or quotes, not starting with '-'", example: "https://git.example.com/shop.git" }),
+        appRef: z.string().regex(/^[A-Za-z0-9._][A-Za-z0-9._/-]{0,127}$/).meta({ allowed: "a branch, tag or commit: letters, digits, '.', '_', '/', '-', not starting with '-'", example: "v1.4.0" }),
+        inputs: z
+            .record(z.string().regex(INPUT_NAME_PATTERN), z.string().max(4096).refine(noControl).meta({ allowed: "a string without newlines or NUL", example: "on" }))
+            .meta({ allowed: "a map of UPPER_CASE names to strings without newlines", example: "{FEATURE_X: on}" }),
     })
     .partial()
     .strict();
 
 const loadBalancer = z
     .object({
-        name,
+        name: name.meta({ allowed: NAME_ALLOWED, example: "lb1" }),
         endpoint: z
             .string()
             .min(1)
@@ -65,104 +85,168 @@ const loadBalancer = z
                     ctx.addIssue({ code: "custom", message: (err as Error).message });
                 }
             })
+            .meta({ allowed: "unix:///path/admin.sock, tcp://host:port or ssh://user@host[:port]/path/admin.sock", example: "ssh://ops@10.0.1.10/run/haproxy/admin.sock" })
             .optional(),
-        frontendUrl: z.string().regex(/^https?:\/\/[^\s"'`]+$/).optional(),
-        frontendPort: z.number().int().min(1024).max(65535).optional(),
-        sshHostKeySha256: z.string().regex(FINGERPRINT_PATTERN).optional(),
+        frontendUrl: z.string().regex(/^https?:\/\/[^\s"'`]+$/).meta({ allowed: "an http:// or https:// URL", example: "http://10.0.1.10/" }).optional(),
+        frontendPort: z.number().int().min(1024).max(65535).meta({ allowed: "a port from 1024 to 65535 (local target)", example: "18080" }).optional(),
+        sshHostKeySha256: fingerprint.optional(),
     })
     .strict();
 
+/**
+ * The stack config. Each key's node carries its help (`.meta({ allowed, example })`, quoted by the error
+ * messages through configHelp.ts); its default comes from DEFAULTS.
+ */
 const schema = z
     .object({
-        generation,
-        target: z.enum(["local", "aws"]).default("local"),
-        protect: z.boolean().default(false),
-        canarySize: z.number().int().min(0).default(0),
+        generation: generation.meta({ allowed: "a lowercase letter then up to 11 lowercase letters or digits", example: "g7" }),
+        target: withDefault(z.enum(["local", "aws"]), DEFAULTS.stack.target, "local or aws"),
+        protect: z
+            .boolean()
+            .default(DEFAULTS.stack.protect)
+            .meta({ allowed: "true (`pulumi destroy` stops at a protected guard before it deletes anything; flips still run) or false", example: "true" }),
+        canarySize: z.number().int().min(0).default(DEFAULTS.pool.canarySize).meta({ allowed: "a whole number from 0 to pool.size - 1", example: "1" }),
         pool: z
             .object({
-                size: z.number().int().min(1).max(200).default(2),
-                namePrefix: name.default("app"),
-                port: port.default(8080),
-                spec: serverSpec.default({}),
-                generations: z.record(generation, serverSpec).default({}),
-                standby: z.boolean().default(false),
+                size: z.number().int().min(1).max(200).default(DEFAULTS.pool.size).meta({ allowed: "a whole number from 1 to 200", example: "4" }),
+                namePrefix: withDefault(name, DEFAULTS.pool.namePrefix, NAME_ALLOWED),
+                port: withDefault(port, DEFAULTS.pool.port, "a port from 1 to 65535"),
+                spec: serverSpec.default({}).meta({ allowed: "an object with image, instanceType, appRepository, appRef, inputs", example: "{appRef: v1.4.0}" }),
+                generations: z.record(generation, serverSpec).default({}).meta({ allowed: "a map of generation label to spec overrides", example: "{g2: {appRef: v1.5.0}}" }),
+                standby: z.boolean().default(DEFAULTS.pool.standby).meta({ allowed: "true (keep the previous generation running but detached until the next flip) or false", example: "true" }),
             })
             .strict()
-            .default({ size: 2, namePrefix: "app", port: 8080, spec: {}, generations: {}, standby: false }),
+            .prefault({}),
         healthCheck: z
             .object({
-                path: z.string().regex(/^\/[A-Za-z0-9._~/%?=&-]*$/).default("/health"),
-                expectedStatus: z.number().int().min(100).max(599).default(200),
-                timeoutSeconds: z.number().min(1).max(3600).default(120),
-                intervalMs: z.number().int().min(100).max(60000).default(1000),
-                rise: z.number().int().min(1).max(10).default(2),
-                fall: z.number().int().min(1).max(10).default(2),
+                path: withDefault(z.string().regex(/^\/[A-Za-z0-9._~/%?=&-]*$/), DEFAULTS.healthCheck.path, "an absolute URL path without spaces"),
+                expectedStatus: withDefault(z.number().int().min(100).max(599), DEFAULTS.healthCheck.expectedStatus, "an HTTP status from 100 to 599"),
+                timeoutSeconds: withDefault(z.number().min(1).max(3600), seconds(DEFAULTS.healthCheck.timeoutMs), "seconds from 1 to 3600"),
+                intervalMs: withDefault(z.number().int().min(100).max(60000), DEFAULTS.healthCheck.intervalMs, "milliseconds from 100 to 60000"),
+                rise: withDefault(z.number().int().min(1).max(10), DEFAULTS.healthCheck.rise, "a whole number from 1 to 10"),
+                fall: withDefault(z.number().int().min(1).max(10), DEFAULTS.healthCheck.fall, "a whole number from 1 to 10"),
             })
             .strict()
             .prefault({}),
         haproxy: z
             .object({
-                backend: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/).default("app"),
-                loadBalancers: z.array(loadBalancer).min(1),
-                runtimeOnly: z.boolean().default(false),
-                serversFile: z.string().regex(/^(\/[A-Za-z0-9_.@+-]+)+$/).optional(),
-                backendDefaults: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/).optional(),
-                attachTimeoutSeconds: z.number().min(1).max(3600).default(60),
-                serverOptions: serverOptions.default({}),
-                generations: z.record(generation, z.object({ serverOptions }).strict()).default({}),
-                adopt: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/)).default([]),
+                backend: withDefault(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/), DEFAULTS.membership.backend, "an HAProxy backend name: letters, digits, '-', '_', '.'"),
+                loadBalancers: z.array(loadBalancer).min(1).meta({ allowed: "a non-empty list of load balancers with distinct names", example: "[{name: lb1, endpoint: tcp://10.0.1.10:9999}]" }),
+                runtimeOnly: withDefault(
+                    z.boolean(),
+                    DEFAULTS.membership.runtimeOnly,
+                    "true (servers live only in the running HAProxy: lost at a reload until the next pulumi up; needed for tcp:// endpoints) or false",
+                ),
+                serversFile: z
+                    .string()
+                    .regex(/^(\/[A-Za-z0-9_.@+-]+)+$/)
+                    .meta({ allowed: "an absolute path on the load balancer hosts (aws target), loaded by HAProxy with -f", example: "/etc/haproxy/bluegreen/app.cfg" })
+                    .optional(),
+                backendDefaults: z
+                    .string()
+                    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/)
+                    .meta({ allowed: "the name of the defaults section in haproxy.cfg holding the backend's settings", example: "app-settings" })
+                    .optional(),
+                attachTimeoutSeconds: withDefault(z.number().min(1).max(3600), seconds(DEFAULTS.membership.attachTimeoutMs), "seconds from 1 to 3600"),
+                serverOptions: serverOptions.default({}).meta({
+                    allowed: "an object with ssl, verify (none|required), caFile, sni, alpn, checkSsl, checkSni, maxconn, maxqueue, slowstartMs, sendProxy (v1|v2), agent {port, interMs}, cookie",
+                    example: "{ssl: true, verify: required, caFile: /etc/haproxy/app-ca.pem, maxconn: 64, cookie: true}",
+                }),
+                generations: z
+                    .record(generation, z.object({ serverOptions }).strict())
+                    .default({})
+                    .meta({ allowed: "a map of generation label to {serverOptions} overriding haproxy.serverOptions for that generation", example: "{g3: {serverOptions: {maxconn: 128}}}" }),
+                adopt: z
+                    .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/))
+                    .default([])
+                    .meta({ allowed: "a list of server names the backend already has (your existing fleet, in the servers file): the next flip drains and removes them", example: "[web1, web2]" }),
                 drain: z
                     .object({
-                        method: z.enum(["drain", "healthcheck"]).default("drain"),
-                        timeoutSeconds: z.number().min(1).max(86400).default(300),
-                        onTimeout: z.enum(["fail", "force"]).default("fail"),
-                        pollIntervalMs: z.number().int().min(50).max(10000).default(250),
-                        quietPeriodSeconds: z.number().min(0).max(86400).default(2),
-                        minimumSeconds: z.number().min(0).max(86400).default(0),
+                        method: withDefault(
+                            z.enum(["drain", "healthcheck"]),
+                            DEFAULTS.membership.drain.method,
+                            "drain (HAProxy drain state) or healthcheck (fail the server's health check, runbook step 12)",
+                        ),
+                        timeoutSeconds: withDefault(z.number().min(1).max(86400), seconds(DEFAULTS.membership.drain.timeoutMs), "seconds from 1 to 86400"),
+                        onTimeout: withDefault(
+                            z.enum(["fail", "force"]),
+                            DEFAULTS.membership.drain.onTimeout,
+                            "fail (the update fails and a re-run resumes) or force (shut remaining sessions)",
+                        ),
+                        pollIntervalMs: withDefault(z.number().int().min(50).max(10000), DEFAULTS.membership.drain.pollIntervalMs, "milliseconds from 50 to 10000"),
+                        quietPeriodSeconds: withDefault(
+                            z.number().min(0).max(86400),
+                            seconds(DEFAULTS.membership.drain.quietPeriodMs),
+                            "seconds from 0 to 86400 that a server's sessions must stay at zero before it is removed (sticky clients between two requests)",
+                        ),
+                        minimumSeconds: withDefault(
+                            z.number().min(0).max(86400),
+                            seconds(DEFAULTS.membership.drain.minimumMs),
+                            "seconds from 0 to 86400, less than timeoutSeconds: the shortest drain (your session TTL)",
+                        ),
                     })
                     .strict()
                     .prefault({}),
             })
             .strict(),
-        forgetLoadBalancers: z.array(name).default([]),
+        forgetLoadBalancers: z
+            .array(name.meta({ allowed: "a load balancer name", example: "lb3" }))
+            .default([])
+            .meta({ allowed: "a list of load balancer names that are gone for good (not in haproxy.loadBalancers)", example: "[lb3]" }),
         database: z
             .object({
-                kind: z.enum(["postgres", "ebs", "rds"]).optional(),
-                volume: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).optional(),
+                kind: z
+                    .enum(["postgres", "ebs", "rds"])
+                    .meta({ allowed: "local: postgres (the local target's own PostgreSQL); aws: ebs (a self-managed server on an EBS volume) or rds (Amazon RDS)", example: "rds" })
+                    .optional(),
+                volume: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).meta({ allowed: "aws, kind ebs: the EBS volume id of the database server", example: "vol-0123456789abcdef0" }).optional(),
                 rds: z
                     .object({
                         instanceIdentifier: z.string().regex(RDS_IDENTIFIER_PATTERN).optional(),
                         clusterIdentifier: z.string().regex(RDS_IDENTIFIER_PATTERN).optional(),
                     })
                     .strict()
+                    .meta({ allowed: "aws, kind rds: {instanceIdentifier} of a DB instance or {clusterIdentifier} of an Aurora cluster", example: "{instanceIdentifier: prod-db}" })
                     .optional(),
-                port: z.number().int().min(1024).max(65535).optional(),
+                port: z.number().int().min(1024).max(65535).meta({ allowed: "local: the PostgreSQL port on 127.0.0.1, 1024 to 65535 (default: a free one)", example: "15432" }).optional(),
                 migration: z
                     .object({
-                        version: z.string().regex(MIGRATION_VERSION_PATTERN),
-                        command: z.array(z.string().min(1).max(4096).refine(noControl)).min(1).optional(),
+                        version: z.string().regex(MIGRATION_VERSION_PATTERN).meta({
+                            allowed: "local: the version of a file <version>_<name>.sql in app/migrations (4 or more digits); aws: letters, digits, '.', '_', '-' (up to 64)",
+                            example: "0002",
+                        }),
+                        command: z
+                            .array(z.string().min(1).max(4096).refine(noControl))
+                            .min(1)
+                            .meta({ allowed: "aws: a non-empty list of arguments run on aws.databaseHost (without a shell)", example: "[/opt/app/bin/migrate, --to, '0042']" })
+                            .optional(),
                     })
                     .strict(),
             })
             .strict(),
         aws: z
             .object({
-                region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/).optional(),
-                subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/)).min(1),
-                securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/)).default([]),
-                keyName: z.string().regex(/^[A-Za-z0-9._-]{1,255}$/).optional(),
-                instanceProfile: z.string().regex(/^[A-Za-z0-9+=,.@_-]{1,128}$/).optional(),
-                databaseHost: z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/),
-                databaseUser: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/).default("ops"),
+                region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/).meta({ allowed: "an AWS region", example: "eu-west-1" }).optional(),
+                subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]{8,17}$/)).min(1).meta({ allowed: "a non-empty list of subnet ids", example: "[subnet-0123abcd]" }),
+                securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]{8,17}$/)).default([]).meta({ allowed: "a list of security group ids", example: "[sg-0123abcd]" }),
+                keyName: z.string().regex(/^[A-Za-z0-9._-]{1,255}$/).meta({ allowed: "an EC2 key pair name", example: "ops" }).optional(),
+                instanceProfile: z.string().regex(/^[A-Za-z0-9+=,.@_-]{1,128}$/).meta({ allowed: "an IAM instance profile name", example: "app-server" }).optional(),
+                databaseHost: z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/).meta({ allowed: "the host the migration runs on over SSH", example: "10.0.2.5" }),
+                databaseUser: withDefault(z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/), DEFAULTS.aws.databaseUser, "the SSH user on the database host"),
             })
             .strict()
+            .meta({ allowed: "an object with region, subnetIds, securityGroupIds, keyName, instanceProfile, databaseHost", example: "{subnetIds: [subnet-0123abcd]}" })
             .optional(),
-        sshHostKeySha256: z.string().regex(FINGERPRINT_PATTERN).optional(),
+        sshHostKeySha256: fingerprint.optional(),
         sshKnownHosts: z
             .string()
             .superRefine((text, ctx) => knownHostsProblems(text).forEach((message) => ctx.addIssue({ code: "custom", message })))
+            .meta({
+                allowed: "OpenSSH known_hosts lines `host[,host2] keytype base64key` as ssh-keyscan prints them (hashed |1| names allowed; no wildcards, no @markers)",
+                example: "10.0.2.5 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC6KkiWR3LwF3KwylM7jCduzoBz/iigTs1U+EXAz9YyR",
+            })
             .optional(),
-        sshAllowUnknownHostKeys: z.boolean().default(false),
+        sshAllowUnknownHostKeys: withDefault(z.boolean(), DEFAULTS.stack.sshAllowUnknownHostKeys, "true (connect to SSH hosts whose key is not configured, unverified) or false"),
     })
     .strict();
 
@@ -195,8 +279,8 @@ interface LooseConfig {
 function crossFieldProblems(raw: LooseConfig): ConfigProblem[] {
     const problems: ConfigProblem[] = [];
     const add = (path: string, message: string) => problems.push(problem(path, message));
-    const target = raw.target ?? "local";
-    const size = typeof raw.pool?.size === "number" ? raw.pool.size : 2;
+    const target = raw.target ?? DEFAULTS.stack.target;
+    const size = typeof raw.pool?.size === "number" ? raw.pool.size : DEFAULTS.pool.size;
     if (typeof raw.canarySize === "number" && raw.canarySize >= size) {
         add("canarySize", `is ${raw.canarySize} but the pool has ${size} servers`);
     }
@@ -216,8 +300,9 @@ function crossFieldProblems(raw: LooseConfig): ConfigProblem[] {
         if (seen.has(forgotten)) add(`forgetLoadBalancers.${i}`, `"${forgotten}" is still in haproxy.loadBalancers: remove it there first`);
     });
     const drain = raw.haproxy?.drain;
-    if (typeof drain?.minimumSeconds === "number" && drain.minimumSeconds >= (typeof drain.timeoutSeconds === "number" ? drain.timeoutSeconds : 300)) {
-        add("haproxy.drain.minimumSeconds", `is ${drain.minimumSeconds} but the drain times out after ${drain.timeoutSeconds ?? 300} s (haproxy.drain.timeoutSeconds)`);
+    const drainTimeout = seconds(DEFAULTS.membership.drain.timeoutMs);
+    if (typeof drain?.minimumSeconds === "number" && drain.minimumSeconds >= (typeof drain.timeoutSeconds === "number" ? drain.timeoutSeconds : drainTimeout)) {
+        add("haproxy.drain.minimumSeconds", `is ${drain.minimumSeconds} but the drain times out after ${drain.timeoutSeconds ?? drainTimeout} s (haproxy.drain.timeoutSeconds)`);
     }
     if (Array.isArray(raw.haproxy?.adopt) && raw.haproxy.adopt.length > 0 && raw.haproxy.runtimeOnly === true) {
         add("haproxy.adopt", "needs servers files (haproxy.runtimeOnly: false): adopted servers removed only at run time would come back at the next reload");
@@ -251,7 +336,7 @@ function crossFieldProblems(raw: LooseConfig): ConfigProblem[] {
 
 /** The aws target's database: EBS (a volume id) or RDS (exactly one identifier), a migration command, no port. */
 function databaseProblems(db: LooseConfig["database"], add: (path: string, message: string) => void): void {
-    const kind = db?.kind ?? "ebs";
+    const kind = db?.kind ?? DEFAULTS.aws.databaseKind;
     if (kind === "postgres") add("database.kind", "postgres is the local target's; on aws use ebs or rds");
     if (db?.port !== undefined) add("database.port", "is for the local target only");
     if (db?.migration?.command === undefined) add("database.migration.command", "is required on the aws target: it runs on aws.databaseHost over SSH");
@@ -312,12 +397,8 @@ export interface ConfigProblem {
     message: string;
 }
 
-function helpFor(path: string) {
-    return CONFIG_HELP[path] ?? CONFIG_HELP[path.replace(/\.\d+(?=\.|$)/g, ".*")] ?? CONFIG_HELP[path.replace(/\.[^.]+$/, ".*")];
-}
-
 function problem(path: string, message: string): ConfigProblem {
-    const help = helpFor(path);
+    const help = helpAt(schema, path);
     const hint = help ? ` (allowed: ${help.allowed}; example: ${help.example})` : "";
     return { path, message: `${path}: ${message}${hint}` };
 }

@@ -1,75 +1,50 @@
 /**
- * What each stack config key allows and an example, quoted in the config's error messages
- * (config.ts `parseDeploymentConfig`). `*` stands for an index or map key.
+ * The help of a stack config key, read from the schema (config.ts): each key's node carries what it
+ * allows and an example as `.meta({ allowed, example })`, and the config's error messages quote them.
  */
-const FINGERPRINT_HELP = { allowed: "an OpenSSH host key fingerprint as `ssh-keygen -lf` prints it: SHA256:<43 base64 characters>", example: "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s" };
+import { z } from "zod";
 
-export const CONFIG_HELP: Record<string, { allowed: string; example: string }> = {
-    generation: { allowed: "a lowercase letter then up to 11 lowercase letters or digits", example: "g7" },
-    target: { allowed: "local or aws", example: "local" },
-    protect: { allowed: "true (`pulumi destroy` stops at a protected guard before it deletes anything; flips still run) or false", example: "true" },
-    canarySize: { allowed: "a whole number from 0 to pool.size - 1", example: "1" },
-    "pool.size": { allowed: "a whole number from 1 to 200", example: "4" },
-    "pool.namePrefix": { allowed: "a lowercase letter then up to 23 lowercase letters, digits or '-'", example: "app" },
-    "pool.port": { allowed: "a port from 1 to 65535", example: "8080" },
-    "pool.spec": { allowed: "an object with image, instanceType, appRepository, appRef, inputs", example: "{appRef: v1.4.0}" },
-    "pool.spec.image": { allowed: "an AMI id (aws target)", example: "ami-0abcdef1234567890" },
-    "pool.spec.instanceType": { allowed: "an EC2 instance type", example: "t3.small" },
-    "pool.spec.appRepository": { allowed: "a git URL without spaces or quotes, not starting with '-'", example: "https://git.example.com/shop.git" },
-    "pool.spec.appRef": { allowed: "a branch, tag or commit: letters, digits, '.', '_', '/', '-', not starting with '-'", example: "v1.4.0" },
-    "pool.spec.inputs": { allowed: "a map of UPPER_CASE names to strings without newlines", example: "{FEATURE_X: on}" },
-    "pool.spec.inputs.*": { allowed: "a string without newlines or NUL", example: "on" },
-    "pool.standby": { allowed: "true (keep the previous generation running but detached until the next flip) or false", example: "true" },
-    "pool.generations": { allowed: "a map of generation label to spec overrides", example: "{g2: {appRef: v1.5.0}}" },
-    "healthCheck.path": { allowed: "an absolute URL path without spaces", example: "/health" },
-    "healthCheck.expectedStatus": { allowed: "an HTTP status from 100 to 599", example: "200" },
-    "healthCheck.timeoutSeconds": { allowed: "seconds from 1 to 3600", example: "120" },
-    "healthCheck.intervalMs": { allowed: "milliseconds from 100 to 60000", example: "1000" },
-    "healthCheck.rise": { allowed: "a whole number from 1 to 10", example: "2" },
-    "healthCheck.fall": { allowed: "a whole number from 1 to 10", example: "2" },
-    "haproxy.backend": { allowed: "an HAProxy backend name: letters, digits, '-', '_', '.'", example: "app" },
-    "haproxy.loadBalancers": { allowed: "a non-empty list of load balancers with distinct names", example: "[{name: lb1, endpoint: tcp://10.0.1.10:9999}]" },
-    "haproxy.loadBalancers.*.name": { allowed: "a lowercase letter then up to 23 lowercase letters, digits or '-'", example: "lb1" },
-    "haproxy.loadBalancers.*.endpoint": { allowed: "unix:///path/admin.sock, tcp://host:port or ssh://user@host[:port]/path/admin.sock", example: "ssh://ops@10.0.1.10/run/haproxy/admin.sock" },
-    "haproxy.loadBalancers.*.frontendUrl": { allowed: "an http:// or https:// URL", example: "http://10.0.1.10/" },
-    "haproxy.loadBalancers.*.frontendPort": { allowed: "a port from 1024 to 65535 (local target)", example: "18080" },
-    "haproxy.loadBalancers.*.sshHostKeySha256": FINGERPRINT_HELP,
-    "haproxy.runtimeOnly": { allowed: "true (servers live only in the running HAProxy: lost at a reload until the next pulumi up; needed for tcp:// endpoints) or false", example: "false" },
-    "haproxy.serversFile": { allowed: "an absolute path on the load balancer hosts (aws target), loaded by HAProxy with -f", example: "/etc/haproxy/bluegreen/app.cfg" },
-    "haproxy.backendDefaults": { allowed: "the name of the defaults section in haproxy.cfg holding the backend's settings", example: "app-settings" },
-    forgetLoadBalancers: { allowed: "a list of load balancer names that are gone for good (not in haproxy.loadBalancers)", example: "[lb3]" },
-    "forgetLoadBalancers.*": { allowed: "a load balancer name", example: "lb3" },
-    "haproxy.attachTimeoutSeconds": { allowed: "seconds from 1 to 3600", example: "60" },
-    "haproxy.drain.method": { allowed: "drain (HAProxy drain state) or healthcheck (fail the server's health check, runbook step 12)", example: "drain" },
-    "haproxy.drain.timeoutSeconds": { allowed: "seconds from 1 to 86400", example: "300" },
-    "haproxy.drain.onTimeout": { allowed: "fail (the update fails and a re-run resumes) or force (shut remaining sessions)", example: "fail" },
-    "haproxy.drain.pollIntervalMs": { allowed: "milliseconds from 50 to 10000", example: "250" },
-    "haproxy.drain.quietPeriodSeconds": { allowed: "seconds from 0 to 86400 that a server's sessions must stay at zero before it is removed (sticky clients between two requests)", example: "2" },
-    "haproxy.drain.minimumSeconds": { allowed: "seconds from 0 to 86400, less than timeoutSeconds: the shortest drain (your session TTL)", example: "0" },
-    "haproxy.serverOptions": {
-        allowed: "an object with ssl, verify (none|required), caFile, sni, alpn, checkSsl, checkSni, maxconn, maxqueue, slowstartMs, sendProxy (v1|v2), agent {port, interMs}, cookie",
-        example: "{ssl: true, verify: required, caFile: /etc/haproxy/app-ca.pem, maxconn: 64, cookie: true}",
-    },
-    "haproxy.generations": { allowed: "a map of generation label to {serverOptions} overriding haproxy.serverOptions for that generation", example: "{g3: {serverOptions: {maxconn: 128}}}" },
-    "haproxy.adopt": { allowed: "a list of server names the backend already has (your existing fleet, in the servers file): the next flip drains and removes them", example: "[web1, web2]" },
-    "database.kind": { allowed: "local: postgres (the local target's own PostgreSQL); aws: ebs (a self-managed server on an EBS volume) or rds (Amazon RDS)", example: "rds" },
-    "database.volume": { allowed: "aws, kind ebs: the EBS volume id of the database server", example: "vol-0123456789abcdef0" },
-    "database.rds": { allowed: "aws, kind rds: {instanceIdentifier} of a DB instance or {clusterIdentifier} of an Aurora cluster", example: "{instanceIdentifier: prod-db}" },
-    "database.port": { allowed: "local: the PostgreSQL port on 127.0.0.1, 1024 to 65535 (default: a free one)", example: "15432" },
-    "database.migration.version": { allowed: "local: the version of a file <version>_<name>.sql in app/migrations (4 or more digits); aws: letters, digits, '.', '_', '-' (up to 64)", example: "0002" },
-    "database.migration.command": { allowed: "aws: a non-empty list of arguments run on aws.databaseHost (without a shell)", example: "[/opt/app/bin/migrate, --to, '0042']" },
-    "aws.region": { allowed: "an AWS region", example: "eu-west-1" },
-    "aws.subnetIds": { allowed: "a non-empty list of subnet ids", example: "[subnet-0123abcd]" },
-    "aws.securityGroupIds": { allowed: "a list of security group ids", example: "[sg-0123abcd]" },
-    "aws.keyName": { allowed: "an EC2 key pair name", example: "ops" },
-    "aws.instanceProfile": { allowed: "an IAM instance profile name", example: "app-server" },
-    "aws.databaseHost": { allowed: "the host the migration runs on over SSH", example: "10.0.2.5" },
-    "aws.databaseUser": { allowed: "the SSH user on the database host", example: "ops" },
-    aws: { allowed: "an object with region, subnetIds, securityGroupIds, keyName, instanceProfile, databaseHost", example: "{subnetIds: [subnet-0123abcd]}" },
-    sshHostKeySha256: FINGERPRINT_HELP,
-    sshKnownHosts: {
-        allowed: "OpenSSH known_hosts lines `host[,host2] keytype base64key` as ssh-keyscan prints them (hashed |1| names allowed; no wildcards, no @markers)",
-        example: "10.0.2.5 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC6KkiWR3LwF3KwylM7jCduzoBz/iigTs1U+EXAz9YyR",
-    },
-    sshAllowUnknownHostKeys: { allowed: "true (connect to SSH hosts whose key is not configured, unverified) or false", example: "false" },
-};
+/** What a config key allows, and an example. */
+export interface KeyHelp {
+    allowed: string;
+    example: string;
+}
+
+declare module "zod" {
+    interface GlobalMeta {
+        /** What the key allows, quoted in the config's error messages. */
+        allowed?: string;
+        /** An example value, quoted after `allowed`. */
+        example?: string;
+    }
+}
+
+/** The node a wrapper stands for (a default, an optional, a transform's input); undefined for other nodes. */
+function inner(node: z.ZodType): z.ZodType | undefined {
+    if (node instanceof z.ZodDefault || node instanceof z.ZodPrefault || node instanceof z.ZodOptional) return node.unwrap() as z.ZodType;
+    if (node instanceof z.ZodPipe) return node.in as z.ZodType;
+    return undefined;
+}
+
+/** The node of `key` under `node`: an object's field, an array's element (any index), a record's value (any key). */
+function child(node: z.ZodType, key: string): z.ZodType | undefined {
+    if (node instanceof z.ZodObject) return Object.hasOwn(node.shape, key) ? (node.shape[key] as z.ZodType) : undefined;
+    if (node instanceof z.ZodArray) return node.element as z.ZodType;
+    if (node instanceof z.ZodRecord) return node.valueType as z.ZodType;
+    const wrapped = inner(node);
+    return wrapped && child(wrapped, key);
+}
+
+/**
+ * The help of the config key `path` (`haproxy.loadBalancers.0.name`, `pool.spec.inputs.FEATURE_X`):
+ * the meta of its node, or of the first node it wraps that has one. Undefined for a key without help.
+ */
+export function helpAt(schema: z.ZodType, path: string): KeyHelp | undefined {
+    let node: z.ZodType | undefined = schema;
+    for (const key of path.split(".")) node = node && child(node, key);
+    for (; node; node = inner(node)) {
+        const { allowed, example } = node.meta() ?? {};
+        if (allowed !== undefined && example !== undefined) return { allowed, example };
+    }
+    return undefined;
+}

@@ -2,10 +2,10 @@
  * The plan of a deployment: a pure function from the deployment's settings to what each generation
  * needs (its servers, canary batches, health gate, membership settings, smoke check) and what the
  * deployment's other children are called. The components build exactly what the plan says; tests read
- * the plan without mocks. Defaults are resolved here and nowhere else.
+ * the plan without mocks. A deployment's defaults (the table in defaults.ts) are resolved here.
  */
+import { DEFAULTS } from "./defaults";
 import type { DrainSettings } from "./haproxy/membershipSpec";
-import { MEMBERSHIP_DEFAULTS } from "./haproxy/membershipSpec";
 import type { ServerOptions } from "./haproxy/serverOptions";
 import type { CheckOptions } from "./haproxy/runtime/validate";
 import { childNames, poolChildNames, serverName } from "./names";
@@ -159,7 +159,8 @@ export interface DeploymentPlan {
 
 /** The health-check settings with their defaults. */
 export function resolveHealthCheck(h: HealthCheckSettings = {}): Required<HealthCheckSettings> {
-    return { path: h.path ?? "/health", expectedStatus: h.expectedStatus ?? 200, timeoutMs: h.timeoutMs ?? 120_000, intervalMs: h.intervalMs ?? 1000, rise: h.rise ?? 2, fall: h.fall ?? 2 };
+    const d = DEFAULTS.healthCheck;
+    return { path: h.path ?? d.path, expectedStatus: h.expectedStatus ?? d.expectedStatus, timeoutMs: h.timeoutMs ?? d.timeoutMs, intervalMs: h.intervalMs ?? d.intervalMs, rise: h.rise ?? d.rise, fall: h.fall ?? d.fall };
 }
 
 /** The spec of one generation: the shared spec with that generation's overrides on top. */
@@ -173,14 +174,14 @@ export function specForGeneration(pool: Pick<PoolSettings, "spec" | "generations
 export function planPool(name: string, generation: string, pool: PoolSettings, healthCheck: HealthCheckSettings = {}): PoolPlan {
     const hc = resolveHealthCheck(healthCheck);
     const names = poolChildNames(name);
-    const canarySize = pool.canarySize ?? 0;
+    const canarySize = pool.canarySize ?? DEFAULTS.pool.canarySize;
     const spec = specForGeneration(pool, generation);
-    const prefix = pool.namePrefix ?? "app";
+    const prefix = pool.namePrefix ?? DEFAULTS.pool.namePrefix;
     const batches = canaryBatches(pool.size, canarySize);
     return {
         name,
         generation,
-        port: pool.port ?? 8080,
+        port: pool.port ?? DEFAULTS.pool.port,
         healthCheckPath: hc.path,
         servers: Array.from({ length: pool.size }, (_, index) => ({ resourceName: names.server(index), serverName: serverName(prefix, generation, index), index, spec })),
         batches,
@@ -196,12 +197,12 @@ export function planMembership(settings: DeploymentSettings, generation: string)
     const h = settings.haproxy ?? {};
     const hc = resolveHealthCheck(settings.healthCheck);
     return {
-        backend: h.backend ?? "app",
+        backend: h.backend ?? DEFAULTS.membership.backend,
         check: { enabled: true, inter: hc.intervalMs, rise: hc.rise, fall: hc.fall },
         options: { ...h.serverOptions, ...h.generations?.[generation]?.serverOptions },
-        attachTimeoutMs: h.attachTimeoutMs ?? MEMBERSHIP_DEFAULTS.attachTimeoutMs,
-        drain: { ...MEMBERSHIP_DEFAULTS.drain, ...h.drain },
-        runtimeOnly: h.runtimeOnly ?? false,
+        attachTimeoutMs: h.attachTimeoutMs ?? DEFAULTS.membership.attachTimeoutMs,
+        drain: { ...DEFAULTS.membership.drain, ...h.drain },
+        runtimeOnly: h.runtimeOnly ?? DEFAULTS.membership.runtimeOnly,
     };
 }
 

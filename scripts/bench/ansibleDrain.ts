@@ -7,6 +7,7 @@
  * and without the module's `wait`. The session lengths step over one 5 s poll interval of the module
  * (its `wait_interval` default), so the session ends at every phase of its polling.
  */
+import { DEFAULTS } from "../../src/defaults";
 import { attach, detach } from "../../src/haproxy/membershipSteps";
 import { RuntimeClient } from "../../src/haproxy/runtime/client";
 import { BACKEND, MODULE_POLL_MS, type Lab, startLab, specOf, cleanUp, moduleTask, session, sleep, ansibleStartup } from "./ansibleLab";
@@ -51,8 +52,11 @@ function moduleDrain(key: string, label: string, wait: boolean): DrainTool {
     };
 }
 
+/** Our drain with the default settings, as the report names it. */
+const OURS_DEFAULTS = `ours, defaults (poll ${DEFAULTS.membership.drain.pollIntervalMs} ms, quiet period ${DEFAULTS.membership.drain.quietPeriodMs / 1000} s)`;
+
 const DRAIN_TOOLS: DrainTool[] = [
-    ourDrain("ours", "ours, defaults (poll 250 ms, quiet period 2 s)", {}),
+    ourDrain("ours", OURS_DEFAULTS, {}),
     ourDrain("ours-q0", "ours, quiet period 0", { quietPeriodMs: 0 }),
     moduleDrain("ansible-wait", "Ansible module, drain + wait", true),
     moduleDrain("ansible-nowait", "Ansible module, drain without wait", false),
@@ -143,7 +147,7 @@ function drainFigures(samples: Map<string, DrainSample[]>, runs: number, startup
     return {
         title: `drain detection, side by side: one long request in flight on the server drained from 2 load balancers; from the session's end (median of ${runs}; + after, - before it ended)`,
         rows: [
-            ["ours, defaults (poll 250 ms, quiet period 2 s): removed from both", signed(ours)],
+            [`${OURS_DEFAULTS}: removed from both`, signed(ours)],
             ["  of which sessions seen at zero", signed(med("ours", (s) => s.zeroMs))],
             ["ours, quiet period 0: removed from both", signed(oursQ0)],
             ["Ansible module, drain + wait: task done (net)", signed(wait)],

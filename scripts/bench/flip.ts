@@ -20,7 +20,7 @@
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
-import { MEMBERSHIP_DEFAULTS } from "../../src/haproxy/membershipSpec";
+import { DEFAULTS } from "../../src/defaults";
 import { consumerStack, installExample, pack, type Consumer } from "../../lab/consumerProgram";
 import { scratchBackend } from "../../lab/engine";
 import { killProcessesUsing } from "../../lab/localProcesses";
@@ -79,7 +79,7 @@ interface FlipCost {
 
 function costOf(run: FlipRun): FlipCost {
     const wall = run.endedAt - run.startedAt;
-    const quietMs = Math.min(1000 * (run.phases.detach ?? 0), MEMBERSHIP_DEFAULTS.drain.quietPeriodMs);
+    const quietMs = Math.min(1000 * (run.phases.detach ?? 0), DEFAULTS.membership.drain.quietPeriodMs);
     const inherent = 1000 * (run.appStartSeconds + (run.phases.gate ?? 0) + (run.phases.attach ?? 0) + (run.phases.drain ?? 0)) + quietMs;
     const steps = run.steps ?? { start: run.startedAt, end: run.startedAt };
     return {

@@ -7,6 +7,7 @@ import type { Stack, UpResult } from "@pulumi/pulumi/automation";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { DEFAULTS } from "../../src/defaults";
 import { RuntimeClient } from "../../src/haproxy/runtime/client";
 import { RuntimeConnectionError } from "../../src/haproxy/runtime/transport";
 import { TIMINGS_FILE_ENV } from "../../src/provider/timings";
@@ -28,7 +29,7 @@ export async function deployedState(stack: Stack): Promise<{ generation?: string
     return {
         generation: outputs.activeGeneration?.value as string | undefined,
         loadBalancers: (outputs.loadBalancers?.value as LoadBalancerInfo[] | undefined) ?? [],
-        backend: (outputs.backend?.value as string | undefined) ?? "app",
+        backend: (outputs.backend?.value as string | undefined) ?? DEFAULTS.membership.backend,
     };
 }
 

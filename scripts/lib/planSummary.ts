@@ -6,6 +6,7 @@
  * else that would be replaced or deleted. Types and generations are read through src/names.ts. Pure:
  * exported for tests.
  */
+import { DEFAULTS } from "../../src/defaults";
 import { STEP_TYPES, TYPES, generationOf } from "../../src/names";
 
 /** The parts of a preview step this summary reads. */
@@ -144,7 +145,7 @@ export function formatPlan(plan: UpgradePlan): string {
         lines.push("");
     }
     const drain = plan.drainFrom;
-    const limit = drain.timeoutSeconds !== undefined ? ` (drain timeout ${drain.timeoutSeconds} s, then ${drain.onTimeout ?? "fail"})` : "";
+    const limit = drain.timeoutSeconds !== undefined ? ` (drain timeout ${drain.timeoutSeconds} s, then ${drain.onTimeout ?? DEFAULTS.membership.drain.onTimeout})` : "";
     const created = plan.create.map((c) => `   - ${c.name}${c.differences.length ? ` (differs: ${c.differences.join("; ")})` : ""}`);
     const steps = [
         [`**Database snapshot**: ${list(plan.snapshots)}`],

@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
+import { DEFAULTS } from "../defaults";
 import { ProjectDynamicResource, type InputFields } from "../provider/providerShim";
 import type { GateTarget } from "./healthGateProvider";
 
@@ -14,7 +15,7 @@ export interface HealthGateArgs {
     expectedStatus?: pulumi.Input<number>;
     /** Longest wait for every target, in ms. @default 120000 */
     timeoutMs?: pulumi.Input<number>;
-    /** Pause between two probes of one target, in ms. @default 500 */
+    /** Pause between two probes of one target, in ms. @default 1000 (the health check's interval) */
     intervalMs?: pulumi.Input<number>;
     /** Consecutive expected answers needed. @default 1 */
     consecutive?: pulumi.Input<number>;
@@ -34,10 +35,10 @@ export class HealthGate extends ProjectDynamicResource {
             name,
             {
                 targets: args.targets,
-                expectedStatus: args.expectedStatus ?? 200,
-                timeoutMs: args.timeoutMs ?? 120_000,
-                intervalMs: args.intervalMs ?? 500,
-                consecutive: args.consecutive ?? 1,
+                expectedStatus: args.expectedStatus ?? DEFAULTS.healthCheck.expectedStatus,
+                timeoutMs: args.timeoutMs ?? DEFAULTS.healthCheck.timeoutMs,
+                intervalMs: args.intervalMs ?? DEFAULTS.healthCheck.intervalMs,
+                consecutive: args.consecutive ?? DEFAULTS.gate.consecutive,
                 ...(args.caCertificate === undefined ? {} : { caCertificate: args.caCertificate }),
                 passedInMs: undefined,
             },

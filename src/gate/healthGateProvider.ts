@@ -24,7 +24,7 @@ export interface HealthGateSpec {
     expectedStatus: number;
     /** Longest wait for every target, in ms. @default 120000 */
     timeoutMs: number;
-    /** Pause between two probes of one target, in ms. @default 500 */
+    /** Pause between two probes of one target, in ms. @default 1000 (the health check's interval) */
     intervalMs: number;
     /** Consecutive expected answers needed. @default 1 */
     consecutive: number;

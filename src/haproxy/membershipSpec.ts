@@ -3,6 +3,7 @@
  * outputs so that a delete (which gets only the stored outputs) can drain and detach on its own.
  * Pure: exported for tests.
  */
+import { DEFAULTS } from "../defaults";
 import { parseEndpoint } from "./runtime/endpoint";
 import { validateHostPath } from "./runtime/hostFiles";
 import { parseKnownHosts } from "./runtime/knownHosts";
@@ -100,12 +101,6 @@ export interface MembershipSpec {
     owner?: ServerOwner;
 }
 
-export const MEMBERSHIP_DEFAULTS = {
-    weight: 1,
-    attachTimeoutMs: 60_000,
-    drain: { method: "drain", timeoutMs: 300_000, onTimeout: "fail", pollIntervalMs: 250, quietPeriodMs: 2_000, minimumMs: 0 },
-} as const;
-
 /** An OpenSSH SHA256 host key fingerprint. */
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
 
@@ -158,7 +153,7 @@ function validateLoadBalancers(value: unknown, runtimeOnly: boolean): LoadBalanc
 
 function validateDrain(value: unknown): DrainSettings {
     const o = validateKeys("drain", value ?? {}, ["method", "healthFile", "timeoutMs", "onTimeout", "pollIntervalMs", "quietPeriodMs", "minimumMs"]);
-    const d = MEMBERSHIP_DEFAULTS.drain;
+    const d = DEFAULTS.membership.drain;
     const method = validateEnum("drain.method", o.method ?? d.method, ["drain", "healthcheck"] as const);
     let healthFile: string | undefined;
     if (method === "healthcheck") {
@@ -220,7 +215,7 @@ export function resolveMembershipSpec(raw: Record<string, unknown>): MembershipS
     ]);
     if (o.runtimeOnly !== undefined && typeof o.runtimeOnly !== "boolean") throw new RuntimeInputError("runtimeOnly", o.runtimeOnly, "true or false");
     if (o.adopted !== undefined && typeof o.adopted !== "boolean") throw new RuntimeInputError("adopted", o.adopted, "true or false");
-    const runtimeOnly = o.runtimeOnly === true;
+    const runtimeOnly = (o.runtimeOnly ?? DEFAULTS.membership.runtimeOnly) as boolean;
     const loadBalancers = validateLoadBalancers(o.loadBalancers, runtimeOnly);
     const needsSsh = loadBalancers.some((lb) => lb.endpoint.startsWith("ssh://"));
     const ssh = validateSsh(o.ssh);
@@ -231,10 +226,10 @@ export function resolveMembershipSpec(raw: Record<string, unknown>): MembershipS
         server: validateName("server", o.server),
         address: validateAddress("address", o.address),
         port: validatePort("port", o.port),
-        weight: validateWeight("weight", o.weight ?? MEMBERSHIP_DEFAULTS.weight),
-        check: validateCheck("check", o.check ?? { enabled: true }),
+        weight: validateWeight("weight", o.weight ?? DEFAULTS.membership.weight),
+        check: validateCheck("check", o.check ?? DEFAULTS.membership.check),
         options: validateServerOptions("options", o.options),
-        attachTimeoutMs: validateInteger("attachTimeoutMs", o.attachTimeoutMs ?? MEMBERSHIP_DEFAULTS.attachTimeoutMs, 1, 24 * 3600_000),
+        attachTimeoutMs: validateInteger("attachTimeoutMs", o.attachTimeoutMs ?? DEFAULTS.membership.attachTimeoutMs, 1, 24 * 3600_000),
         drain: validateDrain(o.drain),
         ...(runtimeOnly ? { runtimeOnly } : {}),
         ...(o.adopted === true ? { adopted: true } : {}),

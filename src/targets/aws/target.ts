@@ -8,6 +8,7 @@
 import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { DEFAULTS } from "../../defaults";
 import type { SshCredentials } from "../../haproxy/runtime/transport";
 import type { Target } from "../target";
 import { shellCommandLine } from "./shellQuote";
@@ -78,7 +79,7 @@ export function awsTarget(args: AwsTargetArgs): Target {
                     iamInstanceProfile: network.instanceProfile,
                     userData: renderUserData({ spec: request.spec, port, serverName: request.serverName, generation: request.generation }),
                     userDataReplaceOnChange: true,
-                    tags: { Name: request.serverName, Pool: args.poolName ?? "app", Generation: request.generation, Stack: stack },
+                    tags: { Name: request.serverName, Pool: args.poolName ?? DEFAULTS.pool.namePrefix, Generation: request.generation, Stack: stack },
                 },
                 opts,
             );
@@ -111,7 +112,7 @@ export function awsTarget(args: AwsTargetArgs): Target {
                     connection: pulumi.secret(
                         pulumi.output(args.ssh).apply((c) => ({
                             host: database.host,
-                            user: database.user ?? "ops",
+                            user: database.user ?? DEFAULTS.aws.databaseUser,
                             privateKey: c.privateKey,
                             privateKeyPassword: c.passphrase,
                             ...(database.hostKey ? { hostKey: database.hostKey } : {}),

@@ -4,6 +4,7 @@
  */
 import * as assert from "node:assert/strict";
 import { ConfigError, parseDeploymentConfig } from "../../../program/config";
+import { DEFAULTS } from "../../../src/defaults";
 import { DATABASE_HOST_KEYS, LB_HOST_KEY, LB_HOST_KEY_SHA256, rawAwsConfig, rawAwsConfigWith } from "./program";
 
 const base = rawAwsConfig() as {
@@ -82,6 +83,24 @@ describe("aws stack config: refused configs", function () {
         ]) {
             assert.ok(text.includes(part), `expected "${part}" in:\n${text}`);
         }
+        assert.match(text, /\(4 problems\):/);
+    });
+
+    it("quotes each key's help from the schema, through lists and maps, with the default as the example where there is one", function () {
+        const spec = base.pool.spec as Record<string, unknown>;
+        const text = problemsOf({
+            ...withHaproxy({ drain: { ...base.haproxy.drain, pollIntervalMs: 5 }, serverOptions: { maxconn: -1 } }),
+            pool: { ...base.pool, spec: { ...spec, inputs: { FEATURE_X: "a\nb" } } },
+            forgetLoadBalancers: ["LB3"],
+        });
+        for (const part of [
+            `haproxy.drain.pollIntervalMs: is invalid: Too small: expected number to be >=50 (allowed: milliseconds from 50 to 10000; example: ${DEFAULTS.membership.drain.pollIntervalMs})`,
+            "pool.spec.inputs.FEATURE_X: is invalid: Invalid input (allowed: a string without newlines or NUL; example: on)",
+            "forgetLoadBalancers.0: is invalid: Invalid string: must match pattern /^[a-z][a-z0-9-]{0,23}$/ (allowed: a load balancer name; example: lb3)",
+        ]) {
+            assert.ok(text.includes(part), `expected "${part}" in:\n${text}`);
+        }
+        assert.match(text, /haproxy\.serverOptions\.maxconn: [^\n]*[^)]$/m, "no help for a key inside serverOptions");
         assert.match(text, /\(4 problems\):/);
     });
 });

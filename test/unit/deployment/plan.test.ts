@@ -2,7 +2,7 @@
 import * as assert from "node:assert/strict";
 import { planDeployment, planPool, specForGeneration, type DeploymentSettings } from "../../../src/plan";
 import { canaryBatches } from "../../../src/pool/canary";
-import { MEMBERSHIP_DEFAULTS } from "../../../src/haproxy/membershipSpec";
+import { DEFAULTS } from "../../../src/defaults";
 
 const SETTINGS: DeploymentSettings = {
     generation: "g2",
@@ -34,7 +34,7 @@ describe("plan", () => {
             check: { enabled: true, inter: 500, rise: 2, fall: 2 },
             options: { maxconn: 64, cookie: true },
             attachTimeoutMs: 60_000,
-            drain: { ...MEMBERSHIP_DEFAULTS.drain, quietPeriodMs: 5000 },
+            drain: { ...DEFAULTS.membership.drain, quietPeriodMs: 5000 },
             runtimeOnly: false,
         });
         assert.equal(plan.smokeName, "site-smoke-g2");

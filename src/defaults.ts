@@ -1,0 +1,92 @@
+/**
+ * The defaults of every setting, in one table: the plan (plan.ts), the components (HealthGate,
+ * Membership, the aws target) and the stack config's schema (program/config.ts) read them here, so no
+ * two of them can disagree. Times are in ms; the stack config shows some of them in seconds.
+ */
+
+/** `value` with every nested object frozen too. */
+function deepFreeze<T extends object>(value: T): T {
+    for (const field of Object.values(value)) if (typeof field === "object" && field !== null) deepFreeze(field);
+    Object.freeze(value);
+    return value;
+}
+
+export const DEFAULTS = deepFreeze({
+    /** The app servers' health check (HealthCheckSettings): the gates of new servers, HAProxy's check and the smoke check. */
+    healthCheck: {
+        /** URL path of the app's health check. */
+        path: "/health",
+        /** HTTP status of a passed check. */
+        expectedStatus: 200,
+        /** Longest wait for new servers (and the site) to pass, in ms. */
+        timeoutMs: 120_000,
+        /** Interval between two checks, in ms: HAProxy's `inter` and a HealthGate's pause between two probes. */
+        intervalMs: 1000,
+        /** Consecutive passes to count as healthy (a pool's gate asks as many). */
+        rise: 2,
+        /** Consecutive failures to count as down. */
+        fall: 2,
+    },
+    /** A HealthGate's own; its status, timeout and interval are the health check's. */
+    gate: {
+        /** Consecutive expected answers needed (the smoke check's; a pool's gate asks `healthCheck.rise`). */
+        consecutive: 1,
+    },
+    /** The app servers of every generation (PoolSettings). */
+    pool: {
+        /** Servers per generation: the stack config's (a deployment is always told). */
+        size: 2,
+        /** First part of server names, `<namePrefix>-<generation>-<index>`, and the aws instances' `Pool` tag. */
+        namePrefix: "app",
+        /** Port the app listens on (the local target picks free ports). */
+        port: 8080,
+        /** Servers that must pass their health check before the rest are created. */
+        canarySize: 0,
+        /** Keep the previous generation running, detached (the stack config's `pool.standby`). */
+        standby: false,
+    },
+    /** How servers join and leave the load balancers: a deployment's `haproxy` settings and a Membership's inputs. */
+    membership: {
+        /** The HAProxy backend of the app servers (a deployment's; a Membership is always told). */
+        backend: "app",
+        /** HAProxy's server weight. */
+        weight: 1,
+        /** A Membership's health check (a deployment's memberships get the health check's). */
+        check: { enabled: true },
+        /** Longest wait for a server to be UP on every load balancer, in ms. */
+        attachTimeoutMs: 60_000,
+        /** How a server leaves (DrainSettings). */
+        drain: {
+            /** HAProxy's runtime drain state. */
+            method: "drain",
+            /** Longest wait for sessions to reach zero, in ms. */
+            timeoutMs: 300_000,
+            /** At the timeout the update fails; the server stays and a re-run resumes. */
+            onTimeout: "fail",
+            /** Interval between two session counts, in ms. */
+            pollIntervalMs: 250,
+            /** How long sessions must stay at zero before the server is removed, in ms. */
+            quietPeriodMs: 2_000,
+            /** Shortest drain, in ms. */
+            minimumMs: 0,
+        },
+        /** Servers are written to the servers files too, not only to the running HAProxy processes. */
+        runtimeOnly: false,
+    },
+    /** The aws target's. */
+    aws: {
+        /** SSH user on the database host, where the migration runs. */
+        databaseUser: "ops",
+        /** What is snapshotted: a self-managed server's EBS volume. */
+        databaseKind: "ebs",
+    },
+    /** Keys only the stack config has (program/config.ts). */
+    stack: {
+        /** Where everything runs: this machine. */
+        target: "local",
+        /** `pulumi destroy` is not stopped by a protection guard. */
+        protect: false,
+        /** SSH hosts without a configured host key are refused. */
+        sshAllowUnknownHostKeys: false,
+    },
+} as const);
