@@ -19,53 +19,8 @@ import { Traffic, type TrafficResult } from "../../scripts/lib/traffic";
 import { ownerOfLine } from "../../src/haproxy/ownership";
 import { RuntimeClient } from "../../src/haproxy/runtime/client";
 import { startHaproxy, type RunningHaproxy } from "../../lab/haproxy";
+import { SHARED_LB_PROGRAM, sharedLbConfig } from "../../lab/sharedLbProgram";
 import { scratchProject, type ScratchProject } from "../../lab/scratchProject";
-
-/**
- * A program as a team would write it with the plugin: a BlueGreenDeployment on the local target's
- * servers and database, joined to load balancers it does not run (`loadBalancers` in its config).
- */
-const SHARED_LB_PROGRAM = `
-import * as pulumi from "@pulumi/pulumi";
-import { BlueGreenDeployment } from "./src/deployment";
-import { nextHistory, readLastOutputs } from "./src/generationHistory";
-import { localTarget } from "./src/targets/local/target";
-
-interface SharedLoadBalancer { name: string; endpoint: string; frontendUrl: string; serversFile: string; backendDefaults: string }
-
-export = async () => {
-    const config = new pulumi.Config();
-    const generation = config.require("generation");
-    const shared = config.requireObject<SharedLoadBalancer[]>("loadBalancers");
-    const history = nextHistory(generation, await readLastOutputs(), false);
-    const local = localTarget({ name: "site", loadBalancers: [] });
-    const site = new BlueGreenDeployment("site", {
-        generation,
-        migrationVersion: "0001",
-        pool: { size: 2, namePrefix: "app", spec: { appRef: "release-" + generation } },
-        healthCheck: { timeoutMs: 30000, intervalMs: 100, rise: 1, fall: 2 },
-        haproxy: { attachTimeoutMs: 20000, drain: { timeoutMs: 60000, pollIntervalMs: 100, quietPeriodMs: 500 } },
-        target: {
-            ...local,
-            loadBalancers: () => shared.map((lb) => ({
-                name: lb.name,
-                endpoint: pulumi.output(lb.endpoint),
-                frontendUrl: pulumi.output(lb.frontendUrl),
-                serversFile: pulumi.output(lb.serversFile),
-                backendDefaults: pulumi.output(lb.backendDefaults),
-            })),
-        },
-        history,
-    });
-    return {
-        activeGeneration: site.activeGeneration,
-        ...(history.previous ? { previousGeneration: history.previous } : {}),
-        perServerGenerations: site.perServerGenerations,
-        loadBalancers: site.loadBalancers,
-        backend: "app",
-    };
-};
-`;
 
 /** `name status` of the backend's servers on `lb`, sorted. */
 async function statuses(lb: RunningHaproxy): Promise<string[]> {
@@ -105,9 +60,8 @@ describe("end to end: servers that know their owner", function () {
             lbs = await Promise.all([startHaproxy(), startHaproxy()]);
             p = await scratchProject("staging");
             writeFileSync(join(p.dir, "index.ts"), SHARED_LB_PROGRAM);
-            const shared = lbs.map((lb, i) => ({ name: `lb${i + 1}`, endpoint: lb.unixAdmin, frontendUrl: lb.frontendUrl, serversFile: lb.serversFile, backendDefaults: lb.backendDefaults }));
             for (const [name, first] of [["staging", "s1"], ["prod", "p1"]]) {
-                writeFileSync(join(p.dir, `Pulumi.${name}.yaml`), dump({ config: { "haproxy-bluegreen:generation": first, "haproxy-bluegreen:loadBalancers": shared } }));
+                writeFileSync(join(p.dir, `Pulumi.${name}.yaml`), dump({ config: sharedLbConfig(first, lbs) }));
                 stacks[name] = name === "staging" ? p.stack : await LocalWorkspace.createStack({ stackName: name, workDir: p.dir }, { envVars: p.env });
             }
             for (const stack of Object.values(stacks)) await stack.up();

@@ -32,6 +32,8 @@ export interface TestSshd {
     readonly passphrase: string;
     /** `ssh://<user>@127.0.0.1:<port><socketPath>` */
     url(socketPath: string): string;
+    /** Makes `key` the only client key that may log in (a key rotation on the host); new logins only. */
+    authorizeOnly(key: "privateKey" | "encryptedPrivateKey"): Promise<void>;
     /** Stops sshd and removes the temp dir. */
     stop(): Promise<void>;
 }
@@ -88,6 +90,9 @@ export async function startSshd(): Promise<TestSshd> {
         encryptedPrivateKey: await readFile(join(dir, "client_key_encrypted"), "utf8"),
         passphrase,
         url: (socketPath) => `ssh://${username}@127.0.0.1:${port}${socketPath}`,
+        async authorizeOnly(key) {
+            await writeFile(join(dir, "authorized_keys"), publicKeys[key === "privateKey" ? 0 : 1]);
+        },
         async stop() {
             await proc.stop();
             await rm(dir, { recursive: true, force: true });
