@@ -2,6 +2,8 @@
  * A program of the kind a team writes with the plugin, joined to load balancers that someone else runs,
  * for the end-to-end tests of shared load balancers and SSH key rotation.
  */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { RunningHaproxy } from "./haproxy";
 
 /**
@@ -10,7 +12,7 @@ import type { RunningHaproxy } from "./haproxy";
  * reached with the `ssh` credentials in its config, a secret, if given). Written as the `index.ts` of a
  * scratch project (lab/scratchProject.ts), whose `src/` it imports.
  */
-export const SHARED_LB_PROGRAM = `
+const SHARED_LB_PROGRAM = `
 import * as pulumi from "@pulumi/pulumi";
 import { BlueGreenDeployment } from "./src/deployment";
 import { nextHistory, readLastOutputs } from "./src/generationHistory";
@@ -55,8 +57,14 @@ export = async () => {
 };
 `;
 
-/** Config key prefix of the scratch project (its Pulumi.yaml names the project). */
+/** Config key prefix: the project's name. */
 const NAMESPACE = "haproxy-bluegreen";
+
+/** Makes the scratch project at `dir` run SHARED_LB_PROGRAM (its own index.ts and a Pulumi.yaml without the repository program's config keys). */
+export function useSharedLbProgram(dir: string): void {
+    writeFileSync(join(dir, "index.ts"), SHARED_LB_PROGRAM);
+    writeFileSync(join(dir, "Pulumi.yaml"), [`name: ${NAMESPACE}`, "runtime:", "  name: nodejs", "  options:", "    typescript: true", "main: index.ts", ""].join("\n"));
+}
 
 /** The stack config of SHARED_LB_PROGRAM: `generation` and the load balancers, reached through `endpoint` (default: the admin UNIX socket). */
 export function sharedLbConfig(generation: string, lbs: RunningHaproxy[], endpoint = (lb: RunningHaproxy) => lb.unixAdmin): Record<string, unknown> {

@@ -13,7 +13,7 @@ import { dump } from "js-yaml";
 import { RuntimeClient } from "../../src/haproxy/runtime/client";
 import { Traffic } from "../../scripts/lib/traffic";
 import { startHaproxy, type RunningHaproxy } from "../../lab/haproxy";
-import { SHARED_LB_PROGRAM, sharedLbConfig } from "../../lab/sharedLbProgram";
+import { sharedLbConfig, useSharedLbProgram } from "../../lab/sharedLbProgram";
 import { scratchProject, type ScratchProject } from "../../lab/scratchProject";
 import { startSshd, type TestSshd } from "../support/sshd";
 
@@ -53,7 +53,7 @@ describe("end to end: an SSH key rotated between two flips (ssh:// endpoints, re
     before(async () => {
         [sshd, ...lbs] = await Promise.all([startSshd(), startHaproxy(), startHaproxy()]);
         p = await scratchProject("rotation");
-        writeFileSync(join(p.dir, "index.ts"), SHARED_LB_PROGRAM);
+        useSharedLbProgram(p.dir);
         writeFileSync(join(p.dir, "Pulumi.rotation.yaml"), dump({ config: sharedLbConfig("g1", lbs, (lb) => sshd.url(lb.adminSocket)) }));
         await useKey("privateKey");
         await p.stack.up();
