@@ -144,8 +144,6 @@ export interface DeploymentPlan {
     standby?: PoolPlan;
     /** The serving generation's PoolMembership. */
     membershipName: string;
-    /** Per-server Membership names, for stacks made before PoolMembership (until their next flip). */
-    serverMembershipName: (index: number) => string;
     membership: MembershipPlan;
     smokeName: string;
     smoke: GateSettings & { path: string };
@@ -216,7 +214,6 @@ export function planDeployment(name: string, settings: DeploymentSettings, stand
         active: planPool(names.pool(generation), generation, settings.pool, settings.healthCheck),
         ...(standby && standby !== generation ? { standby: planPool(names.pool(standby), standby, settings.pool, settings.healthCheck) } : {}),
         membershipName: names.membership(generation),
-        serverMembershipName: (index) => names.serverMembership(generation, index),
         membership: planMembership(settings, generation),
         smokeName: names.smoke(generation),
         smoke: { path: hc.path, expectedStatus: hc.expectedStatus, timeoutMs: hc.timeoutMs, intervalMs: hc.intervalMs },

@@ -57,11 +57,4 @@ describe("provider module text", () => {
             rmSync(dir, { recursive: true, force: true });
         }
     });
-
-    it("state written before the library moved to src/ still finds its providers under components/", () => {
-        for (const legacy of ["haproxy/membershipProvider", "haproxy/adoptionProvider", "gate/healthGateProvider", "targets/local/loadBalancerProvider", "targets/local/appServerProvider"]) {
-            assert.equal(require(join(ROOT, "components", legacy)).default, require(join(ROOT, "src", legacy)).default, legacy);
-        }
-        assert.equal(typeof require(join(ROOT, "components", "targets", "local", "commandProvider")).default.delete, "function");
-    });
 });
