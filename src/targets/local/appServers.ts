@@ -6,7 +6,6 @@
  * starts and stops servers in place. Type token: `pulumi-nodejs:dynamic/local:AppServers`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "node:path";
 import { ProjectDynamicResource } from "../../provider/providerShim";
 import type { RunningAppServer } from "./appServerProcess";
 import type { Connection } from "./postgres";
@@ -36,7 +35,7 @@ export class LocalAppServers extends ProjectDynamicResource {
 
     constructor(name: string, args: LocalAppServersArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            path.join(__dirname, "appServersProvider"),
+            "localAppServers",
             "local",
             "AppServers",
             name,
