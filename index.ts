@@ -20,7 +20,6 @@ export = async () => {
         loadBalancers: deployment.loadBalancers,
         snapshotId: deployment.snapshotId,
         migrationVersion: deployment.migrationVersion,
-        perServerGenerations: deployment.perServerGenerations,
         backend: config.haproxy.backend,
     };
 };

@@ -24,6 +24,7 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { RuntimeClient } from "../src/haproxy/runtime/client";
 import { renderServersFile, type ServersFileHeader } from "../src/haproxy/serversFile";
 import { runningHaproxyVersion } from "../src/targets/local/haproxyBinary";
 import { ADMIN_SOCKET, CONFIG_FILE, EMPTY_SERVER_STATE, MASTER_SOCKET, SERVERS_DIR, SERVER_STATE_FILE } from "../src/targets/local/haproxyConfig";
@@ -208,5 +209,15 @@ function readFrom(path: string, offset: number): string {
         return buffer.toString("utf8");
     } finally {
         closeSync(fd);
+    }
+}
+
+/** `name status` of every server of `backend` on `lb`, sorted, asked over its admin socket. */
+export async function serverStatuses(lb: RunningHaproxy, backend = lb.backend): Promise<string[]> {
+    const client = new RuntimeClient(lb.unixAdmin);
+    try {
+        return (await client.showStat(backend)).filter((r) => r.svname !== "BACKEND").map((r) => `${r.svname} ${r.status}`).sort();
+    } finally {
+        await client.close();
     }
 }

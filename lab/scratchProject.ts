@@ -1,5 +1,5 @@
 /**
- * A copy of the project (program, components, app) in a temporary folder with its own stack config,
+ * A copy of the project (program, library, app) in a temporary folder with its own stack config,
  * file:// backend and local state folder, driven through the Automation API. Free ports for the
  * load balancers, fast health checks, and every process it starts is killed by `dispose()`.
  */

@@ -50,7 +50,6 @@ export = async () => {
     return {
         activeGeneration: site.activeGeneration,
         ...(history.previous ? { previousGeneration: history.previous } : {}),
-        perServerGenerations: site.perServerGenerations,
         loadBalancers: site.loadBalancers,
         backend: "app",
     };

@@ -12,13 +12,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HealthGate } from "./gate/healthGate";
 import { Adoption } from "./haproxy/adoption";
-import { Membership, ownerInThisStack } from "./haproxy/membership";
+import { ownerInThisStack } from "./haproxy/membership";
 import { OrphanSweep } from "./haproxy/orphanSweep";
 import { PoolMembership } from "./haproxy/poolMembership";
 import type { SshCredentials } from "./haproxy/runtime/transport";
 import { DatabaseSnapshot } from "./database/snapshot";
 import { Migration } from "./database/migration";
-import { TYPES } from "./names";
+import { childNames, TYPES } from "./names";
 import { planDeployment, resolveHealthCheck, type DeploymentSettings, type MembershipPlan, type PoolPlan } from "./plan";
 import { AppServerPool } from "./pool/pool";
 import type { LoadBalancerOutputs, ServerOutputs, Target } from "./targets/target";
@@ -44,12 +44,6 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
     public readonly migrationVersion: pulumi.Output<string>;
     /** What a rollback flips back to, and the generation kept as warm standby, if any. */
     public readonly history: GenerationHistory;
-    /**
-     * Generations that keep one resource per server, as stacks made before 0.2 have them (the history's;
-     * empty in stacks made since). Export it as the stack output `perServerGenerations`: `readLastOutputs`
-     * reads it, and its absence marks a stack made before 0.2.
-     */
-    public readonly perServerGenerations: string[];
 
     constructor(name: string, args: BlueGreenDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
         // `protect` is not inherited by the children: the old generation's resources are never registered
@@ -61,9 +55,6 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         const { target } = args;
         const plan = planDeployment(name, args, args.history?.standby);
         const healthCheck = resolveHealthCheck(args.healthCheck);
-        // Generations of a stack made before 0.2 keep one resource per server (generationHistory.ts).
-        const perServerGenerations = args.history?.perServerGenerations ?? [];
-        const perServer = (generation: string) => perServerGenerations.includes(generation);
 
         target.database?.(this);
         const lbs = target.loadBalancers(this, { backend: plan.membership.backend, healthCheck });
@@ -82,19 +73,16 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         const snapshot = new DatabaseSnapshot(plan.snapshotName, { target, migrationVersion: plan.migrationVersion }, { ...scoped, dependsOn: [frozen] });
         const migration = new Migration(plan.migrationName, { target, migrationVersion: plan.migrationVersion, snapshot }, { ...scoped, dependsOn: [snapshot] });
         const poolOf = (p: PoolPlan) =>
-            new AppServerPool(
-                p.name,
-                { ...args.pool, target, generation: p.generation, healthCheck: args.healthCheck, after: [migration.run], ...(perServer(p.generation) ? { perServer: true } : {}) },
-                scoped,
-            );
+            new AppServerPool(p.name, { ...args.pool, target, generation: p.generation, healthCheck: args.healthCheck, after: [migration.run] }, scoped);
         const pool = poolOf(plan.active);
         // Warm standby: the previous generation's pool stays registered (so it keeps running) without
         // memberships (so it is drained and detached). Flipping back re-attaches it without provisioning.
         if (plan.standby) poolOf(plan.standby);
-        const memberOpts = { ...scoped, dependsOn: [pool.gate] };
-        const memberships = perServer(args.generation)
-            ? pool.servers.map((server, i) => new Membership(plan.serverMembershipName(i), serverMembershipArgs(plan.membership, lbs, server, args.ssh), memberOpts))
-            : [new PoolMembership(plan.membershipName, { ...sharedMembershipArgs(plan.membership, lbs, args.ssh), servers: pool.servers.map((server) => poolServer(plan.membership, server)) }, memberOpts)];
+        const membership = new PoolMembership(
+            plan.membershipName,
+            { ...sharedMembershipArgs(plan.membership, lbs, args.ssh), servers: pool.servers.map((server) => poolServer(plan.membership, server)) },
+            { ...scoped, dependsOn: [pool.gate] },
+        );
         const smoke = new HealthGate(
             plan.smokeName,
             {
@@ -103,7 +91,7 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
                 timeoutMs: plan.smoke.timeoutMs,
                 intervalMs: plan.smoke.intervalMs,
             },
-            { ...scoped, dependsOn: memberships },
+            { ...scoped, dependsOn: [membership] },
         );
         // The operator's existing fleet leaves once the new generation serves, as an old generation would.
         let adoption: Adoption | undefined;
@@ -121,12 +109,12 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         if (!plan.membership.runtimeOnly) {
             const { backend, drain } = plan.membership;
             // By name, and as recorded (an aliased membership keeps the owner it was created with).
-            const named = plan.rememberedMembershipNames([args.generation, ...(args.history?.remembered ?? [])]).map((n) => ownerInThisStack(n).resource);
+            const named = [args.generation, ...(args.history?.remembered ?? [])].map((g) => ownerInThisStack(childNames(name).membership(g)).resource);
             sweep = new OrphanSweep(
                 plan.orphansName,
                 {
                     stack: ownerInThisStack(name).stack,
-                    claimed: pulumi.all(memberships.map((m) => m.owner)).apply((owners) => [...new Set([...named, ...owners.flatMap((o) => (o ? [o.resource] : []))])].sort()),
+                    claimed: membership.owner.apply((owner) => [...new Set([...named, ...(owner ? [owner.resource] : [])])].sort()),
                     loadBalancers: loadBalancerRefs(lbs),
                     backend,
                     drain,
@@ -148,7 +136,6 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         this.snapshotId = snapshot.snapshotId;
         this.migrationVersion = pulumi.output(plan.migrationVersion);
         this.history = args.history ?? {};
-        this.perServerGenerations = perServerGenerations;
         this.registerOutputs({
             previousGeneration: this.history.previous,
             standbyGeneration: this.history.standby,
@@ -157,7 +144,6 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
             loadBalancers: this.loadBalancers,
             snapshotId: this.snapshotId,
             migrationVersion: this.migrationVersion,
-            perServerGenerations: this.perServerGenerations,
         });
     }
 }
@@ -185,12 +171,6 @@ function sharedMembershipArgs(plan: MembershipPlan, lbs: LoadBalancerOutputs[], 
         ...(plan.runtimeOnly ? { runtimeOnly: true } : {}),
         ...(ssh ? { ssh } : {}),
     };
-}
-
-/** The Membership of one server (stacks made before PoolMembership, until their next flip). */
-function serverMembershipArgs(plan: MembershipPlan, lbs: LoadBalancerOutputs[], server: ServerOutputs, ssh?: pulumi.Input<SshCredentials>) {
-    const { healthFile, ...named } = poolServer(plan, server);
-    return { ...sharedMembershipArgs(plan, lbs, ssh), ...named, drain: { ...plan.drain, ...(healthFile ? { healthFile } : {}) } };
 }
 
 /** One server as a PoolMembership lists it; its health-check file only for the `healthcheck` drain method. */

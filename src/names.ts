@@ -18,7 +18,6 @@ export const TYPES = {
     healthGate: "pulumi-nodejs:dynamic/gate:HealthGate",
     frozenGenerations: "pulumi-nodejs:dynamic/generations:FrozenGenerations",
     localLoadBalancer: "pulumi-nodejs:dynamic/local:LoadBalancer",
-    localAppServer: "pulumi-nodejs:dynamic/local:AppServer",
     localAppServers: "pulumi-nodejs:dynamic/local:AppServers",
     localSnapshot: "pulumi-nodejs:dynamic/local:Snapshot",
     localMigration: "pulumi-nodejs:dynamic/local:Migration",
@@ -38,7 +37,7 @@ export const AWS_TYPES = {
 export const STEP_TYPES: Record<"snapshot" | "migration" | "server" | "membership", readonly string[]> = {
     snapshot: [TYPES.localSnapshot, AWS_TYPES.ebsSnapshot, AWS_TYPES.rdsSnapshot, AWS_TYPES.rdsClusterSnapshot],
     migration: [TYPES.localMigration, AWS_TYPES.remoteCommand],
-    server: [TYPES.localAppServers, TYPES.localAppServer, AWS_TYPES.instance],
+    server: [TYPES.localAppServers, AWS_TYPES.instance],
     membership: [TYPES.poolMembership, TYPES.membership],
 };
 
@@ -54,8 +53,6 @@ export function childNames(name: string) {
         migration: (migrationVersion: string) => `${name}-migration-${migrationVersion}`,
         pool: (generation: string) => `${name}-pool-${generation}`,
         membership: (generation: string) => `${name}-members-${generation}`,
-        /** Per-server memberships of stacks made before PoolMembership, kept until their next flip. */
-        serverMembership: (generation: string, index: number) => `${name}-member-${generation}-${index}`,
         smoke: (generation: string) => `${name}-smoke-${generation}`,
         adopted: `${name}-adopted`,
         orphans: `${name}-orphans`,
@@ -77,12 +74,12 @@ export function poolChildNames(name: string) {
 
 /**
  * The generation a generation-scoped child's resource name carries, read back from what `childNames` and
- * `poolChildNames` make (`site-pool-g2-0`, `site-members-g2`, `site-member-g2-1`, `site-smoke-g2` -> `g2`); `undefined` for
+ * `poolChildNames` make (`site-pool-g2-0`, `site-members-g2`, `site-smoke-g2` -> `g2`); `undefined` for
  * other names.
  */
 export function generationOf(resourceName: string): string | undefined {
     const parts = resourceName.split("-");
-    const at = parts.findIndex((p, i) => i > 0 && ["pool", "members", "member", "smoke"].includes(p));
+    const at = parts.findIndex((p, i) => i > 0 && ["pool", "members", "smoke"].includes(p));
     const generation = at < 0 ? undefined : parts[at + 1];
     return generation !== undefined && /^[a-z][a-z0-9]*$/.test(generation) ? generation : undefined;
 }

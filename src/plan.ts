@@ -137,8 +137,6 @@ export interface DeploymentPlan {
     guardName: string;
     /** The OrphanSweep: this stack's servers that no resource claims. */
     orphansName: string;
-    /** The PoolMembership names of `generations` (what their servers' owner lines record). */
-    rememberedMembershipNames: (generations: string[]) => string[];
     snapshotName: string;
     migrationName: string;
     migrationVersion: string;
@@ -148,8 +146,6 @@ export interface DeploymentPlan {
     standby?: PoolPlan;
     /** The serving generation's PoolMembership. */
     membershipName: string;
-    /** Per-server Membership names, for stacks made before PoolMembership (until their next flip). */
-    serverMembershipName: (index: number) => string;
     membership: MembershipPlan;
     smokeName: string;
     smoke: GateSettings & { path: string };
@@ -216,14 +212,12 @@ export function planDeployment(name: string, settings: DeploymentSettings, stand
         frozenName: names.frozen,
         guardName: names.guard,
         orphansName: names.orphans,
-        rememberedMembershipNames: (generations: string[]) => generations.map(names.membership),
         snapshotName: names.snapshot(migrationVersion),
         migrationName: names.migration(migrationVersion),
         migrationVersion,
         active: planPool(names.pool(generation), generation, settings.pool, settings.healthCheck),
         ...(standby && standby !== generation ? { standby: planPool(names.pool(standby), standby, settings.pool, settings.healthCheck) } : {}),
         membershipName: names.membership(generation),
-        serverMembershipName: (index) => names.serverMembership(generation, index),
         membership: planMembership(settings, generation),
         smokeName: names.smoke(generation),
         smoke: { path: hc.path, expectedStatus: hc.expectedStatus, timeoutMs: hc.timeoutMs, intervalMs: hc.intervalMs },

@@ -4,7 +4,6 @@
  * anything is attached or drained. Type token: `pulumi-nodejs:dynamic/gate:HealthGate`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "node:path";
 import { DEFAULTS } from "../defaults";
 import { ProjectDynamicResource, type InputFields } from "../provider/providerShim";
 import type { GateTarget } from "./healthGateProvider";
@@ -29,7 +28,7 @@ export class HealthGate extends ProjectDynamicResource {
 
     constructor(name: string, args: HealthGateArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            path.join(__dirname, "healthGateProvider"),
+            "healthGate",
             "gate",
             "HealthGate",
             name,

@@ -6,7 +6,6 @@
  * Type token: `pulumi-nodejs:dynamic/generations:FrozenGenerations`.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import * as path from "node:path";
 import { ProjectDynamicResource } from "../provider/providerShim";
 import type { GenerationBuild } from "./build";
 
@@ -22,6 +21,6 @@ export class FrozenGenerations extends ProjectDynamicResource {
     declare readonly frozen: pulumi.Output<Record<string, GenerationBuild>>;
 
     constructor(name: string, args: FrozenGenerationsArgs, opts?: pulumi.CustomResourceOptions) {
-        super(path.join(__dirname, "frozenGenerationsProvider"), "generations", "FrozenGenerations", name, { ...args, frozen: undefined }, opts);
+        super("frozenGenerations", "generations", "FrozenGenerations", name, { ...args, frozen: undefined }, opts);
     }
 }

@@ -6,7 +6,6 @@
  * there once, docs/OPERATING.md). Type token: `pulumi-nodejs:dynamic/haproxy:Adoption`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "node:path";
 import { ProjectDynamicResource, type InputFields } from "../provider/providerShim";
 import type { DrainSettings, LoadBalancerRef } from "./membershipSpec";
 import type { SshCredentials } from "./runtime/transport";
@@ -29,6 +28,6 @@ export class Adoption extends ProjectDynamicResource {
     declare readonly retired: pulumi.Output<string[]>;
 
     constructor(name: string, args: AdoptionArgs, opts?: pulumi.CustomResourceOptions) {
-        super(path.join(__dirname, "adoptionProvider"), "haproxy", "Adoption", name, { ...args, retired: undefined }, opts, ["ssh"]);
+        super("adoption", "haproxy", "Adoption", name, { ...args, retired: undefined }, opts, ["ssh"]);
     }
 }

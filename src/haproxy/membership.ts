@@ -4,7 +4,6 @@
  * Type token: `pulumi-nodejs:dynamic/haproxy:Membership`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "node:path";
 import { ProjectDynamicResource, type InputFields } from "../provider/providerShim";
 import type { CheckOptions } from "./runtime/validate";
 import type { DrainSettings, LoadBalancerRef } from "./membershipSpec";
@@ -58,6 +57,6 @@ export class Membership extends ProjectDynamicResource {
     declare readonly owner: pulumi.Output<ServerOwner>;
 
     constructor(name: string, args: MembershipArgs, opts?: pulumi.CustomResourceOptions) {
-        super(path.join(__dirname, "membershipProvider"), "haproxy", "Membership", name, { ...args, owner: ownerInThisStack(name), attachedTo: undefined }, opts, ["ssh"]);
+        super("membership", "haproxy", "Membership", name, { ...args, owner: ownerInThisStack(name), attachedTo: undefined }, opts, ["ssh"]);
     }
 }

@@ -5,7 +5,6 @@
  * Type token: `pulumi-nodejs:dynamic/haproxy:OrphanSweep`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "node:path";
 import { ProjectDynamicResource, type InputFields } from "../provider/providerShim";
 import type { DrainSettings, LoadBalancerRef } from "./membershipSpec";
 import type { SshCredentials } from "./runtime/transport";
@@ -30,6 +29,6 @@ export class OrphanSweep extends ProjectDynamicResource {
     declare readonly removed: pulumi.Output<string[]>;
 
     constructor(name: string, args: OrphanSweepArgs, opts?: pulumi.CustomResourceOptions) {
-        super(path.join(__dirname, "orphanSweepProvider"), "haproxy", "OrphanSweep", name, { ...args, removed: undefined }, opts, ["ssh"]);
+        super("orphanSweep", "haproxy", "OrphanSweep", name, { ...args, removed: undefined }, opts, ["ssh"]);
     }
 }

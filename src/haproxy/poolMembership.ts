@@ -6,7 +6,6 @@
  * come and go one by one, use `Membership`. Type token: `pulumi-nodejs:dynamic/haproxy:PoolMembership`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "node:path";
 import { ProjectDynamicResource, type InputFields } from "../provider/providerShim";
 import { ownerInThisStack, type MembershipArgs } from "./membership";
 import type { PoolServer } from "./membershipSpec";
@@ -29,6 +28,6 @@ export class PoolMembership extends ProjectDynamicResource {
     declare readonly owner: pulumi.Output<ServerOwner>;
 
     constructor(name: string, args: PoolMembershipArgs, opts?: pulumi.CustomResourceOptions) {
-        super(path.join(__dirname, "poolMembershipProvider"), "haproxy", "PoolMembership", name, { ...args, owner: ownerInThisStack(name), attachedTo: undefined }, opts, ["ssh"]);
+        super("poolMembership", "haproxy", "PoolMembership", name, { ...args, owner: ownerInThisStack(name), attachedTo: undefined }, opts, ["ssh"]);
     }
 }

@@ -18,8 +18,6 @@ export interface AppServerPoolArgs extends PoolSettings {
     healthCheck?: HealthCheckSettings;
     /** What the servers wait for (the migration). @default none */
     after?: pulumi.Resource[];
-    /** One resource per server, as stacks made before 0.2 have them (ServerBatch.perServer). @default false */
-    perServer?: boolean;
 }
 
 export class AppServerPool extends pulumi.ComponentResource {
@@ -45,10 +43,7 @@ export class AppServerPool extends pulumi.ComponentResource {
                 const server = plan.servers[index];
                 return { resourceName: server.resourceName, serverName: server.serverName, generation, index, spec: server.spec, port: plan.port, healthCheckPath: plan.healthCheckPath };
             });
-            const created = target.servers(
-                { resourceName: plan.batchNames[b], servers, ...(args.perServer ? { perServer: true } : {}) },
-                { parent: this, dependsOn: waitFor },
-            );
+            const created = target.servers({ resourceName: plan.batchNames[b], servers }, { parent: this, dependsOn: waitFor });
             this.servers.push(...created);
             if (b < plan.batches.length - 1 && plan.canaryGateName) waitFor = [gateFor(plan.canaryGateName, created)];
         });

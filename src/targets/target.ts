@@ -59,11 +59,6 @@ export interface ServerBatch {
     /** Resource name for a target that makes the batch one resource, e.g. `site-pool-g2-servers`. */
     resourceName: string;
     servers: ServerRequest[];
-    /**
-     * One resource per server, named by each request's `resourceName`, as stacks made before 0.2 have
-     * them (until their next flip). @default false
-     */
-    perServer?: boolean;
 }
 
 /** What the load balancers must know of the deployment. */

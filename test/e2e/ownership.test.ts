@@ -17,20 +17,10 @@ import { dump } from "js-yaml";
 import { flipUnderTraffic, membershipOf, deployedState } from "../../scripts/lib/flip";
 import { Traffic, type TrafficResult } from "../../scripts/lib/traffic";
 import { ownerOfLine } from "../../src/haproxy/ownership";
-import { RuntimeClient } from "../../src/haproxy/runtime/client";
-import { startHaproxy, type RunningHaproxy } from "../../lab/haproxy";
+import { serverStatuses, startHaproxy, type RunningHaproxy } from "../../lab/haproxy";
 import { sharedLbConfig, useSharedLbProgram } from "../../lab/sharedLbProgram";
 import { scratchProject, type ScratchProject } from "../../lab/scratchProject";
 
-/** `name status` of the backend's servers on `lb`, sorted. */
-async function statuses(lb: RunningHaproxy): Promise<string[]> {
-    const client = new RuntimeClient(lb.unixAdmin);
-    try {
-        return (await client.showStat("app")).filter((r) => r.svname !== "BACKEND").map((r) => `${r.svname} ${r.status}`).sort();
-    } finally {
-        await client.close();
-    }
-}
 
 /** `server owner-stack` of every line of `lb`'s servers file, sorted. */
 function ownedLines(lb: RunningHaproxy): string[] {
@@ -74,7 +64,7 @@ describe("end to end: servers that know their owner", function () {
         });
 
         it("five flips each, concurrently, under load: neither touches the other's servers; a reload keeps every line of both; 0 failed", async () => {
-            for (const lb of lbs) assert.deepEqual(await statuses(lb), ["app-p1-0 UP", "app-p1-1 UP", "app-s1-0 UP", "app-s1-1 UP"]);
+            for (const lb of lbs) assert.deepEqual(await serverStatuses(lb), ["app-p1-0 UP", "app-p1-1 UP", "app-s1-0 UP", "app-s1-1 UP"]);
             const traffic = new Traffic({ urls: lbs.map((lb) => lb.frontendUrl), ratePerSecond: 120, clients: 8, longRequestMs: 3000, longEveryMs: 700 });
             const spans: Record<string, { from: number; to: number }[]> = { staging: [], prod: [] };
             const flips = (name: string, prefix: string) => async () => {
@@ -100,7 +90,7 @@ describe("end to end: servers that know their owner", function () {
             for (const lb of lbs) {
                 assert.deepEqual(ownedLines(lb), ["app-p6-0 organization/haproxy-bluegreen/prod", "app-p6-1 organization/haproxy-bluegreen/prod", "app-s6-0 organization/haproxy-bluegreen/staging", "app-s6-1 organization/haproxy-bluegreen/staging"]);
                 await lb.reload("master");
-                assert.deepEqual(await statuses(lb), expected, "after a reload, every line of both stacks is there");
+                assert.deepEqual(await serverStatuses(lb), expected, "after a reload, every line of both stacks is there");
             }
         });
     });

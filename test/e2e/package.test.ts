@@ -3,14 +3,16 @@
  * with npm into fresh Pulumi programs made from examples/ in a temporary folder outside the repository
  * (two in TypeScript, one in plain JavaScript), each driven through the real engine on its own file
  * backend, Pulumi home and local state: `up`, a flip under traffic with zero failed requests, `destroy`,
- * checked against the real HAProxy processes. Nothing is written into the repository but dist/ (ignored).
+ * checked against the real HAProxy processes. One program also lives through a release that moves an
+ * internal provider file: the state names only `haproxy-bluegreen/provider` and a kind. Nothing is
+ * written into the repository but dist/ (ignored).
  *
  * npm installs with `--prefer-offline` at the versions this repository uses (npm's cache usually has
  * them; otherwise the registry is asked).
  */
 import * as assert from "node:assert/strict";
-import { readFileSync, readdirSync, rmSync } from "node:fs";
-import { join, relative, sep } from "node:path";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, sep } from "node:path";
 import { stateFolder } from "../../lab/stateFolder";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { RuntimeClient } from "../../src/haproxy/runtime/client";
@@ -32,14 +34,59 @@ async function storedProviders(stack: Stack): Promise<string[]> {
     return resources.flatMap((r) => [r.inputs?.__provider, r.outputs?.__provider]).filter((p): p is string => typeof p === "string");
 }
 
-/** The dynamic providers load the installed package's compiled JavaScript by package name, not ts-node. */
+/** Where the engine records which line of the program registered a resource: debug metadata it never loads. */
+const REGISTRATION_SITE_KEYS = ["sourcePosition", "stackTrace"];
+
+/** The places in `value` (paths like `.resources[3].outputs.__provider`) whose text names `dist/src`, besides registration sites. */
+function internalPaths(value: unknown, at = ""): string[] {
+    if (typeof value === "string") return value.includes("dist/src") ? [at] : [];
+    if (Array.isArray(value)) return value.flatMap((v, i) => internalPaths(v, `${at}[${i}]`));
+    if (value && typeof value === "object") {
+        return Object.entries(value).flatMap(([k, v]) => (REGISTRATION_SITE_KEYS.includes(k) ? [] : internalPaths(v, `${at}.${k}`)));
+    }
+    return [];
+}
+
+/**
+ * The dynamic providers load the installed package's compiled JavaScript through its one provider entry
+ * point, by kind, not ts-node; nothing else in the state names an internal file of the package.
+ */
 async function assertCompiledProviders(stack: Stack): Promise<void> {
     const providers = await storedProviders(stack);
     assert.ok(providers.length > 0, "the state holds dynamic resources");
     for (const text of providers) {
-        assert.doesNotMatch(text, /ts-node/, text);
-        assert.match(text, /require\.resolve\("haproxy-bluegreen\/dist\/src\/[^"]+",\{paths:\[process\.cwd\(\)\]\}\)/, text);
+        assert.match(text, /^exports\.handler=\(\)=>require\(require\.resolve\("haproxy-bluegreen\/provider",\{paths:\[process\.cwd\(\)\]\}\)\)\.provider\("[a-zA-Z]+"\)$/, text);
     }
+    assert.deepEqual(internalPaths((await stack.exportStack()).deployment), [], "no internal path in the state");
+}
+
+/** Every `.js` file under `dir`. */
+function javaScriptFiles(dir: string): string[] {
+    return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? javaScriptFiles(join(dir, e.name)) : e.name.endsWith(".js") ? [join(dir, e.name)] : []));
+}
+
+/**
+ * Moves the compiled module `from` of the package installed at `pkg` to `to` (paths inside the package,
+ * without `.js`), as a release that moved the source file would ship it: the module's own relative
+ * requires and every require of it in the package follow. Returns the files that required it.
+ */
+function moveInstalledModule(pkg: string, from: string, to: string): string[] {
+    const [oldFile, newFile] = [join(pkg, `${from}.js`), join(pkg, `${to}.js`)];
+    const specifier = (file: string, target: string) => {
+        const path = relative(dirname(file), target).split(sep).join("/");
+        return JSON.stringify(path.startsWith(".") ? path : `./${path}`);
+    };
+    mkdirSync(dirname(newFile), { recursive: true });
+    const text = readFileSync(oldFile, "utf8");
+    writeFileSync(newFile, text.replace(/require\("(\.\.?\/[^"]+)"\)/g, (_call, path: string) => `require(${specifier(newFile, join(dirname(oldFile), path))})`));
+    rmSync(oldFile);
+    return javaScriptFiles(join(pkg, "dist")).flatMap((file) => {
+        const before = readFileSync(file, "utf8");
+        const after = before.split(`require(${specifier(file, oldFile.slice(0, -3))})`).join(`require(${specifier(file, newFile.slice(0, -3))})`);
+        if (after === before) return [];
+        writeFileSync(file, after);
+        return [relative(pkg, file).split(sep).join("/")];
+    });
 }
 
 /** Server names and status in `backend` of the HAProxy behind `endpoint`, sorted. */
@@ -133,13 +180,14 @@ describe("the package as users get it: packed, installed into fresh programs out
         const servers: Record<string, TestHttpServer> = {};
         let stack: Stack;
         let backend: ScratchBackend | undefined;
+        let loadBalancers: { name: string; endpoint: string; serversFile: string; backendDefaults: string }[] = [];
         const list = (names: string[]) => names.map((name) => ({ name, address: "127.0.0.1", port: servers[name].port }));
 
         before(async () => {
             lbs = await Promise.all([startHaproxy(), startHaproxy()]);
             for (const name of ["blue-0", "blue-1", "green-0", "green-1"]) servers[name] = await startHttpServer(name);
             ({ stack, backend } = await consumerStack(consumers["bring-your-own-servers"], root));
-            const loadBalancers = lbs.map((lb, i) => ({ name: `lb${i + 1}`, endpoint: lb.unixAdmin, serversFile: lb.serversFile, backendDefaults: lb.backendDefaults }));
+            loadBalancers = lbs.map((lb, i) => ({ name: `lb${i + 1}`, endpoint: lb.unixAdmin, serversFile: lb.serversFile, backendDefaults: lb.backendDefaults }));
             await stack.setAllConfig({
                 loadBalancers: { value: JSON.stringify(loadBalancers) },
                 servers: { value: JSON.stringify(list(["blue-0", "blue-1"])) },
@@ -171,6 +219,28 @@ describe("the package as users get it: packed, installed into fresh programs out
                 (up.outputs.attached.value as { server: string; loadBalancers: string[] }[]).map((a) => `${a.server}: ${[...a.loadBalancers].sort().join(",")}`),
                 ["blue-0: lb1,lb2", "blue-1: lb1,lb2"],
             );
+            await assertCompiledProviders(stack);
+        });
+
+        // The flip and the destroy below run after this move too.
+        it("state written before a release that moves an internal provider file still updates and deletes", async () => {
+            const pkg = join(consumers["bring-your-own-servers"].dir, "node_modules", "haproxy-bluegreen");
+            const rewritten = moveInstalledModule(pkg, "dist/src/haproxy/membershipProvider", "dist/src/haproxy/moved/membershipProvider");
+            assert.deepEqual(rewritten.sort(), ["dist/src/haproxy/poolMembershipProvider.js", "dist/src/provider/dispatch.js"], "the dispatch map follows the move");
+            assert.equal(existsSync(join(pkg, "dist", "src", "haproxy", "membershipProvider.js")), false);
+
+            // blue-0 leaves lb2 (an update in place), blue-1 leaves (a delete), both with the state written before the move.
+            await stack.setAllConfig({ loadBalancers: { value: JSON.stringify(loadBalancers.slice(0, 1)) }, servers: { value: JSON.stringify(list(["blue-0"])) } });
+            const shrink = await stack.up();
+            assert.equal(shrink.summary.result, "succeeded");
+            assert.deepEqual([shrink.summary.resourceChanges?.update, shrink.summary.resourceChanges?.delete], [1, 1]);
+            assert.deepEqual(await backendServers(lbs[0].unixAdmin), ["blue-0 UP"]);
+            assert.deepEqual(await backendServers(lbs[1].unixAdmin), []);
+
+            await stack.setAllConfig({ loadBalancers: { value: JSON.stringify(loadBalancers) }, servers: { value: JSON.stringify(list(["blue-0", "blue-1"])) } });
+            const grow = await stack.up();
+            assert.deepEqual([grow.summary.resourceChanges?.update, grow.summary.resourceChanges?.create], [1, 1]);
+            await assertServing(["blue-0", "blue-1"]);
             await assertCompiledProviders(stack);
         });
 

@@ -12,20 +12,11 @@ import { join } from "node:path";
 import { dump } from "js-yaml";
 import { RuntimeClient } from "../../src/haproxy/runtime/client";
 import { Traffic } from "../../scripts/lib/traffic";
-import { startHaproxy, type RunningHaproxy } from "../../lab/haproxy";
+import { serverStatuses, startHaproxy, type RunningHaproxy } from "../../lab/haproxy";
 import { sharedLbConfig, useSharedLbProgram } from "../../lab/sharedLbProgram";
 import { scratchProject, type ScratchProject } from "../../lab/scratchProject";
 import { startSshd, type TestSshd } from "../support/sshd";
 
-/** `name status` of the backend's servers on `lb` (over its local admin socket), sorted. */
-async function statuses(lb: RunningHaproxy): Promise<string[]> {
-    const client = new RuntimeClient(lb.unixAdmin);
-    try {
-        return (await client.showStat("app")).filter((r) => r.svname !== "BACKEND").map((r) => `${r.svname} ${r.status}`).sort();
-    } finally {
-        await client.close();
-    }
-}
 
 describe("end to end: an SSH key rotated between two flips (ssh:// endpoints, real sshd)", function () {
     this.timeout(600_000);
@@ -47,7 +38,7 @@ describe("end to end: an SSH key rotated between two flips (ssh:// endpoints, re
         assert.ok(!(result instanceof Error), `flip to ${to}: ${(result as Error).message}`);
         assert.ok(load.total > 300, `enough traffic to mean something: ${load.total}`);
         assert.deepEqual(load.failed.map((f) => `${f.kind} ${f.url}: ${f.error}`), [], `flip to ${to}: no request failed`);
-        for (const lb of lbs) assert.deepEqual(await statuses(lb), [`app-${to}-0 UP`, `app-${to}-1 UP`]);
+        for (const lb of lbs) assert.deepEqual(await serverStatuses(lb), [`app-${to}-0 UP`, `app-${to}-1 UP`]);
     }
 
     before(async () => {

@@ -2,8 +2,8 @@
  * One demo app server process on 127.0.0.1, in a folder of its own, `<stateDir>/servers/<id>/` (the id
  * is the name plus a random suffix, so a replacement, started before the old server stops, never shares
  * the old one's folder). The folder holds the app release the server runs (appRelease.ts), its
- * health-check file `healthy` and its log `server.log`. Used by the app server providers (one server:
- * appServerProvider.ts; a generation's servers: appServersProvider.ts).
+ * health-check file `healthy` and its log `server.log`. Used by the LocalAppServers provider
+ * (appServersProvider.ts).
  *
  * Launching waits until the port accepts connections, not until the server is healthy (the HealthGate
  * does that). Stopping is graceful (SIGTERM, 30 s for requests in flight, then SIGKILL) and removes the

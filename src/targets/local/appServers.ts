@@ -6,14 +6,26 @@
  * starts and stops servers in place. Type token: `pulumi-nodejs:dynamic/local:AppServers`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "node:path";
 import { ProjectDynamicResource } from "../../provider/providerShim";
 import type { RunningAppServer } from "./appServerProcess";
-import type { LocalAppServerArgs } from "./appServer";
+import type { Connection } from "./postgres";
 
-export interface LocalAppServersArgs extends Omit<LocalAppServerArgs, "name"> {
+export interface LocalAppServersArgs {
     /** Server names (each 1 to 63 letters, digits, `-`, `_`, `.`, `:`), e.g. `app-g2-0`; each app reports its own. */
     names: pulumi.Input<pulumi.Input<string>[]>;
+    /** Generation label, e.g. `g2`; the apps report it. */
+    generation: pulumi.Input<string>;
+    /** Absolute folder the project owns for local processes; each server lives in `<stateDir>/servers/`. */
+    stateDir: pulumi.Input<string>;
+    /** The database the apps use (a secret: it holds the password); health needs it reachable. */
+    database: pulumi.Input<Connection>;
+    /** The application version (branch, tag or commit); the apps report it. */
+    appRef: pulumi.Input<string>;
+    /**
+     * More environment variables of the apps (the generation's inputs), e.g. `REQUIRED_SCHEMA`. May not set
+     * PORT, HOST, SERVER_NAME, GENERATION, APP_REF, HEALTH_FILE, NODE_PATH or PG* variables. @default {}
+     */
+    env?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 export class LocalAppServers extends ProjectDynamicResource {
@@ -23,7 +35,7 @@ export class LocalAppServers extends ProjectDynamicResource {
 
     constructor(name: string, args: LocalAppServersArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            path.join(__dirname, "appServersProvider"),
+            "localAppServers",
             "local",
             "AppServers",
             name,

@@ -7,7 +7,6 @@
  * `pulumi-nodejs:dynamic/local:Database`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "node:path";
 import { ProjectDynamicResource } from "../../provider/providerShim";
 
 export interface LocalDatabaseArgs {
@@ -39,7 +38,7 @@ export class LocalDatabase extends ProjectDynamicResource {
 
     constructor(name: string, args: LocalDatabaseArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            path.join(__dirname, "databaseProvider"),
+            "localDatabase",
             "local",
             "Database",
             name,

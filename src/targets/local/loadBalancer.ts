@@ -7,7 +7,6 @@
  * Type token: `pulumi-nodejs:dynamic/local:LoadBalancer`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "node:path";
 import { ProjectDynamicResource, type InputFields } from "../../provider/providerShim";
 import type { HealthCheckSettings } from "./haproxyConfig";
 
@@ -48,7 +47,7 @@ export class LocalLoadBalancer extends ProjectDynamicResource {
 
     constructor(name: string, args: LocalLoadBalancerArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            path.join(__dirname, "loadBalancerProvider"),
+            "localLoadBalancer",
             "local",
             "LoadBalancer",
             name,

@@ -6,7 +6,6 @@
  * Type token: `pulumi-nodejs:dynamic/local:Migration`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "node:path";
 import { ProjectDynamicResource } from "../../provider/providerShim";
 import type { Connection } from "./postgres";
 
@@ -28,7 +27,7 @@ export class LocalMigration extends ProjectDynamicResource {
 
     constructor(name: string, args: LocalMigrationArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            path.join(__dirname, "migrationProvider"),
+            "localMigration",
             "local",
             "Migration",
             name,

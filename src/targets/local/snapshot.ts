@@ -5,7 +5,6 @@
  * Type token: `pulumi-nodejs:dynamic/local:Snapshot`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "node:path";
 import { ProjectDynamicResource } from "../../provider/providerShim";
 import type { Connection } from "./postgres";
 
@@ -31,7 +30,7 @@ export class LocalSnapshot extends ProjectDynamicResource {
 
     constructor(name: string, args: LocalSnapshotArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            path.join(__dirname, "snapshotProvider"),
+            "localSnapshot",
             "local",
             "Snapshot",
             name,

@@ -10,9 +10,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import type { ServerRequest, Target } from "../target";
+import type { Target } from "../target";
 import { APP_SOURCE_DIR } from "./appRelease";
-import { LocalAppServer } from "./appServer";
 import { LocalAppServers } from "./appServers";
 import type { RunningAppServer } from "./appServerProcess";
 import { LocalDatabase } from "./database";
@@ -96,25 +95,23 @@ export function localTarget(args: LocalTargetArgs): Target {
             return new LocalMigration(resourceName, { migrationsDir, migrationVersion, connection: connection() }, opts);
         },
         servers(batch, opts) {
-            const settings = { generation: batch.servers[0].generation, stateDir, database: connection(), appRef: batch.servers[0].spec.appRef ?? "unversioned", env: batch.servers[0].spec.inputs ?? {} };
-            const outputs = (request: ServerRequest, server: pulumi.Output<{ address: string; port: number; healthFile: string }>, resource: pulumi.Resource) => ({
-                name: request.serverName,
-                address: server.address,
-                port: server.port,
-                healthUrl: pulumi.interpolate`http://${server.address}:${server.port}${request.healthCheckPath}`,
-                healthFile: server.healthFile.apply((file) => pathToFileURL(file).href),
-                resource,
-            });
-            if (batch.perServer) {
-                return batch.servers.map((request) => {
-                    const resource = new LocalAppServer(request.resourceName, { ...settings, name: request.serverName }, opts);
-                    return outputs(request, pulumi.output({ address: resource.address, port: resource.port, healthFile: resource.healthFile }), resource);
-                });
-            }
-            const resource = new LocalAppServers(batch.resourceName, { ...settings, names: batch.servers.map((r) => r.serverName) }, opts);
-            return batch.servers.map((request) =>
-                outputs(request, resource.servers.apply((list) => serverNamed(list, request.serverName)), resource),
+            const [first] = batch.servers;
+            const resource = new LocalAppServers(
+                batch.resourceName,
+                { names: batch.servers.map((r) => r.serverName), generation: first.generation, stateDir, database: connection(), appRef: first.spec.appRef ?? "unversioned", env: first.spec.inputs ?? {} },
+                opts,
             );
+            return batch.servers.map((request) => {
+                const server = resource.servers.apply((list) => serverNamed(list, request.serverName));
+                return {
+                    name: request.serverName,
+                    address: server.address,
+                    port: server.port,
+                    healthUrl: pulumi.interpolate`http://${server.address}:${server.port}${request.healthCheckPath}`,
+                    healthFile: server.healthFile.apply((file) => pathToFileURL(file).href),
+                    resource,
+                };
+            });
         },
     };
 }

@@ -11,8 +11,7 @@ import { readFile } from "node:fs/promises";
 import provider, { type MembershipOutputs } from "../../../src/haproxy/membershipProvider";
 import sweepProvider from "../../../src/haproxy/orphanSweepProvider";
 import { ownerIn, ownerOfLine, type ServerOwner } from "../../../src/haproxy/ownership";
-import { RuntimeClient } from "../../../src/haproxy/runtime/client";
-import type { RunningHaproxy } from "../../../lab/haproxy";
+import { serverStatuses, type RunningHaproxy } from "../../../lab/haproxy";
 import { PROJECT_ROOT } from "../../../lab/engine";
 import { membershipLab } from "../../support/membershipLab";
 
@@ -26,15 +25,6 @@ describe("Servers that know their owner (real HAProxy)", function () {
         drain: { pollIntervalMs: 50, timeoutMs: 10_000, quietPeriodMs: 0 },
     });
 
-    /** `name status` of every server of `app` on `lb`, sorted. */
-    async function statuses(lb: RunningHaproxy): Promise<string[]> {
-        const client = new RuntimeClient(lb.unixAdmin);
-        try {
-            return (await client.showStat("app")).filter((r) => r.svname !== "BACKEND").map((r) => `${r.svname} ${r.status}`).sort();
-        } finally {
-            await client.close();
-        }
-    }
 
     /** The owner recorded on `server`'s line in `lb`'s servers file. */
     async function recordedOwner(lb: RunningHaproxy, server: string): Promise<ServerOwner | undefined> {
@@ -47,7 +37,7 @@ describe("Servers that know their owner (real HAProxy)", function () {
         await create(inputs(app, { owner: PROD("site-members-g1") }));
         for (const lb of lbs) assert.deepEqual(await recordedOwner(lb, "owned"), PROD("site-members-g1"));
         await lbs[0].reload("restart");
-        assert.deepEqual(await statuses(lbs[0]), ["owned UP"], "the line with its owner comment is a valid server line");
+        assert.deepEqual(await serverStatuses(lbs[0]), ["owned UP"], "the line with its owner comment is a valid server line");
     });
 
     it("a create for a server another stack owns fails naming both owners; that server keeps serving, its line untouched", async () => {
@@ -59,7 +49,7 @@ describe("Servers that know their owner (real HAProxy)", function () {
             return true;
         });
         for (const lb of lbs) {
-            assert.deepEqual(await statuses(lb), ["shared-name UP"]);
+            assert.deepEqual(await serverStatuses(lb), ["shared-name UP"]);
             assert.deepEqual(await recordedOwner(lb, "shared-name"), PROD("site-members-g1"));
         }
     });
@@ -69,12 +59,12 @@ describe("Servers that know their owner (real HAProxy)", function () {
         const outs = await create(inputs(app, { owner: PROD("site-members-g1") }));
         const intruder: MembershipOutputs = { ...outs, owner: STAGING("site-members-g1") };
         await provider.delete!("app/theirs", intruder);
-        for (const lb of lbs) assert.deepEqual(await statuses(lb), ["theirs UP"]);
+        for (const lb of lbs) assert.deepEqual(await serverStatuses(lb), ["theirs UP"]);
         assert.ok(log.some((l) => /theirs left alone: stack organization\/shop\/prod, resource site-members-g1 owns it/.test(l)), log.join("\n"));
         // A membership stored without an owner (written before owners) touches only lines without one.
         const { owner: _owner, ...legacy } = outs;
         await provider.delete!("app/theirs", legacy as MembershipOutputs);
-        for (const lb of lbs) assert.deepEqual(await statuses(lb), ["theirs UP"]);
+        for (const lb of lbs) assert.deepEqual(await serverStatuses(lb), ["theirs UP"]);
     });
 
     it("two processes writing one servers file at once lose no line, and leave no lock behind", async () => {
@@ -106,7 +96,7 @@ describe("Servers that know their owner (real HAProxy)", function () {
         }
         assert.equal(existsSync(`${lb.serversFile}.lock`), false, "the lock is released");
         await lb.reload("restart"); // the lines are valid HAProxy configuration (servers in MAINT)
-        assert.equal((await statuses(lb)).filter((s) => / MAINT$/.test(s)).length, 200);
+        assert.equal((await serverStatuses(lb)).filter((s) => / MAINT$/.test(s)).length, 200);
         // Clean up: back to an empty backend.
         const { updateServersFile } = await import("../../../src/haproxy/serversFile");
         const { hostFilesFor } = await import("../../../src/haproxy/runtime/hostFiles");
@@ -133,7 +123,7 @@ describe("Servers that know their owner (real HAProxy)", function () {
         const { outs } = await sweepProvider.create(sweepInputs);
         assert.deepEqual(outs.removed, ["app-g3-0"]);
         for (const lb of lbs) {
-            assert.deepEqual(await statuses(lb), ["app-g2-0 UP", "web-b1-0 UP"]);
+            assert.deepEqual(await serverStatuses(lb), ["app-g2-0 UP", "web-b1-0 UP"]);
             assert.equal(await recordedOwner(lb, "app-g3-0"), undefined, "the orphan's line is gone");
         }
         assert.equal((await sweepProvider.diff!("app/orphans", outs, sweepInputs)).changes, false, "nothing left to sweep");

@@ -1,8 +1,8 @@
 /**
  * The local target's resources through the real engine (Automation API, pinned CLI, file:// backend in a
- * temporary folder): a load balancer, a PostgreSQL, a snapshot, a migration and two app servers come up
- * as real processes and files; refresh notices a dead server; a failing migration fails `up` with psql's
- * stderr and is rolled back; destroy stops every process and leaves the snapshots.
+ * temporary folder): a load balancer, a PostgreSQL, a snapshot, a migration and two app servers (one
+ * resource) come up as real processes and files; up starts a dead server again; a failing migration fails
+ * `up` with psql's stderr and is rolled back; destroy stops every process and leaves the snapshots.
  *
  * The workspace folder is temporary (the engine writes Pulumi.yaml and a stack file there), while the
  * project's `main` is the project root: the provider host runs there, which the lazy providers need to
@@ -13,10 +13,9 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, cpSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as pulumi from "@pulumi/pulumi";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import { freePort } from "../../../src/targets/local/processes";
-import { LocalAppServer } from "../../../src/targets/local/appServer";
+import { LocalAppServers } from "../../../src/targets/local/appServers";
 import { LocalDatabase } from "../../../src/targets/local/database";
 import { LocalMigration } from "../../../src/targets/local/migration";
 import { DEMO_MIGRATIONS_DIR } from "../../../src/targets/local/target";
@@ -27,6 +26,7 @@ import { PROJECT_ROOT, requireEngine, scratchBackend, type ScratchBackend } from
 import { adminCommand } from "../../../src/targets/local/haproxyControl";
 import { requireHaproxy } from "../../../lab/haproxy";
 import { httpGet, killProcessesUsing, pidAlive, processesUsing } from "../../../lab/localProcesses";
+import { waitFor } from "../../../lab/wait";
 
 const STACK = "local-it";
 const PROJECT = "bluegreen-local-it";
@@ -47,7 +47,7 @@ describe("local target through the real engine", function () {
     let frontendPort: number;
     /** The migration version the program deploys; tests change it between updates. */
     let version = "0001";
-    /** The folder of the server the refresh test kills: refresh forgets the server, its folder (and log) stays. */
+    /** The folder of the server a test kills: the server is started again elsewhere, its folder (and log) stays. */
     let deadServerDir: string;
 
     const snapshotsDir = () => join(stateDir, "snapshots");
@@ -87,13 +87,10 @@ describe("local target through the real engine", function () {
         const database = new LocalDatabase("db", { name: "db", stateDir });
         const snapshot = new LocalSnapshot("snapshot", { connection: database.connection(), snapshotsDir: snapshotsDir(), migrationVersion: version });
         const migration = new LocalMigration("migration", { migrationsDir: migrationsDir(), migrationVersion: version, connection: database.connection() }, { dependsOn: [snapshot] });
-        const servers = [0, 1].map(
-            (i) =>
-                new LocalAppServer(
-                    `app-${i}`,
-                    { name: `app-g1-${i}`, generation: "g1", stateDir, database: database.connection(), appRef: "v1.0.0", env: { REQUIRED_SCHEMA: version } },
-                    { dependsOn: [migration] },
-                ),
+        const servers = new LocalAppServers(
+            "app",
+            { names: ["app-g1-0", "app-g1-1"], generation: "g1", stateDir, database: database.connection(), appRef: "v1.0.0", env: { REQUIRED_SCHEMA: version } },
+            { dependsOn: [migration] },
         );
         return {
             endpoint: lb.endpoint,
@@ -104,7 +101,7 @@ describe("local target through the real engine", function () {
             applied: migration.applied,
             dbPid: database.pid,
             connection: database.connection(),
-            servers: servers.map((s) => pulumi.output({ url: s.url, healthUrl: s.healthUrl, pid: s.pid })),
+            servers: servers.servers.apply((list) => list.map((s) => ({ url: s.url, healthUrl: s.healthUrl, pid: s.pid }))),
         };
     };
 
@@ -132,11 +129,10 @@ describe("local target through the real engine", function () {
     it("up creates the load balancer, the database, the snapshot, the migration and two servers", async function () {
         const result = await stack.up();
         assert.equal(result.summary.result, "succeeded");
-        assert.equal(result.summary.resourceChanges?.create, 7, "the stack and six resources");
+        assert.equal(result.summary.resourceChanges?.create, 6, "the stack and five resources");
         const types = (await stack.exportStack()).deployment.resources.map((r: { type: string }) => r.type).sort();
         assert.deepEqual(types.filter((t: string) => t.startsWith("pulumi-nodejs:dynamic/local:")), [
-            "pulumi-nodejs:dynamic/local:AppServer",
-            "pulumi-nodejs:dynamic/local:AppServer",
+            "pulumi-nodejs:dynamic/local:AppServers",
             "pulumi-nodejs:dynamic/local:Database",
             "pulumi-nodejs:dynamic/local:LoadBalancer",
             "pulumi-nodejs:dynamic/local:Migration",
@@ -179,7 +175,7 @@ describe("local target through the real engine", function () {
 
     it("previews no changes after the update", async function () {
         const preview = await stack.preview({ expectNoChanges: true });
-        assert.equal(preview.changeSummary.same, 7);
+        assert.equal(preview.changeSummary.same, 6);
     });
 
     it("the snapshot is a pg_dump from before the migration, and scripts/restore-snapshot.ts restores it", async function () {
@@ -205,14 +201,13 @@ describe("local target through the real engine", function () {
         assert.equal(await query("SELECT string_agg(version, ',' ORDER BY version) FROM schema_migrations"), "0001,0002");
     });
 
-    it("refresh notices a server whose process is gone, and up starts a new one", async function () {
+    it("up notices a server whose process is gone and starts it again, the other untouched", async function () {
         const before = await outputs();
         deadServerDir = readdirSync(join(stateDir, "servers")).find((d) => d.startsWith("app-g1-0-")) as string;
         process.kill(before.servers[0].pid, "SIGKILL");
-        const refresh = await stack.refresh();
-        assert.equal(refresh.summary.resourceChanges?.delete, 1);
+        await waitFor(() => (pidAlive(before.servers[0].pid) ? undefined : true), { what: "the killed server to exit", timeoutMs: 5000 });
         const up = await stack.up();
-        assert.equal(up.summary.resourceChanges?.create, 1);
+        assert.equal(up.summary.resourceChanges?.update, 1);
         const after = await outputs();
         assert.notEqual(after.servers[0].pid, before.servers[0].pid);
         assert.equal(after.servers[1].pid, before.servers[1].pid, "the other server is untouched");

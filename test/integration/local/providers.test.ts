@@ -9,7 +9,6 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, isRunning } from "../../../src/targets/local/processes";
-import appServer, { type AppServerInputs, type AppServerOutputs } from "../../../src/targets/local/appServerProvider";
 import appServers, { type AppServersInputs, type AppServersOutputs } from "../../../src/targets/local/appServersProvider";
 import database, { type DatabaseInputs, type DatabaseOutputs } from "../../../src/targets/local/databaseProvider";
 import { postgresBinDir, psqlQuery, runClient, type Connection } from "../../../src/targets/local/postgres";
@@ -117,59 +116,6 @@ describe("local providers against real processes", function () {
         });
     });
 
-    describe("AppServer", () => {
-        let connection: Connection;
-        beforeEach(async () => {
-            connection = await startDatabase();
-        });
-
-        function serverInputs(env: Record<string, string> = {}): AppServerInputs {
-            return { name: "app-g1-0", generation: "g1", stateDir, database: connection, appRef: "v1", env };
-        }
-
-        it("create starts a healthy server in its own folder; delete stops it and removes the folder", async () => {
-            const inputs = serverInputs({ GREETING: "hi" });
-            const { id, outs } = await appServer.create(inputs);
-            const server = outs as AppServerOutputs;
-            assert.match(id, /^app-g1-0-[0-9a-f]{6}$/);
-            assert.equal(server.serverDir, join(stateDir, "servers", id));
-            assert.equal(server.healthFile, join(server.serverDir, "healthy"));
-            assert.deepEqual(JSON.parse((await httpGet(server.url)).body), { server: "app-g1-0", generation: "g1", appRef: "v1" });
-            assert.equal((await httpGet(server.healthUrl)).status, 200);
-            assert.deepEqual((await appServer.read?.(id, server))?.inputs, inputs);
-
-            const slow = httpGet(`${server.url}slow?ms=1000`);
-            await new Promise((r) => setTimeout(r, 100));
-            await appServer.delete?.(id, server);
-            assert.equal((await slow).status, 200, "the request in flight finished");
-            assert.equal(isRunning(server.pid, server.marker), false);
-            assert.equal(existsSync(server.serverDir), false);
-            assert.deepEqual(await appServer.read?.(id, server), {});
-        });
-
-        it("create fails with the server's log when the process cannot start, and leaves nothing", async () => {
-            const inputs = serverInputs({ NODE_OPTIONS: `--require ${join(stateDir, "missing-module.js")}` });
-            await assert.rejects(appServer.create(inputs), (err: Error) => {
-                assert.match(err.message, /app server app-g1-0 did not start after 3 attempts/);
-                assert.match(err.message, /Cannot find module/);
-                return true;
-            });
-            assert.deepEqual(readdirSync(join(stateDir, "servers")), []);
-        });
-
-        it("starts fast (create: release, spawn, port open)", async () => {
-            const times: number[] = [];
-            for (let i = 0; i < 5; i++) {
-                const started = process.hrtime.bigint();
-                const { id, outs } = await appServer.create(serverInputs());
-                times.push(Number(process.hrtime.bigint() - started) / 1e6);
-                await appServer.delete?.(id, outs as AppServerOutputs);
-            }
-            console.log(`      LocalAppServer create (release, spawn, port open), ms: ${times.map((t) => t.toFixed(0)).join(", ")}; median ${median(times).toFixed(0)}`);
-            assert.ok(median(times) < 2000);
-        });
-    });
-
     describe("AppServers (a generation as one resource)", () => {
         let connection: Connection;
         beforeEach(async () => {
@@ -177,6 +123,26 @@ describe("local providers against real processes", function () {
         });
         const inputs = (names: string[], env: Record<string, string> = {}): AppServersInputs => ({ names, generation: "g2", stateDir, database: connection, appRef: "v2", env });
         const answers = async (outs: AppServersOutputs) => Promise.all(outs.servers.map(async (s) => (JSON.parse((await httpGet(s.url)).body) as { server: string }).server));
+
+        it("create starts a healthy server in its own folder; delete stops it gracefully and removes the folder", async () => {
+            const one = { ...inputs(["app-g2-0"]), env: { GREETING: "hi" } };
+            const { id, outs } = await appServers.create(one);
+            const [server] = (outs as AppServersOutputs).servers;
+            assert.match(id, /^app-g2-0-[0-9a-f]{6}\+0$/);
+            assert.equal(server.serverDir, join(stateDir, "servers", server.marker));
+            assert.equal(server.healthFile, join(server.serverDir, "healthy"));
+            assert.deepEqual(JSON.parse((await httpGet(server.url)).body), { server: "app-g2-0", generation: "g2", appRef: "v2" });
+            assert.equal((await httpGet(server.healthUrl)).status, 200);
+            assert.deepEqual((await appServers.read!(id, outs as AppServersOutputs))?.inputs, one);
+
+            const slow = httpGet(`${server.url}slow?ms=1000`);
+            await new Promise((r) => setTimeout(r, 100));
+            await appServers.delete!(id, outs as AppServersOutputs);
+            assert.equal((await slow).status, 200, "the request in flight finished");
+            assert.equal(isRunning(server.pid, server.marker), false);
+            assert.equal(existsSync(server.serverDir), false);
+            assert.deepEqual(await appServers.read!(id, outs as AppServersOutputs), {});
+        });
 
         it("create starts every server; names change in place (new ones started, leaving ones kept until the next update); a dead one is seen by diff and started again; delete stops all", async () => {
             const { id, outs } = await appServers.create(inputs(["app-g2-0", "app-g2-1", "app-g2-2"]));
@@ -211,10 +177,27 @@ describe("local providers against real processes", function () {
 
         it("a server that cannot start fails the create, and the others are stopped", async () => {
             const bad = { ...inputs(["app-g2-0", "app-g2-1"]), env: { NODE_OPTIONS: `--require ${join(stateDir, "missing-module.js")}` } };
-            await assert.rejects(appServers.create(bad), /2 of 2 app servers did not start/);
+            await assert.rejects(appServers.create(bad), (err: Error) => {
+                assert.match(err.message, /2 of 2 app servers did not start/);
+                assert.match(err.message, /app server app-g2-0 did not start after 3 attempts/);
+                assert.match(err.message, /Cannot find module/, "the server's log");
+                return true;
+            });
             assert.deepEqual(readdirSync(join(stateDir, "servers")), []);
             const check = await appServers.check!({} as AppServersInputs, inputs(["same", "same"]));
             assert.equal(check.failures?.[0]?.property, "names[1]");
+        });
+
+        it("starts fast (create of one server: release, spawn, port open)", async () => {
+            const times: number[] = [];
+            for (let i = 0; i < 5; i++) {
+                const started = process.hrtime.bigint();
+                const { id, outs } = await appServers.create(inputs(["app-g2-0"]));
+                times.push(Number(process.hrtime.bigint() - started) / 1e6);
+                await appServers.delete!(id, outs as AppServersOutputs);
+            }
+            console.log(`      LocalAppServers create of one server (release, spawn, port open), ms: ${times.map((t) => t.toFixed(0)).join(", ")}; median ${median(times).toFixed(0)}`);
+            assert.ok(median(times) < 2000);
         });
     });
 

@@ -38,12 +38,6 @@ const LOCAL_OUTPUTS: Record<string, MockOutputs> = {
         backendDefaults: `backend-${inputs.backend}`,
         frontendUrl: `http://127.0.0.1:${inputs.frontendPort}/`,
     }),
-    "pulumi-nodejs:dynamic/local:AppServer": ({ inputs }) => ({
-        ...inputs,
-        address: "127.0.0.1",
-        port: 20000 + Number(String(inputs.name).slice(-1)),
-        healthFile: `${inputs.stateDir}/servers/${inputs.name}/health-check`,
-    }),
     [LOCAL.localAppServers]: ({ inputs }) => ({
         ...inputs,
         servers: (inputs.names as string[]).map((name, i) => ({ name, address: "127.0.0.1", port: 20000 + i, healthFile: `${inputs.stateDir}/servers/${name}/health-check` })),
@@ -51,7 +45,6 @@ const LOCAL_OUTPUTS: Record<string, MockOutputs> = {
     "pulumi-nodejs:dynamic/local:Snapshot": ({ inputs }) => ({ ...inputs, snapshotId: `${inputs.migrationVersion}-snapshot` }),
     [LOCAL.localMigration]: ({ inputs }) => ({ ...inputs, applied: [], schemaVersions: [inputs.migrationVersion] }),
     [LOCAL.localDatabase]: ({ inputs }) => ({ ...inputs, host: "127.0.0.1", listenPort: 45432, password: "generated-password-0123456789", pid: 4200 }),
-    [TYPES.membership]: inputsAsOutputs,
     [TYPES.poolMembership]: inputsAsOutputs,
     [TYPES.gate]: inputsAsOutputs,
     [TYPES.frozenGenerations]: inputsAsOutputs,
@@ -69,14 +62,12 @@ describe("local target under strict mocks", function () {
         const config = parseDeploymentConfig(rawLocalConfig());
         new BlueGreenDeployment("site", { ...deploymentSettings(config), target: targetFor(config, "site") });
         await programDone(recorder);
-        assert.deepEqual(recorder.ofType(TYPES.membership), [], "no per-server memberships");
         assert.deepEqual(recorder.ofType(TYPES.poolMembership).map((r) => r.name), ["site-members-g1"]);
         // One PostgreSQL, a child of the deployment (not of a version-scoped component); its password reaches
         // the snapshot, the migration and the servers only as a secret.
         const [db] = recorder.ofType(LOCAL.localDatabase);
         assert.equal(db.name, "site-db");
         assert.match(db.parent, /BlueGreenDeployment::site$/);
-        assert.deepEqual(recorder.ofType(LOCAL.localAppServer), [], "no per-server app servers");
         assert.deepEqual(recorder.byName("site-pool-g1-servers").inputs.names, ["app-g1-0", "app-g1-1"]);
         for (const r of [recorder.byName("site-snapshot-0001-volume"), recorder.byName("site-migration-0001-run"), recorder.byName("site-pool-g1-servers")]) {
             assert.ok(isSecretInput(r.inputs[r.type === LOCAL.localAppServers ? "database" : "connection"]), `${r.name}: the connection is a secret`);
@@ -96,23 +87,18 @@ describe("local target under strict mocks", function () {
         ]);
     });
 
-    it("a stack made before 0.2 keeps one app server and one Membership per server (health file in its drain settings) until it flips", async function () {
+    it("the healthcheck drain method: the pool membership lists each server with its health-check file", async function () {
         const recorder = await useStrictMocks({ customs: LOCAL_OUTPUTS, components: COMPONENT_TYPES, stack: "local" });
         const { parseDeploymentConfig } = await import("../../../program/config");
         const { BlueGreenDeployment } = await import("../../../src/deployment");
         const { deploymentSettings, targetFor } = await import("../../../program/targets");
         const raw = rawLocalConfig() as { haproxy: { drain: Record<string, unknown> } };
         const config = parseDeploymentConfig({ ...raw, haproxy: { ...raw.haproxy, drain: { ...raw.haproxy.drain, method: "healthcheck" } } });
-        const deployment = new BlueGreenDeployment("site", { ...deploymentSettings(config), target: targetFor(config, "site"), history: { perServerGenerations: ["g1"] } });
+        new BlueGreenDeployment("site", { ...deploymentSettings(config), target: targetFor(config, "site") });
         await programDone(recorder);
-        assert.deepEqual(deployment.perServerGenerations, ["g1"]);
-        assert.deepEqual(recorder.ofType(TYPES.poolMembership), []);
-        assert.deepEqual(recorder.ofType(LOCAL.localAppServers), []);
-        assert.deepEqual(recorder.ofType(LOCAL.localAppServer).map((r) => r.name).sort(), ["site-pool-g1-0", "site-pool-g1-1"]);
-        assert.deepEqual(recorder.ofType(TYPES.membership).map((r) => r.name).sort(), ["site-member-g1-0", "site-member-g1-1"]);
-        const { server, drain } = recorder.byName("site-member-g1-1").inputs as { server: string; drain: { method: string; healthFile: string } };
-        assert.equal(server, "app-g1-1");
+        const { servers, drain } = recorder.byName("site-members-g1").inputs as { servers: { server: string; healthFile: string }[]; drain: { method: string } };
         assert.equal(drain.method, "healthcheck");
-        assert.match(drain.healthFile, /^file:\/\/\/.*app-g1-1\/health-check$/);
+        assert.deepEqual(servers.map((s) => s.server), ["app-g1-0", "app-g1-1"]);
+        for (const s of servers) assert.match(s.healthFile, new RegExp(`^file:///.*${s.server}/health-check$`));
     });
 });

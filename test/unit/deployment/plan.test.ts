@@ -28,7 +28,6 @@ describe("plan", () => {
         assert.equal(plan.active.canaryGateName, "site-pool-g2-canary-gate");
         assert.deepEqual(plan.active.gate, { expectedStatus: 200, timeoutMs: 120_000, intervalMs: 500, consecutive: 2 });
         assert.equal(plan.membershipName, "site-members-g2");
-        assert.equal(plan.serverMembershipName(1), "site-member-g2-1");
         assert.deepEqual(plan.membership, {
             backend: "app",
             check: { enabled: true, inter: 500, rise: 2, fall: 2 },

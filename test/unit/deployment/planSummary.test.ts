@@ -1,6 +1,6 @@
 /**
- * The upgrade plan of real `pulumi preview --json` output captured from the local stack
- * (test/fixtures/preview, provider code elided), and the command's exit codes.
+ * The upgrade plan of real `pulumi preview --json` output captured from the local stack of a scratch
+ * project (test/fixtures/preview, provider code elided), and the command's exit codes.
  */
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -21,7 +21,7 @@ function runCommand(file: string) {
 }
 
 describe("plan summary", () => {
-    it("lists each server of a batch resource and the load balancers of a pool membership (the layout since 0.2)", () => {
+    it("lists each server of a batch resource and the load balancers of a pool membership", () => {
         const lbs = [{ name: "lb1" }, { name: "lb2" }];
         const urn = (type: string, name: string) => `urn:pulumi:local::bluegreen::${type}::${name}`;
         const step = (op: string, type: string, name: string, inputs: Record<string, unknown>) => ({
@@ -50,12 +50,12 @@ describe("plan summary", () => {
         assert.equal(plan.from, "g2");
         assert.equal(plan.to, "g1");
         assert.deepEqual(plan.create, [
-            { name: "site-pool-g1-0", differences: ['appRef: "v1.1.0" -> "v1.0.0"'] },
-            { name: "site-pool-g1-1", differences: ['appRef: "v1.1.0" -> "v1.0.0"'] },
+            { name: "site-pool-g1-servers/app-g1-0", differences: ['appRef: "v1.1.0" -> "v1.0.0"'] },
+            { name: "site-pool-g1-servers/app-g1-1", differences: ['appRef: "v1.1.0" -> "v1.0.0"'] },
         ]);
-        assert.deepEqual(plan.terminate, ["site-pool-g2-0", "site-pool-g2-1"]);
+        assert.deepEqual(plan.terminate, ["site-pool-g2-servers/app-g2-0", "site-pool-g2-servers/app-g2-1"]);
         assert.deepEqual(plan.attach, ["lb1", "lb2"]);
-        assert.deepEqual(plan.drainFrom, { loadBalancers: ["lb1", "lb2"], timeoutSeconds: 120, onTimeout: "fail" });
+        assert.deepEqual(plan.drainFrom, { loadBalancers: ["lb1", "lb2"], timeoutSeconds: 60, onTimeout: "fail" });
         assert.deepEqual(plan.snapshots, []);
         assert.deepEqual(plan.migrations, []);
         assert.deepEqual(plan.smoke, ["site-smoke-g1"]);
@@ -69,8 +69,8 @@ describe("plan summary", () => {
         assert.deepEqual(steps, ["1 Database snapshot", "2 Migration", "3 Create", "4 Attach to", "5 Smoke check", "6 Drain from", "7 Terminate"]);
         assert.match(text, /^1\. \*\*Database snapshot\*\*: site-snapshot-0002-volume$/m);
         assert.match(text, /^2\. \*\*Migration\*\*: site-migration-0002-run$/m);
-        assert.match(text, /^3\. \*\*Create 2 servers\*\*, each passing its health check:\n   - site-pool-g1-0 \(differs: appRef: "v1\.1\.0" -> "v1\.0\.0"\)\n   - site-pool-g1-1 /m);
-        assert.match(text, /^7\. \*\*Terminate 2 servers\*\*: site-pool-g2-0, site-pool-g2-1$/m);
+        assert.match(text, /^3\. \*\*Create 2 servers\*\*, each passing its health check:\n   - site-pool-g1-servers\/app-g1-0 \(differs: appRef: "v1\.1\.0" -> "v1\.0\.0"\)\n   - site-pool-g1-servers\/app-g1-1 /m);
+        assert.match(text, /^7\. \*\*Terminate 2 servers\*\*: site-pool-g2-servers\/app-g2-0, site-pool-g2-servers\/app-g2-1$/m);
     });
 
     it("shows the snapshot and migration of a new migration version, and keeps retained snapshots quiet", () => {
@@ -90,18 +90,18 @@ describe("plan summary", () => {
         const preview = fixture("flip-with-migration");
         const snapshot = preview.steps.find((s) => s.urn.endsWith("::site-snapshot-0001-volume"))!;
         snapshot.oldState!.retainOnDelete = false;
-        const membership = fixture("flip-g2-to-g1").steps.find((s) => s.urn.endsWith("::site-member-g1-0"))!;
+        const membership = fixture("flip-g2-to-g1").steps.find((s) => s.urn.endsWith("::site-members-g1"))!;
         preview.steps.push({ ...membership, op: "replace" });
         assert.deepEqual(summarizePreview(preview).unexpected, [
             "delete pulumi-nodejs:dynamic/local:Snapshot site-snapshot-0001-volume",
-            "replace pulumi-nodejs:dynamic/haproxy:Membership site-member-g1-0",
+            "replace pulumi-nodejs:dynamic/haproxy:PoolMembership site-members-g1",
         ]);
     });
 
     it("the command exits 0 on a plain flip and non-zero when something unexpected would be replaced", () => {
         const flip = runCommand(join(ROOT, "test", "fixtures", "preview", "flip-g2-to-g1.json"));
         assert.equal(flip.status, 0, flip.stderr);
-        assert.match(flip.stdout, /Drain from\*\*: lb1, lb2 \(drain timeout 120 s, then fail\)/);
+        assert.match(flip.stdout, /Drain from\*\*: lb1, lb2 \(drain timeout 60 s, then fail\)/);
         const unexpected = runCommand(join(ROOT, "test", "fixtures", "preview", "flip-replacing-load-balancer.json"));
         assert.equal(unexpected.status, 2);
         assert.match(unexpected.stdout, /Unexpected replace or delete/);

@@ -1,67 +1,107 @@
 /**
- * The `__provider` module text: small, relative to the program directory, and loading the provider
- * module the way the dynamic-provider host does (require the text as a module, call `handler()`).
+ * The `__provider` module text: small, naming only the package's provider entry point and a kind, and
+ * loading the provider the way the dynamic-provider host does (require the text as a module, call
+ * `handler()`); the entry point's kinds, and the package export that makes it reachable.
  */
 import * as assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
+import { PROVIDER_KINDS, provider } from "../../../src/provider/dispatch";
 import { providerModuleText } from "../../../src/provider/providerShim";
 
 const ROOT = join(__dirname, "..", "..", "..");
+const DISPATCH = join(ROOT, "src", "provider", "dispatch");
+const requireFromString = require(require.resolve("require-from-string", { paths: [require.resolve("@pulumi/pulumi")] })) as (text: string) => { handler(): unknown };
+
+/** Every `*Provider.ts` under `dir`, absolute, without extension. */
+function providerModules(dir: string): string[] {
+    return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? providerModules(join(dir, e.name)) : e.name.endsWith("Provider.ts") ? [join(dir, e.name.slice(0, -".ts".length))] : [],
+    );
+}
 
 describe("provider module text", () => {
-    it("stores the provider module relative to the program directory, in a few hundred bytes", () => {
-        const text = providerModuleText(join(ROOT, "src", "haproxy", "membershipProvider"), ROOT);
-        assert.match(text, /resolve\("src\/haproxy\/membershipProvider"\)/);
+    it("stores the entry point relative to the program directory and the kind, in a few hundred bytes", () => {
+        const text = providerModuleText("membership", DISPATCH, ROOT);
+        assert.match(text, /resolve\("src\/provider\/dispatch"\)\)\.provider\("membership"\)/);
         assert.ok(!text.includes(ROOT), "no absolute path");
         assert.ok(Buffer.byteLength(text) < 400, `${Buffer.byteLength(text)} bytes`);
     });
 
-    it("refuses a provider module outside the program directory", () => {
-        assert.throws(() => providerModuleText("/elsewhere/provider", ROOT), /outside the program directory/);
+    it("refuses an entry point outside the program directory", () => {
+        assert.throws(() => providerModuleText("membership", "/elsewhere/dispatch", ROOT), /outside the program directory/);
     });
 
-    it("gives the host the provider module's default export", () => {
-        const requireFromString = require(require.resolve("require-from-string", { paths: [require.resolve("@pulumi/pulumi")] }));
-        const text = providerModuleText(join(ROOT, "src", "gate", "healthGateProvider"), ROOT);
+    it("gives the host the provider of the kind", () => {
         const cwd = process.cwd();
         process.chdir(ROOT);
         try {
-            const provider = requireFromString(text).handler();
-            assert.equal(provider, require("../../../src/gate/healthGateProvider").default);
+            const gate = requireFromString(providerModuleText("healthGate", DISPATCH, ROOT)).handler();
+            assert.equal(gate, require("../../../src/gate/healthGateProvider").default);
         } finally {
             process.chdir(cwd);
         }
     });
 
-    it("compiled: finds the provider by package name from wherever the program lives, without ts-node", () => {
-        const requireFromString = require(require.resolve("require-from-string", { paths: [require.resolve("@pulumi/pulumi")] }));
+    it("compiled: finds the entry point by its package export from wherever the program lives, without ts-node or internal paths", () => {
         const dir = mkdtempSync(join(tmpdir(), "shim-"));
         const cwd = process.cwd();
         try {
             const pkg = join(dir, "pkg");
-            mkdirSync(join(pkg, "dist", "gate"), { recursive: true });
-            writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "some-plugin" }));
-            writeFileSync(join(pkg, "dist", "gate", "provider.js"), "exports.default = { compiled: true };");
+            mkdirSync(join(pkg, "dist", "provider"), { recursive: true });
+            writeFileSync(join(pkg, "package.json"), JSON.stringify({ name: "some-plugin", exports: { "./provider": "./dist/provider/dispatch.js" } }));
+            writeFileSync(join(pkg, "dist", "provider", "dispatch.js"), "exports.provider = (kind) => ({ compiled: kind });");
             const program = join(dir, "program");
             mkdirSync(join(program, "node_modules"), { recursive: true });
             symlinkSync(pkg, join(program, "node_modules", "some-plugin"), "dir");
-            const text = providerModuleText(join(pkg, "dist", "gate", "provider"), "/unrelated");
-            assert.match(text, /require\.resolve\("some-plugin\/dist\/gate\/provider"/);
-            assert.ok(!text.includes("ts-node") && !text.includes(dir), text);
+            const text = providerModuleText("healthGate", join(pkg, "dist", "provider", "dispatch"), "/unrelated");
+            assert.equal(text, 'exports.handler=()=>require(require.resolve("some-plugin/provider",{paths:[process.cwd()]})).provider("healthGate")');
             process.chdir(program);
-            assert.deepEqual(requireFromString(text).handler(), { compiled: true });
+            assert.deepEqual(requireFromString(text).handler(), { compiled: "healthGate" });
         } finally {
             process.chdir(cwd);
             rmSync(dir, { recursive: true, force: true });
         }
     });
+});
 
-    it("state written before the library moved to src/ still finds its providers under components/", () => {
-        for (const legacy of ["haproxy/membershipProvider", "haproxy/adoptionProvider", "gate/healthGateProvider", "targets/local/loadBalancerProvider", "targets/local/appServerProvider"]) {
-            assert.equal(require(join(ROOT, "components", legacy)).default, require(join(ROOT, "src", legacy)).default, legacy);
+describe("provider entry point (haproxy-bluegreen/provider)", () => {
+    it("has the documented kinds, and every provider module of the package is one of them", () => {
+        assert.deepEqual(PROVIDER_KINDS, [
+            "membership",
+            "poolMembership",
+            "adoption",
+            "orphanSweep",
+            "healthGate",
+            "frozenGenerations",
+            "localLoadBalancer",
+            "localAppServers",
+            "localDatabase",
+            "localSnapshot",
+            "localMigration",
+        ]);
+        const served = new Set(PROVIDER_KINDS.map(provider));
+        for (const module of providerModules(join(ROOT, "src"))) {
+            assert.ok(served.has(require(module).default), `${relative(ROOT, module)} has a kind`);
         }
-        assert.equal(typeof require(join(ROOT, "components", "targets", "local", "commandProvider")).default.delete, "function");
+        assert.equal(served.size, PROVIDER_KINDS.length, "one provider per kind");
+    });
+
+    it("refuses an unknown kind, naming it and the known ones", () => {
+        assert.throws(() => provider("appServer"), (err: Error) => {
+            assert.match(err.message, /no dynamic provider of kind "appServer"/);
+            assert.ok(err.message.includes(`known kinds: ${PROVIDER_KINDS.join(", ")}`), err.message);
+            return true;
+        });
+        assert.throws(() => provider("toString"), /no dynamic provider of kind "toString"/, "only the map's own keys");
+    });
+
+    it("is the package's `haproxy-bluegreen/provider` export, beside the main entry", () => {
+        const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { main: string; types: string; exports: Record<string, { types: string; default: string }> };
+        assert.deepEqual(Object.keys(manifest.exports), [".", "./provider"]);
+        assert.deepEqual(manifest.exports["."], { types: `./${manifest.types}`, default: `./${manifest.main}` });
+        // tsconfig.build.json compiles src/ into dist/src/.
+        assert.deepEqual(manifest.exports["./provider"], { types: "./dist/src/provider/dispatch.d.ts", default: "./dist/src/provider/dispatch.js" });
     });
 });

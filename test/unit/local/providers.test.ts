@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import type * as pulumi from "@pulumi/pulumi";
 import { UNKNOWN } from "../../../src/provider/previewValues";
 import loadBalancer, { type LoadBalancerInputs } from "../../../src/targets/local/loadBalancerProvider";
-import appServer, { type AppServerInputs } from "../../../src/targets/local/appServerProvider";
+import appServers, { type AppServersInputs, type AppServersOutputs } from "../../../src/targets/local/appServersProvider";
 import snapshot, { type SnapshotInputs } from "../../../src/targets/local/snapshotProvider";
 import migration, { type MigrationInputs } from "../../../src/targets/local/migrationProvider";
 import database, { type DatabaseInputs } from "../../../src/targets/local/databaseProvider";
@@ -20,8 +20,8 @@ const LB: LoadBalancerInputs = {
     backend: "app",
     healthCheck: { path: "/health", expectedStatus: 200, intervalMs: 500, rise: 2, fall: 2 },
 };
-const SERVER: AppServerInputs = {
-    name: "app-g1-0",
+const SERVERS: AppServersInputs = {
+    names: ["app-g1-0", "app-g1-1"],
     generation: "g1",
     stateDir: "/var/lib/bluegreen",
     database: { host: "127.0.0.1", port: 5432, database: "app", user: "app", password: "a-generated-password-0123" },
@@ -91,29 +91,31 @@ describe("local providers: check and diff", () => {
         });
     });
 
-    describe("AppServer", () => {
+    describe("AppServers", () => {
         it("accepts valid inputs", async () => {
-            assert.deepEqual(await failures(appServer, SERVER), []);
+            assert.deepEqual(await failures(appServers, SERVERS), []);
         });
 
         it("names each bad field", async () => {
-            await failsOn(appServer, { ...SERVER, name: "app g1" }, "name");
-            await failsOn(appServer, { ...SERVER, generation: "g 1" }, "generation");
-            await failsOn(appServer, { ...SERVER, database: { ...CONNECTION, port: 0 } }, "database.port");
-            await failsOn(appServer, { ...SERVER, appRef: "v1\nX=1" }, "appRef");
-            await failsOn(appServer, { ...SERVER, env: { "BAD-NAME": "x" } }, "env.BAD-NAME");
-            await failsOn(appServer, { ...SERVER, env: { X: "a\0b" } }, "env.X");
+            await failsOn(appServers, { ...SERVERS, names: ["app-g1-0", "app g1"] }, "names[1]");
+            await failsOn(appServers, { ...SERVERS, generation: "g 1" }, "generation");
+            await failsOn(appServers, { ...SERVERS, database: { ...CONNECTION, port: 0 } }, "database.port");
+            await failsOn(appServers, { ...SERVERS, appRef: "v1\nX=1" }, "appRef");
+            await failsOn(appServers, { ...SERVERS, env: { "BAD-NAME": "x" } }, "env.BAD-NAME");
+            await failsOn(appServers, { ...SERVERS, env: { X: "a\0b" } }, "env.X");
         });
 
         it("refuses env variables the provider sets itself", async () => {
             for (const reserved of ["PORT", "HEALTH_FILE", "PGPASSWORD", "NODE_PATH"]) {
-                await failsOn(appServer, { ...SERVER, env: { [reserved]: "1" } }, `env.${reserved}`);
+                await failsOn(appServers, { ...SERVERS, env: { [reserved]: "1" } }, `env.${reserved}`);
             }
         });
 
-        it("replaces on any input change", async () => {
-            assert.deepEqual(await appServer.diff?.("id", stored(SERVER), { ...SERVER, appRef: "v2", env: {} }), { changes: true, replaces: ["appRef", "env"] });
-            assert.deepEqual(await appServer.diff?.("id", stored(SERVER), { ...SERVER }), { changes: false, replaces: [] });
+        it("replaces on a change of the shared settings; other names are an update", async () => {
+            const running = stored<AppServersOutputs>({ ...SERVERS, servers: [] });
+            assert.deepEqual(await appServers.diff?.("id", running, { ...SERVERS, appRef: "v2", env: {} }), { changes: true, replaces: ["appRef", "env"] });
+            assert.deepEqual(await appServers.diff?.("id", running, { ...SERVERS, names: ["app-g1-0"] }), { changes: true, replaces: [] });
+            assert.deepEqual(await appServers.diff?.("id", running, { ...SERVERS }), { changes: false, replaces: [] });
         });
     });
 
