@@ -11,12 +11,12 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { parseAddr } from "./runtime/client";
-import { FORGET_CONFIG_KEY, reachable, rememberForgotten } from "./forget";
+import { configureForgotten, reachable } from "./forget";
+import { checkWith } from "../provider/checkInputs";
 import { accessTo, serverNow } from "./loadBalancerAccess";
 import { detach } from "./membershipSteps";
 import { resolveMembershipSpec, type LoadBalancerRef, type MembershipSpec } from "./membershipSpec";
 import { RuntimeInputError, validateName } from "./runtime/validate";
-import { containsUnknown } from "../provider/previewValues";
 import { progress } from "../provider/providerLog";
 
 /** The inputs: those of a membership without server, address, port, weight, check and options, plus the names. */
@@ -83,20 +83,8 @@ function validate(inputs: Record<string, unknown>): void {
 }
 
 const provider: pulumi.dynamic.ResourceProvider = {
-    async configure(req) {
-        rememberForgotten(req.config.get(FORGET_CONFIG_KEY));
-    },
-
-    async check(_olds, news) {
-        if (containsUnknown(news)) return { inputs: news };
-        try {
-            validate(news);
-            return { inputs: news };
-        } catch (err) {
-            if (!(err instanceof RuntimeInputError)) throw err;
-            return { inputs: news, failures: [{ property: err.field, reason: err.message }] };
-        }
-    },
+    configure: configureForgotten,
+    check: checkWith(validate),
 
     async diff(_id, olds, news) {
         const changed = (key: string) => JSON.stringify(olds[key]) !== JSON.stringify(news[key]);

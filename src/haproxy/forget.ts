@@ -37,6 +37,11 @@ export function rememberForgotten(value: unknown): void {
     forgotten = parseForgottenLoadBalancers(value);
 }
 
+/** A provider's `configure` that remembers the forgotten load balancers of the stack config. */
+export async function configureForgotten(req: { config: { get(key: string): string | undefined } }): Promise<void> {
+    rememberForgotten(req.config.get(FORGET_CONFIG_KEY));
+}
+
 /** Whether a load balancer is forgotten. */
 export function isForgotten(name: string): boolean {
     return forgotten.has(name);

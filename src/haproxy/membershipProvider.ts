@@ -28,7 +28,7 @@ import { checkOptionsAgree, ServerOptionsError } from "./preflight";
 import { RuntimeInputError } from "./runtime/validate";
 import { containsUnknown } from "../provider/previewValues";
 import { progress } from "../provider/providerLog";
-import { FORGET_CONFIG_KEY, isForgotten, reachable, rememberForgotten } from "./forget";
+import { configureForgotten, FORGET_CONFIG_KEY, isForgotten, reachable } from "./forget";
 import { announceSettings, withSettingsOf, withTodaysSettings } from "./todaysSettings";
 
 /** What a Membership stores: its spec plus where it is attached now. */
@@ -73,9 +73,7 @@ const SINGLE: MembershipShape = {
 /** The dynamic provider of memberships of `shape`. */
 export function membershipProvider(shape: MembershipShape): pulumi.dynamic.ResourceProvider {
     return {
-        async configure(req) {
-            rememberForgotten(req.config.get(FORGET_CONFIG_KEY));
-        },
+        configure: configureForgotten,
 
         async check(olds, news) {
             const known = shape.withPlaceholders(specInputs(news));

@@ -10,7 +10,8 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { parseAddr } from "./runtime/client";
-import { FORGET_CONFIG_KEY, reachable, rememberForgotten } from "./forget";
+import { configureForgotten, reachable } from "./forget";
+import { checkWith } from "../provider/checkInputs";
 import { accessTo } from "./loadBalancerAccess";
 import { detach } from "./membershipSteps";
 import { resolveMembershipSpec, type LoadBalancerRef, type MembershipSpec } from "./membershipSpec";
@@ -61,20 +62,8 @@ function describe(orphans: { spec: MembershipSpec; lbs: LoadBalancerRef[] }[]): 
 }
 
 const provider: pulumi.dynamic.ResourceProvider = {
-    async configure(req) {
-        rememberForgotten(req.config.get(FORGET_CONFIG_KEY));
-    },
-
-    async check(_olds, news) {
-        if (containsUnknown(news)) return { inputs: news };
-        try {
-            baseSpec(news);
-            return { inputs: news };
-        } catch (err) {
-            if (!(err instanceof RuntimeInputError)) throw err;
-            return { inputs: news, failures: [{ property: err.field, reason: err.message }] };
-        }
-    },
+    configure: configureForgotten,
+    check: checkWith(baseSpec),
 
     async diff(_id, olds, news) {
         const { removed: _removed, ...before } = olds;

@@ -6,7 +6,7 @@
  * The tests run in order and each starts from where the previous one left the stack.
  */
 import * as assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
@@ -19,6 +19,7 @@ import { TYPES } from "../../src/names";
 import { httpGet } from "../../lab/localProcesses";
 import { scratchProject, type ScratchProject } from "../../lab/scratchProject";
 import { PROJECT_ROOT } from "../../lab/engine";
+import { interruptedUp } from "../../lab/interruptedUp";
 
 /** Server names per load balancer, from HAProxy itself. */
 async function membersByLb(p: ScratchProject): Promise<Record<string, string[]>> {
@@ -166,32 +167,14 @@ describe("end to end: generation flips under live traffic", function () {
     });
 
     it("an up interrupted during the drain (SIGINT, then SIGKILL) converges on a re-run with zero failed requests", async () => {
-        let drainSeen = false;
         const run = await flipUnderTraffic(p.stack, "g2", {
             traffic: { longRequestMs: 6000 },
             up: async (stack) => {
-                const cli = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", stack.name], {
-                    cwd: p.dir,
-                    env: { ...process.env, ...p.env },
-                    stdio: ["ignore", "pipe", "pipe"],
-                    detached: true, // its own process group, as in a terminal: Ctrl-C and the kill reach its plugins too
+                const { seen, output } = await interruptedUp(p, stack, /draining: no new sessions/, (group) => {
+                    process.kill(-group, "SIGINT");
+                    setTimeout(() => process.kill(-group, "SIGKILL"), 500);
                 });
-                let output = "";
-                const exited = new Promise<void>((resolve) => cli.on("exit", () => resolve()));
-                cli.stdout.on("data", (chunk: Buffer) => {
-                    output += chunk.toString();
-                    if (!drainSeen && /draining: no new sessions/.test(output)) {
-                        drainSeen = true;
-                        process.kill(-cli.pid!, "SIGINT");
-                        setTimeout(() => process.kill(-cli.pid!, "SIGKILL"), 500);
-                    }
-                });
-                await exited;
-                // The engine starts its plugins (language host, dynamic-provider host) in process groups of
-                // their own, in the CLI's session: a SIGKILLed CLI leaves them running, so end the session.
-                spawnSync("pkill", ["-KILL", "-s", String(cli.pid)]);
-                assert.ok(drainSeen, `the drain started before the interrupt:\n${output.slice(-2000)}`);
-                await stack.cancel().catch(() => undefined); // a killed update may leave its lock behind
+                assert.ok(seen, `the drain started before the interrupt:\n${output.slice(-2000)}`);
                 return stack.up();
             },
         });

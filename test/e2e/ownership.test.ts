@@ -9,7 +9,6 @@
  *   with no request failing.
  */
 import * as assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
@@ -19,6 +18,7 @@ import { Traffic, type TrafficResult } from "../../scripts/lib/traffic";
 import { ownerOfLine } from "../../src/haproxy/ownership";
 import { serverStatuses, startHaproxy, type RunningHaproxy } from "../../lab/haproxy";
 import { sharedLbConfig, useSharedLbProgram } from "../../lab/sharedLbProgram";
+import { interruptedUp } from "../../lab/interruptedUp";
 import { scratchProject, type ScratchProject } from "../../lab/scratchProject";
 
 
@@ -108,29 +108,11 @@ describe("end to end: servers that know their owner", function () {
         });
 
         it("preview lists the orphaned servers; the rollback's up drains and removes them; 0 failed requests", async () => {
-            let added = false;
-            let output = "";
             const run = await flipUnderTraffic(p.stack, "g5", {
                 traffic: { longRequestMs: 3000 },
                 up: async (stack) => {
-                    const cli = spawn("pulumi", ["up", "--yes", "--skip-preview", "--stack", stack.name], {
-                        cwd: p.dir,
-                        env: { ...process.env, ...p.env },
-                        stdio: ["ignore", "pipe", "pipe"],
-                        detached: true,
-                    });
-                    const exited = new Promise<void>((resolve) => cli.on("exit", () => resolve()));
-                    cli.stdout.on("data", (chunk: Buffer) => {
-                        output += chunk.toString();
-                        if (!added && /app\/app-g5-\d attached and UP/.test(output)) {
-                            added = true;
-                            process.kill(-cli.pid!, "SIGKILL");
-                        }
-                    });
-                    await exited;
-                    spawnSync("pkill", ["-KILL", "-s", String(cli.pid)]); // the engine's plugins, in the CLI's session
-                    assert.ok(added, `the new servers were added before the kill:\n${output.slice(-2000)}`);
-                    await stack.cancel().catch(() => undefined);
+                    const { seen, output } = await interruptedUp(p, stack, /app\/app-g5-\d attached and UP/, (group) => process.kill(-group, "SIGKILL"));
+                    assert.ok(seen, `the new servers were added before the kill:\n${output.slice(-2000)}`);
                     // The rollback: back to the generation that served.
                     await stack.setConfig("generation", { value: "g1" });
                     const preview = await stack.preview();
