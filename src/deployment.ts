@@ -114,6 +114,7 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
                 plan.orphansName,
                 {
                     stack: ownerInThisStack(name).stack,
+                    scope: ownerInThisStack(childNames(name).membership("")).resource,
                     claimed: membership.owner.apply((owner) => [...new Set([...named, ...(owner ? [owner.resource] : [])])].sort()),
                     loadBalancers: loadBalancerRefs(lbs),
                     backend,

@@ -12,6 +12,8 @@ import type { SshCredentials } from "./runtime/transport";
 export interface OrphanSweepArgs {
     /** The owning stack as server lines record it (`ownerInThisStack(...).stack`). */
     stack: pulumi.Input<string>;
+    /** The start of the owner resource names (as recorded) the sweep looks at, e.g. `site-members-`: one deployment's. */
+    scope: pulumi.Input<string>;
     /** Owner resource names (as recorded) whose servers are claimed: never touched by the sweep. */
     claimed: pulumi.Input<pulumi.Input<string>[]>;
     /** Every load balancer to look at. */

@@ -6,7 +6,9 @@
  * preview` lists them, and drains and removes them in `create` and `update` like an old generation's.
  *
  * Claimed are the owners the program names (`claimed`: the memberships it registers and those of the
- * generations it remembers, which the engine deletes itself). Only lines of this stack are looked at.
+ * generations it remembers, which the engine deletes itself). Only lines of this stack whose owning
+ * resource's name starts with `scope` (one deployment's memberships, `<name>-members-`) are looked at:
+ * another deployment of the same stack on the same backend has its own sweep.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { parseAddr } from "./runtime/client";
@@ -25,14 +27,15 @@ const LINE_ADDRESS = /^\s+server\s+\S+\s+(\S+)/;
 
 /** The sweep's settings as one spec (no server yet); throws RuntimeInputError naming the bad field. */
 function baseSpec(inputs: Record<string, unknown>): MembershipSpec {
-    const { stack, claimed, removed: _removed, __provider: _p, ...rest } = inputs;
+    const { stack, scope, claimed, removed: _removed, __provider: _p, ...rest } = inputs;
     validateOwner("stack", { stack, resource: "sweep" });
+    validateOwner("scope", { stack, resource: scope });
     if (!Array.isArray(claimed)) throw new RuntimeInputError("claimed", claimed, "a list of resource names");
     claimed.forEach((c, i) => validateOwner(`claimed[${i}]`, { stack, resource: c }));
     return resolveMembershipSpec({ ...rest, server: "orphan", address: "192.0.2.1", port: 1, check: { enabled: false } });
 }
 
-/** This stack's servers that no claimed resource owns, each with the load balancers that have its line. */
+/** This stack's servers in scope that no claimed resource owns, each with the load balancers that have its line. */
 export async function findOrphans(inputs: Record<string, unknown>): Promise<{ spec: MembershipSpec; lbs: LoadBalancerRef[] }[]> {
     const base = baseSpec(inputs);
     const claimed = new Set(inputs.claimed as string[]);
@@ -41,7 +44,7 @@ export async function findOrphans(inputs: Record<string, unknown>): Promise<{ sp
         for (const [server, line] of await accessTo(lb, base).serverLines()) {
             const owner = ownerOfLine(line);
             const addr = LINE_ADDRESS.exec(line)?.[1];
-            if (!owner || owner.stack !== inputs.stack || claimed.has(owner.resource) || !addr) continue;
+            if (!owner || owner.stack !== inputs.stack || !owner.resource.startsWith(inputs.scope as string) || claimed.has(owner.resource) || !addr) continue;
             const entry = found.get(server) ?? { spec: { ...base, server, ...parseAddr(addr), owner }, lbs: [] };
             entry.lbs.push(lb);
             found.set(server, entry);

@@ -105,13 +105,16 @@ describe("Servers that know their owner (real HAProxy)", function () {
         await lb.reload("restart");
     });
 
-    it("the orphan sweep drains and removes this stack's unclaimed servers, and nothing claimed or of another stack", async () => {
-        const [claimed, orphan, other] = await Promise.all([appServer("app-g2-0"), appServer("app-g3-0"), appServer("web-b1-0")]);
+    it("the orphan sweep drains and removes this deployment's unclaimed servers, and nothing claimed, of another deployment or of another stack", async () => {
+        const [claimed, orphan, other, otherDeployment] = await Promise.all([appServer("app-g2-0"), appServer("app-g3-0"), appServer("web-b1-0"), appServer("api-a1-0")]);
         await create(inputs(claimed, { owner: PROD("site-members-g2") }));
         const orphanOuts = await create(inputs(orphan, { owner: PROD("site-members-g3") }));
         await create(inputs(other, { owner: STAGING("site-members-b1") }));
+        // Another deployment of the same stack, on the same backend: its own sweep's to judge.
+        await create(inputs(otherDeployment, { owner: PROD("api-members-a1") }));
         const sweepInputs = {
             stack: PROD("x").stack,
+            scope: "site-members-",
             claimed: ["site-members-g2"],
             loadBalancers: orphanOuts.loadBalancers,
             backend: "app",
@@ -123,7 +126,7 @@ describe("Servers that know their owner (real HAProxy)", function () {
         const { outs } = await sweepProvider.create(sweepInputs);
         assert.deepEqual(outs.removed, ["app-g3-0"]);
         for (const lb of lbs) {
-            assert.deepEqual(await serverStatuses(lb), ["app-g2-0 UP", "web-b1-0 UP"]);
+            assert.deepEqual(await serverStatuses(lb), ["api-a1-0 UP", "app-g2-0 UP", "web-b1-0 UP"]);
             assert.equal(await recordedOwner(lb, "app-g3-0"), undefined, "the orphan's line is gone");
         }
         assert.equal((await sweepProvider.diff!("app/orphans", outs, sweepInputs)).changes, false, "nothing left to sweep");

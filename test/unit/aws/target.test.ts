@@ -73,6 +73,7 @@ describe("aws target under strict mocks", function () {
             assert.deepEqual(membership.inputs.owner, { stack: `organization/project/${STACK}`, resource: members("g1") });
             const sweep = recorder.byName("site-orphans");
             assert.equal(sweep.inputs.stack, `organization/project/${STACK}`);
+            assert.equal(sweep.inputs.scope, "site-members-", "only this deployment's memberships");
             assert.deepEqual(sweep.inputs.claimed, [members("g1")]);
             assert.deepEqual(sweep.inputs.loadBalancers, membership.inputs.loadBalancers);
             assert.ok(recorder.dependsOn(sweep, recorder.byName(smoke("g1"))), "the sweep waits for the smoke check");
