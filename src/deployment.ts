@@ -32,7 +32,10 @@ export interface BlueGreenDeploymentArgs extends DeploymentSettings {
     target: Target;
     /** Credentials for `ssh://` load balancer endpoints (a Pulumi secret). @default none */
     ssh?: pulumi.Input<SshCredentials>;
-    /** Generations remembered from the last update (generationHistory.ts): `standby` keeps that pool running. @default none */
+    /**
+     * Generations remembered from the last update (generationHistory.ts): `standby` keeps that pool
+     * running, and with it the deployment sweeps this stack's unclaimed servers (OrphanSweep). @default none
+     */
     history?: GenerationHistory;
 }
 
@@ -104,18 +107,20 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
             );
         }
         // Servers this stack owns that no resource claims (a killed `up`'s) leave once this generation
-        // serves; the remembered generations' memberships are the engine's to delete.
+        // serves; the remembered generations' memberships are the engine's to delete. Without a history
+        // the program cannot say which generations it remembers, so nothing is swept.
         let sweep: OrphanSweep | undefined;
-        if (!plan.membership.runtimeOnly) {
+        if (!plan.membership.runtimeOnly && args.history) {
             const { backend, drain } = plan.membership;
-            // By name, and as recorded (an aliased membership keeps the owner it was created with).
-            const named = [args.generation, ...(args.history?.remembered ?? [])].map((g) => ownerInThisStack(childNames(name).membership(g)).resource);
+            // Claimed by name: this generation's and the remembered ones' memberships. A membership that
+            // keeps an owner of another name (its deployment renamed with an alias) is out of the scope.
+            const claimed = [...new Set([args.generation, ...(args.history?.remembered ?? [])])].map((g) => ownerInThisStack(childNames(name).membership(g)).resource).sort();
             sweep = new OrphanSweep(
                 plan.orphansName,
                 {
                     stack: ownerInThisStack(name).stack,
                     scope: ownerInThisStack(childNames(name).membership("")).resource,
-                    claimed: membership.owner.apply((owner) => [...new Set([...named, ...(owner ? [owner.resource] : [])])].sort()),
+                    claimed,
                     loadBalancers: loadBalancerRefs(lbs),
                     backend,
                     drain,

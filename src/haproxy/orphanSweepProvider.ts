@@ -69,8 +69,10 @@ const provider: pulumi.dynamic.ResourceProvider = {
     check: checkWith(baseSpec),
 
     async diff(_id, olds, news) {
-        const { removed: _removed, ...before } = olds;
-        const changed = JSON.stringify(before) !== JSON.stringify(news);
+        // What is claimed changes with every flip; only the settings, and orphans found, make a change.
+        const { removed: _removed, claimed: _before, ...before } = olds;
+        const { claimed: _after, ...after } = news;
+        const changed = JSON.stringify(before) !== JSON.stringify(after);
         if (containsUnknown(news)) return { changes: true };
         const orphans = await findOrphans(news);
         if (orphans.length > 0) progress(`servers of this stack that no resource claims, to be drained and removed: ${describe(orphans)}`);

@@ -63,6 +63,7 @@ describe("local target under strict mocks", function () {
         new BlueGreenDeployment("site", { ...deploymentSettings(config), target: targetFor(config, "site") });
         await programDone(recorder);
         assert.deepEqual(recorder.ofType(TYPES.poolMembership).map((r) => r.name), ["site-members-g1"]);
+        assert.deepEqual(recorder.ofType(TYPES.orphanSweep), [], "a deployment without a history sweeps nothing");
         // One PostgreSQL, a child of the deployment (not of a version-scoped component); its password reaches
         // the snapshot, the migration and the servers only as a secret.
         const [db] = recorder.ofType(LOCAL.localDatabase);

@@ -146,7 +146,8 @@ export async function buildAwsProgram(raw: Record<string, unknown>) {
     const { recorder, parseDeploymentConfig, BlueGreenDeployment, deploymentSettings, targetFor } = await loadUnderMocks();
     const config = parseDeploymentConfig(raw);
     const ssh = sshSecret();
-    const deployment = new BlueGreenDeployment("site", { ...deploymentSettings(config), target: targetFor(config, "site", ssh), ssh });
+    // As index.ts on a stack's first update: nothing remembered yet.
+    const deployment = new BlueGreenDeployment("site", { ...deploymentSettings(config), target: targetFor(config, "site", ssh), ssh, history: {} });
     await programDone(recorder);
     return { recorder, deployment };
 }
