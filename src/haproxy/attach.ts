@@ -65,6 +65,8 @@ export async function ensureServing(access: LoadBalancerAccess, spec: Membership
     let ownerChecked = false;
     let healthEnabledOn: string | undefined;
     let readiedOn: string | undefined;
+    /** The process in which this attach added the server. */
+    let addedOn: string | undefined;
     let lastRow: StatRow | undefined;
     let servingOn: string | undefined;
     await inRounds(
@@ -99,6 +101,7 @@ export async function ensureServing(access: LoadBalancerAccess, spec: Membership
             if (!row) {
                 adopted ??= false;
                 await addServer(client, spec);
+                addedOn = process;
                 return "again";
             }
             adopted ??= true;
@@ -106,6 +109,15 @@ export async function ensureServing(access: LoadBalancerAccess, spec: Membership
             if (isServingAsSpecified(row, spec)) {
                 await access.record(spec, "ready");
                 servingOn = process;
+                return "again";
+            }
+            if (unchecked && addedOn !== process) {
+                // Not added by this attach in this process: a new process (a reload or restart in the middle
+                // of the attach, or after a killed one) loaded it from the servers file in MAINT (`disabled`),
+                // and such a server never runs its health check after `enable health` (HAProxy 2.6 to 3.2,
+                // docs/HAPROXY_VERSIONS.md). It never served: it is removed, and added again next round
+                // (one that still has connections, a server put in MAINT by hand, is checked in place).
+                if (!(await removeUnchecked(client, spec))) addedOn = process;
                 return "again";
             }
             if (unchecked) {
@@ -146,6 +158,17 @@ async function giveDynamicCookie(access: LoadBalancerAccess, spec: MembershipSpe
             "which takes no `cookie` on `add server` before 3.0: give the backend `cookie <name> insert dynamic` and `dynamic-cookie-key <key>` " +
             "(docs/OPERATING.md, sticky sessions), or set the server option cookie to false if the backend does not use cookie persistence",
     );
+}
+
+/** `del server` of a server in MAINT without a passed check; false if it still has connections. One already gone is fine. */
+async function removeUnchecked(client: RuntimeClient, spec: MembershipSpec): Promise<boolean> {
+    try {
+        await client.delServer(spec.backend, spec.server);
+    } catch (err) {
+        if (err instanceof RuntimeCommandError && err.code === "still-has-connections") return false;
+        if (!(err instanceof RuntimeCommandError && err.code === "no-such-server")) throw err;
+    }
+    return true;
 }
 
 /** `add server`; one that exists already (a reload loaded it from the servers file meanwhile) is left to the next round. */

@@ -16,6 +16,7 @@ import { Traffic, type TrafficResult } from "../../../scripts/lib/traffic";
 import type { RunningHaproxy } from "../../../lab/haproxy";
 import { fetchText } from "../../../lab/httpServer";
 import { membershipLab } from "../../support/membershipLab";
+import { waitFor } from "../../../lab/wait";
 
 const RELOADS = ["seamless", "master", "restart"] as const;
 
@@ -118,6 +119,25 @@ describe("Membership durability against production-shaped HAProxy (master-worker
         for (const lb of lbs) assert.deepEqual(await membership(lb), ["mid-new UP"]);
         await provider.delete!("app/mid-new", newOuts);
     });
+
+    for (const kind of RELOADS) {
+        it(`a ${kind} reload in the middle of an attach (added, check not yet passed), under load: the attach completes, UP everywhere, 0 failed`, async () => {
+            const serving = await appServer(`serving-${kind}`);
+            const servingOuts = await create(inputs(serving));
+            const load = traffic();
+            const joining = await appServer(`joining-${kind}`);
+            // A slow check (rise 3, every 1.5 s) keeps the new server in MAINT, unchecked, for seconds.
+            const attach = create(inputs(joining, { check: { enabled: true, inter: 1500, rise: 3, fall: 2 }, attachTimeoutMs: 30_000 }));
+            const before = await waitFor(async () => (await rows(lbs[1])).get(joining.name), { what: `${joining.name} added on lb2` });
+            assert.match(`${before.status} ${before.check_status ?? ""}`, /^MAINT(?! .*L7OK)/, "the reload comes before the check passed");
+            await lbs[1].reload(kind);
+            const outs = await attach;
+            assertNoFailures(await load.stop(), 100);
+            for (const lb of lbs) assert.deepEqual(await membership(lb), [`${joining.name} UP`, `${serving.name} UP`].sort());
+            await provider.delete!(`app/${joining.name}`, { ...outs, drain: { ...outs.drain, quietPeriodMs: 0 } });
+            await provider.delete!(`app/${serving.name}`, { ...servingOuts, drain: { ...servingOuts.drain, quietPeriodMs: 0 } });
+        });
+    }
 
     it("a rollback after a drain timeout: the diff sees DRAIN without a refresh, the update makes it ready everywhere", async () => {
         const s = await appServer("rollback");
