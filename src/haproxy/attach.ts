@@ -128,6 +128,8 @@ export async function ensureServing(access: LoadBalancerAccess, spec: Membership
                 return "again";
             }
             if (readiedOn !== process || row.weight !== spec.weight) {
+                // A drain stopped the agent check (drain.ts): a server made to serve again gets it back.
+                if (spec.options.agent) await client.enableAgent(backend, server);
                 await client.setWeight(backend, server, spec.weight);
                 await client.setState(backend, server, "ready");
                 readiedOn = process;

@@ -68,9 +68,14 @@ export async function drainOne(access: LoadBalancerAccess, spec: MembershipSpec,
                 if (spec.drain.method === "drain") await access.record(spec, "drain");
                 recorded = true;
             }
-            if (row && spec.drain.method === "drain" && drainedOn !== process && !/^(DRAIN|MAINT)/.test(row.status ?? "")) {
+            // Drain state is set on each process, and again whenever the server serves after all: an agent
+            // check answering `ready` clears DRAIN (so the agent is stopped first), as does an operator.
+            const undone = drainedOn === process && isServing(row?.status);
+            if (row && spec.drain.method === "drain" && (undone || (drainedOn !== process && !/^(DRAIN|MAINT)/.test(row.status ?? "")))) {
+                if (spec.options.agent) await client.disableAgent(backend, server);
                 await client.setState(backend, server, "drain");
                 if (drainedOn === undefined) progress(`${name} draining: no new sessions, ${sessionsOf(row) + previous} in flight`);
+                if (undone) progress(`${name}: status ${row.status} during its drain (an agent check or a hand-made change): drain state set again`);
                 drainedOn = process;
             }
             const sessions = (row ? sessionsOf(row) : 0) + previous;

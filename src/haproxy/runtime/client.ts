@@ -212,6 +212,16 @@ export class RuntimeClient {
         await this.expect(`disable health ${target(backend, server)}`, "");
     }
 
+    /** `enable agent <backend>/<server>`: the agent check again changes the server's state and weight. */
+    async enableAgent(backend: string, server: string): Promise<void> {
+        await this.expect(`enable agent ${target(backend, server)}`, "");
+    }
+
+    /** `disable agent <backend>/<server>`: the agent check is stopped, so its answers (`ready`, weights) no longer apply. */
+    async disableAgent(backend: string, server: string): Promise<void> {
+        await this.expect(`disable agent ${target(backend, server)}`, "");
+    }
+
     /** `set server <backend>/<server> state ready|drain|maint` */
     async setState(backend: string, server: string, state: ServerState): Promise<void> {
         await this.expect(`set server ${target(backend, server)} state ${validateServerState("state", state)}`, "");
