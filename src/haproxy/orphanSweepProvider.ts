@@ -69,10 +69,11 @@ const provider: pulumi.dynamic.ResourceProvider = {
     check: checkWith(baseSpec),
 
     async diff(_id, olds, news) {
-        // What is claimed changes with every flip; only the settings, and orphans found, make a change.
-        const { removed: _removed, claimed: _before, ...before } = olds;
-        const { claimed: _after, ...after } = news;
-        const changed = JSON.stringify(before) !== JSON.stringify(after);
+        // Only orphans found, or another place to look, make a change: what is claimed changes with every
+        // flip, and drain settings and credentials are used only when there is something to sweep (then
+        // the update runs with today's).
+        const where = (v: Record<string, unknown>) => JSON.stringify([v.stack, v.scope, v.backend, v.loadBalancers]);
+        const changed = where(olds) !== where(news);
         if (containsUnknown(news)) return { changes: true };
         const orphans = await findOrphans(news);
         if (orphans.length > 0) progress(`servers of this stack that no resource claims, to be drained and removed: ${describe(orphans)}`);
