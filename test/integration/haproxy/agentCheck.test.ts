@@ -2,7 +2,7 @@
  * An agent check (`options.agent`) cannot undo a drain: HAProxy applies an agent's `ready` answer by
  * clearing DRAIN, so the drain stops the agent on the server and sets DRAIN again if anything makes the
  * server serve meanwhile; a server made to serve again (a rollback's repair) gets its agent back. Real
- * HAProxy (the version BLUEGREEN_HAPROXY_VERSION selects), an agent on loopback that always says `ready`.
+ * HAProxy (the version BLUEGREEN_HAPROXY_VERSION selects), an agent on loopback that always says `up ready`.
  */
 import * as assert from "node:assert/strict";
 import { createServer, type AddressInfo, type Server } from "node:net";
@@ -24,14 +24,15 @@ describe("Agent checks during a drain (real HAProxy)", function () {
     before(async () => {
         agent = createServer((socket) => {
             agentAnswers++;
-            socket.end("ready\n");
+            socket.on("error", () => undefined); // HAProxy may reset the connection once it read the answer
+            socket.end("up ready\n"); // what an agent of a healthy server says
         });
         await new Promise<void>((resolve) => agent.listen(0, "127.0.0.1", resolve));
         agentPort = (agent.address() as AddressInfo).port;
     });
     after(() => new Promise<void>((resolve) => agent.close(() => resolve())));
 
-    it("a server whose agent keeps answering `ready` takes no new request while it drains", async () => {
+    it("a server whose agent keeps answering `up ready` takes no new request while it drains", async () => {
         const options = { agent: { port: agentPort, interMs: 100 } };
         const leaving = await appServer("agent-leaving");
         const leavingOuts = await create(inputs(leaving, { options }));
