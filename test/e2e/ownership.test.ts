@@ -6,7 +6,8 @@
  *   line of both, and no request fails.
  * - A `pulumi up` SIGKILLed right after the new generation's servers were added, then `pulumi cancel`
  *   and a rollback: `preview` lists the orphaned servers, and the rollback's `up` drains and removes them
- *   with no request failing.
+ *   with no request failing; `pulumi refresh --clear-pending-creates` then ends the engine's warning about
+ *   the interrupted create.
  */
 import * as assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -122,6 +123,13 @@ describe("end to end: servers that know their owner", function () {
             });
             assert.equal(run.error, undefined, run.error?.message);
             assertNoFailures(run.traffic, 100);
+            // The engine keeps the interrupted create as a pending operation, and warns about it at every
+            // `up`, until a refresh clears it: safe here, the servers it would have owned are gone.
+            const pending = async () => ((await p.stack.exportStack()).deployment.pending_operations ?? []).map((o: { type: string; resource: { urn: string } }) => `${o.type} ${o.resource.urn.split("::").pop()}`);
+            assert.deepEqual(await pending(), ["creating site-members-g5"]);
+            await p.stack.refresh({ clearPendingCreates: true });
+            assert.deepEqual(await pending(), []);
+            assert.doesNotMatch((await p.stack.up()).stdout, /pending operations/);
             const state = await deployedState(p.stack);
             for (const lb of await membershipOf(state.loadBalancers, state.backend)) {
                 assert.deepEqual(lb.servers.map((s) => `${s.name} ${s.status}`).sort(), ["app-g1-0 UP", "app-g1-1 UP"], `${lb.lb}: the orphans are gone`);
