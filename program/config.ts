@@ -6,13 +6,13 @@
  * and an example, are on its schema node.
  */
 import { z } from "zod";
-import { parseEndpoint, type Endpoint } from "../src/haproxy/runtime/endpoint";
-import { keysForHost, knownHostName, knownHostsProblems, parseKnownHosts } from "../src/haproxy/runtime/knownHosts";
+import { parseEndpoint } from "../src/haproxy/runtime/endpoint";
+import { knownHostsProblems } from "../src/haproxy/runtime/knownHosts";
 import { validateServerOptions, type ServerOptions } from "../src/haproxy/serverOptions";
-import type { ServerSpec } from "../src/plan";
 import { RuntimeInputError } from "../src/haproxy/runtime/validate";
 import { DEFAULTS } from "../src/defaults";
 import { helpAt } from "./configHelp";
+import { crossFieldProblems, seconds, type LooseConfig } from "./configRules";
 
 /** Short generation label: becomes part of resource names and HAProxy server names. */
 export const GENERATION_PATTERN = /^[a-z][a-z0-9]{0,11}$/;
@@ -29,8 +29,6 @@ const FINGERPRINT_PATTERN = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
 
 const generation = z.string().regex(GENERATION_PATTERN);
 
-/** `ms` in seconds: the stack config gives the longer times in seconds. */
-const seconds = (ms: number) => ms / 1000;
 
 /** `node` defaulting to `value` (from DEFAULTS), with its help: what it allows and, as the example, the default. */
 function withDefault<T extends z.ZodType>(node: T, value: z.core.util.NoUndefined<z.output<T>>, allowed: string) {
@@ -250,147 +248,6 @@ const schema = z
     })
     .strict();
 
-/** The loosely typed view of raw config that cross-field rules read before the schema has passed. */
-interface LooseConfig {
-    generation?: unknown;
-    target?: unknown;
-    canarySize?: unknown;
-    pool?: { size?: unknown; spec?: Partial<ServerSpec>; generations?: Record<string, Partial<ServerSpec>> };
-    haproxy?: {
-        loadBalancers?: { name?: unknown; endpoint?: unknown; frontendUrl?: unknown; frontendPort?: unknown; sshHostKeySha256?: unknown }[];
-        drain?: { method?: unknown; timeoutSeconds?: unknown; minimumSeconds?: unknown };
-        adopt?: unknown;
-        runtimeOnly?: unknown;
-        serversFile?: unknown;
-        backendDefaults?: unknown;
-    };
-    forgetLoadBalancers?: unknown;
-    database?: { kind?: unknown; volume?: unknown; rds?: { instanceIdentifier?: unknown; clusterIdentifier?: unknown }; port?: unknown; migration?: { version?: unknown; command?: unknown } };
-    aws?: { databaseHost?: unknown };
-    sshHostKeySha256?: unknown;
-    sshKnownHosts?: unknown;
-    sshAllowUnknownHostKeys?: unknown;
-}
-
-/**
- * Cross-field rules that a single key cannot express. They read the raw values defensively, so that they
- * are reported together with the schema's own problems. Defaults are those of the schema.
- */
-function crossFieldProblems(raw: LooseConfig): ConfigProblem[] {
-    const problems: ConfigProblem[] = [];
-    const add = (path: string, message: string) => problems.push(problem(path, message));
-    const target = raw.target ?? DEFAULTS.stack.target;
-    const size = typeof raw.pool?.size === "number" ? raw.pool.size : DEFAULTS.pool.size;
-    if (typeof raw.canarySize === "number" && raw.canarySize >= size) {
-        add("canarySize", `is ${raw.canarySize} but the pool has ${size} servers`);
-    }
-    const seen = new Set<unknown>();
-    (Array.isArray(raw.haproxy?.loadBalancers) ? raw.haproxy.loadBalancers : []).forEach((lb, i) => {
-        if (seen.has(lb?.name)) add(`haproxy.loadBalancers.${i}.name`, `"${lb.name}" is used twice`);
-        seen.add(lb?.name);
-        if (target === "aws") {
-            if (!lb?.endpoint) add(`haproxy.loadBalancers.${i}.endpoint`, "is required on the aws target");
-            if (!lb?.frontendUrl) add(`haproxy.loadBalancers.${i}.frontendUrl`, "is required on the aws target");
-            if (lb?.frontendPort !== undefined) add(`haproxy.loadBalancers.${i}.frontendPort`, "is for the local target only");
-        } else if (lb?.endpoint !== undefined || lb?.frontendUrl !== undefined) {
-            add(`haproxy.loadBalancers.${i}.endpoint`, "the local target starts its own HAProxy: give name and frontendPort only");
-        }
-    });
-    (Array.isArray(raw.forgetLoadBalancers) ? raw.forgetLoadBalancers : []).forEach((forgotten, i) => {
-        if (seen.has(forgotten)) add(`forgetLoadBalancers.${i}`, `"${forgotten}" is still in haproxy.loadBalancers: remove it there first`);
-    });
-    const drain = raw.haproxy?.drain;
-    const drainTimeout = seconds(DEFAULTS.membership.drain.timeoutMs);
-    if (typeof drain?.minimumSeconds === "number" && drain.minimumSeconds >= (typeof drain.timeoutSeconds === "number" ? drain.timeoutSeconds : drainTimeout)) {
-        add("haproxy.drain.minimumSeconds", `is ${drain.minimumSeconds} but the drain times out after ${drain.timeoutSeconds ?? drainTimeout} s (haproxy.drain.timeoutSeconds)`);
-    }
-    if (Array.isArray(raw.haproxy?.adopt) && raw.haproxy.adopt.length > 0 && raw.haproxy.runtimeOnly === true) {
-        add("haproxy.adopt", "needs servers files (haproxy.runtimeOnly: false): adopted servers removed only at run time would come back at the next reload");
-    }
-    if (target !== "aws" && (raw.haproxy?.serversFile !== undefined || raw.haproxy?.backendDefaults !== undefined)) {
-        add(raw.haproxy?.serversFile !== undefined ? "haproxy.serversFile" : "haproxy.backendDefaults", "is for the aws target only; the local target writes its own");
-    }
-    if (target === "aws") {
-        if (raw.haproxy?.drain?.method === "healthcheck") {
-            add("haproxy.drain.method", "healthcheck is for the local target only; the aws target drains with HAProxy's drain state");
-        }
-        if (!raw.aws) add("aws", "is required on the aws target");
-        databaseProblems(raw.database, add);
-        const generation = typeof raw.generation === "string" ? raw.generation : "";
-        const spec = { ...raw.pool?.spec, ...raw.pool?.generations?.[generation] };
-        for (const key of ["image", "instanceType", "appRepository", "appRef"] as const) {
-            if (!spec[key]) add(`pool.spec.${key}`, "is required on the aws target (in pool.spec or pool.generations)");
-        }
-        hostKeyProblems(raw, add);
-    } else {
-        const db = raw.database;
-        if (db?.kind !== undefined && db.kind !== "postgres") add("database.kind", `"${db.kind}" is for the aws target; the local target runs its own PostgreSQL (postgres)`);
-        for (const key of ["volume", "rds"] as const) if (db?.[key] !== undefined) add(`database.${key}`, "is for the aws target only");
-        if (db?.migration?.command !== undefined) add("database.migration.command", "is for the aws target only; the local target applies the SQL files of app/migrations");
-        if (typeof db?.migration?.version === "string" && !/^\d{4,16}$/.test(db.migration.version)) {
-            add("database.migration.version", `"${db.migration.version}" must be the version of a migration file (4 to 16 digits) on the local target`);
-        }
-    }
-    return problems;
-}
-
-/** The aws target's database: EBS (a volume id) or RDS (exactly one identifier), a migration command, no port. */
-function databaseProblems(db: LooseConfig["database"], add: (path: string, message: string) => void): void {
-    const kind = db?.kind ?? DEFAULTS.aws.databaseKind;
-    if (kind === "postgres") add("database.kind", "postgres is the local target's; on aws use ebs or rds");
-    if (db?.port !== undefined) add("database.port", "is for the local target only");
-    if (db?.migration?.command === undefined) add("database.migration.command", "is required on the aws target: it runs on aws.databaseHost over SSH");
-    if (kind === "ebs") {
-        if (db?.volume === undefined) add("database.volume", "is required on the aws target with kind ebs (an EBS volume id, vol-...)");
-        else if (typeof db.volume === "string" && !/^vol-[0-9a-f]{8,17}$/.test(db.volume)) add("database.volume", `"${db.volume}" must be an EBS volume id (vol-...) on the aws target`);
-        if (db?.rds !== undefined) add("database.rds", "is for kind rds only");
-    }
-    if (kind === "rds") {
-        if (db?.volume !== undefined) add("database.volume", "is for kind ebs only");
-        const ids = [db?.rds?.instanceIdentifier, db?.rds?.clusterIdentifier].filter((v) => v !== undefined);
-        if (ids.length !== 1) add("database.rds", "Only one of `instanceIdentifier` or `clusterIdentifier` can be provided, and one is required with kind rds");
-    }
-}
-
-/**
- * aws target: every ssh:// load balancer and the database host (where the migration runs) need a host
- * key to verify, unless sshAllowUnknownHostKeys. A load balancer is covered by its own or the global
- * sshHostKeySha256 or by an sshKnownHosts line; the database host only by an sshKnownHosts line,
- * because @pulumi/command pins a public key, not a fingerprint. Skipped while sshKnownHosts itself is
- * invalid (the schema reports that).
- */
-function hostKeyProblems(raw: LooseConfig, add: (path: string, message: string) => void): void {
-    if (raw.sshAllowUnknownHostKeys === true) return;
-    const knownHosts = typeof raw.sshKnownHosts === "string" ? raw.sshKnownHosts : "";
-    if (knownHostsProblems(knownHosts).length > 0) return;
-    const known = parseKnownHosts(knownHosts);
-    const unverified = "or set sshAllowUnknownHostKeys: true to connect unverified";
-    (Array.isArray(raw.haproxy?.loadBalancers) ? raw.haproxy.loadBalancers : []).forEach((lb, i) => {
-        if (typeof lb?.endpoint !== "string" || !lb.endpoint.startsWith("ssh://")) return;
-        if (lb.sshHostKeySha256 !== undefined || raw.sshHostKeySha256 !== undefined) return;
-        let endpoint: Endpoint;
-        try {
-            endpoint = parseEndpoint(lb.endpoint, "the URL");
-        } catch {
-            return; // the schema reports an invalid endpoint
-        }
-        if (endpoint.kind !== "ssh" || keysForHost(known, endpoint.host, endpoint.port).length > 0) return;
-        const { host, port } = endpoint;
-        const keyscan = `ssh-keyscan ${port === 22 ? "" : `-p ${port} `}${host}`;
-        add(
-            `haproxy.loadBalancers.${i}.sshHostKeySha256`,
-            `the SSH host ${knownHostName(host, port)} has no host key to verify: set this, sshHostKeySha256 (every host) or add the output of \`${keyscan}\` to sshKnownHosts, ${unverified}`,
-        );
-    });
-    const databaseHost = raw.aws?.databaseHost;
-    if (typeof databaseHost === "string" && keysForHost(known, databaseHost, 22).length === 0) {
-        add(
-            "sshKnownHosts",
-            `has no line for aws.databaseHost ${databaseHost}, whose host key the migration's SSH connection verifies: add the output of \`ssh-keyscan ${databaseHost}\` (sshHostKeySha256 cannot be used there), ${unverified}`,
-        );
-    }
-}
-
 export interface ConfigProblem {
     /** The config key, e.g. `haproxy.drain.timeoutSeconds`. */
     path: string;
@@ -424,7 +281,8 @@ export function parseDeploymentConfig(raw: Record<string, unknown>, namespace = 
     const defined = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
     // reportInput: a value of the wrong type is "invalid", not "required" (issue.input is set only then).
     const parsed = schema.safeParse(defined, { reportInput: true });
-    const crossField = crossFieldProblems(defined as LooseConfig);
+    const crossField: ConfigProblem[] = [];
+    crossFieldProblems(defined as LooseConfig, (path, message) => crossField.push(problem(path, message)));
     if (!parsed.success) {
         const problems = parsed.error.issues.map((issue) => {
             const path = issue.path.map(String).join(".") || "(root)";

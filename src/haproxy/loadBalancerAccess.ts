@@ -77,6 +77,8 @@ export function accessTo(lb: LoadBalancerRef, spec: MembershipSpec): LoadBalance
         });
     };
     const where = (s: MembershipSpec) => `${lb.name}: ${s.backend}/${s.server}`;
+    /** The servers file's content; `undefined` for runtime-only memberships, which have none. */
+    const fileContent = () => (spec.runtimeOnly || path === undefined ? Promise.resolve(undefined) : readServersFile(files(), fileKey, path, header));
     return {
         lb,
         client,
@@ -92,25 +94,22 @@ export function accessTo(lb: LoadBalancerRef, spec: MembershipSpec): LoadBalance
             });
         },
         async isRecorded(s, state) {
-            if (spec.runtimeOnly || path === undefined) return true;
-            return (await readServersFile(files(), fileKey, path, header)).servers.get(s.server) === line(s, state);
+            const content = await fileContent();
+            return content === undefined || content.servers.get(s.server) === line(s, state);
         },
         async hasLine(server) {
-            if (spec.runtimeOnly || path === undefined) return true;
-            return (await readServersFile(files(), fileKey, path, header)).servers.has(server);
+            const content = await fileContent();
+            return content === undefined || content.servers.has(server);
         },
         async serverLines() {
-            if (spec.runtimeOnly || path === undefined) return new Map();
-            return (await readServersFile(files(), fileKey, path, header)).servers;
+            return (await fileContent())?.servers ?? new Map();
         },
         async otherOwner(s) {
-            if (spec.runtimeOnly || path === undefined) return undefined;
-            const own = (await readServersFile(files(), fileKey, path, header)).servers.get(s.server);
+            const own = (await fileContent())?.servers.get(s.server);
             return mayTouch(own, s.owner) ? undefined : ownerOfLine(own);
         },
         async defaultServerLines() {
-            if (spec.runtimeOnly || path === undefined) return [];
-            return (await readServersFile(files(), fileKey, path, header)).settings;
+            return (await fileContent())?.settings ?? [];
         },
     };
 }

@@ -11,19 +11,16 @@
  * another deployment of the same stack on the same backend has its own sweep.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { parseAddr } from "./runtime/client";
 import { configureForgotten, reachable } from "./forget";
 import { checkWith } from "../provider/checkInputs";
 import { accessTo } from "./loadBalancerAccess";
+import { addressOfLine } from "./serversFile";
 import { detach } from "./membershipSteps";
 import { resolveMembershipSpec, type LoadBalancerRef, type MembershipSpec } from "./membershipSpec";
 import { ownerOfLine, validateOwner, describeOwner } from "./ownership";
 import { RuntimeInputError } from "./runtime/validate";
 import { containsUnknown } from "../provider/previewValues";
 import { progress } from "../provider/providerLog";
-
-/** A server line's `server <name> <address:port>`. */
-const LINE_ADDRESS = /^\s+server\s+\S+\s+(\S+)/;
 
 /** The sweep's settings as one spec (no server yet); throws RuntimeInputError naming the bad field. */
 function baseSpec(inputs: Record<string, unknown>): MembershipSpec {
@@ -43,9 +40,9 @@ export async function findOrphans(inputs: Record<string, unknown>): Promise<{ sp
     for (const lb of reachable(base.loadBalancers)) {
         for (const [server, line] of await accessTo(lb, base).serverLines()) {
             const owner = ownerOfLine(line);
-            const addr = LINE_ADDRESS.exec(line)?.[1];
-            if (!owner || owner.stack !== inputs.stack || !owner.resource.startsWith(inputs.scope as string) || claimed.has(owner.resource) || !addr) continue;
-            const entry = found.get(server) ?? { spec: { ...base, server, ...parseAddr(addr), owner }, lbs: [] };
+            const address = addressOfLine(line);
+            if (!owner || owner.stack !== inputs.stack || !owner.resource.startsWith(inputs.scope as string) || claimed.has(owner.resource) || !address) continue;
+            const entry = found.get(server) ?? { spec: { ...base, server, ...address, owner }, lbs: [] };
             entry.lbs.push(lb);
             found.set(server, entry);
         }

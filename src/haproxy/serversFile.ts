@@ -22,7 +22,7 @@
 import type { HostFiles } from "./runtime/hostFiles";
 import { HostLockError, withHostLock } from "./hostLock";
 import { ownerComment, type ServerOwner } from "./ownership";
-import { formatAddress } from "./runtime/client";
+import { formatAddress, parseAddr } from "./runtime/client";
 import { serverKeywords, type ServerOptions } from "./serverOptions";
 import { validateAddress, validateName, validatePort, validateWeight, type CheckOptions, type ServerState } from "./runtime/validate";
 
@@ -55,7 +55,7 @@ export interface ServersFileHeader {
     backendDefaults?: string;
 }
 
-const SERVER_LINE = /^\s+server\s+(\S+)\s/;
+const SERVER_LINE = /^\s+server\s+(\S+)\s+(\S+)/;
 const SETTINGS_LINE = /^\s+default-server\s/;
 const BACKEND_LINE = /^backend\s+(\S+)(?:\s+from\s+(\S+))?\s*$/;
 
@@ -71,6 +71,16 @@ export function renderServerLine(server: ServerLine): string {
     if (server.state === "maint") words.push("disabled");
     if (server.owner) words.push(ownerComment(server.owner));
     return `    server ${validateName("server", server.name)} ${words.join(" ")}`;
+}
+
+/** The address and port a `server` line names; `undefined` for a line without one. */
+export function addressOfLine(line: string): { address: string; port: number } | undefined {
+    const addr = SERVER_LINE.exec(line)?.[2];
+    try {
+        return addr === undefined ? undefined : parseAddr(addr);
+    } catch {
+        return undefined;
+    }
 }
 
 /** An operator's own `server` line with `weight 0` (drained), everything else as written. */

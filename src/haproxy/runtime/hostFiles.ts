@@ -44,6 +44,21 @@ export function validateHostPath(field: string, value: unknown): string {
     return value;
 }
 
+/**
+ * Writes `text` (mode 0644) to a temporary file beside `path`, creating the folder if missing, and
+ * lets `commit` put it in place (rename, hard link); the temporary file is gone afterwards.
+ */
+async function fromTemporary<T>(path: string, text: string, commit: (temporary: string) => Promise<T>): Promise<T> {
+    await mkdir(dirname(path), { recursive: true });
+    const temporary = temporaryFor(path);
+    try {
+        await writeFile(temporary, text, { mode: 0o644 });
+        return await commit(temporary);
+    } finally {
+        await rm(temporary, { force: true });
+    }
+}
+
 /** Local files (the host of a `unix://` endpoint is this machine). */
 const localFiles: HostFiles = {
     async read(path) {
@@ -54,29 +69,19 @@ const localFiles: HostFiles = {
             throw err;
         }
     },
-    async replace(path, text) {
-        await mkdir(dirname(path), { recursive: true });
-        const temporary = temporaryFor(path);
-        try {
-            await writeFile(temporary, text, { mode: 0o644 });
-            await rename(temporary, path);
-        } finally {
-            await rm(temporary, { force: true });
-        }
+    replace(path, text) {
+        return fromTemporary(path, text, (temporary) => rename(temporary, path));
     },
-    async createExclusive(path, text) {
-        await mkdir(dirname(path), { recursive: true });
-        const temporary = temporaryFor(path);
-        try {
-            await writeFile(temporary, text, { mode: 0o644 });
-            await link(temporary, path);
-            return true;
-        } catch (err) {
-            if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
-            throw err;
-        } finally {
-            await rm(temporary, { force: true });
-        }
+    createExclusive(path, text) {
+        return fromTemporary(path, text, (temporary) =>
+            link(temporary, path).then(
+                () => true,
+                (err: NodeJS.ErrnoException) => {
+                    if (err.code === "EEXIST") return false;
+                    throw err;
+                },
+            ),
+        );
     },
     async remove(path) {
         await rm(path, { force: true });
