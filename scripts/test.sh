@@ -7,6 +7,8 @@
 #   - with arguments: they go to mocha (a file, --grep ...), one run with the selected version.
 # Pending (skipped) tests fail a run. Ends with one line per run, `tests (haproxy 3.2): N passed, N failed`,
 # and the summary line `tests: N passed, N failed` (the sums); any failure gives a non-zero exit.
+# The run has a TMPDIR of its own: a process that still has it when the tests are over is a stray
+# (lab/strayProcesses.ts): it is listed, killed, and fails the run (`stray processes: N`).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -30,7 +32,10 @@ step "type-checking"
 npx tsc -p .
 
 reports="$(mktemp -d)"
-trap 'rm -rf "$reports"' EXIT
+run_tmp="$(mktemp -d -t bluegreen-run-XXXXXX)"
+chmod 711 "$run_tmp" # the local target's PostgreSQL runs as postgres and must get through it
+trap 'rm -rf "$reports" "$run_tmp"' EXIT
+export TMPDIR="$run_tmp"
 status=0
 total_passed=0
 total_failed=0
@@ -77,6 +82,8 @@ else
     run_tests "$version" "${specs[@]}"
   done
 fi
+
+TS_NODE_TRANSPILE_ONLY=true node -r ts-node/register lab/strayProcesses.ts "$run_tmp" || status=1
 
 printf '%s\n' "${lines[@]}"
 echo "tests: $total_passed passed, $total_failed failed"
