@@ -4,12 +4,15 @@
  *
  * `GET /health` answers 200 (503 after `setHealthy(false)`), `GET /slow?ms=N` answers its name after
  * N ms, any other path answers its name at once: the body says which server answered. Every request
- * except `/health` is counted.
+ * except `/health` is counted. A WebSocket upgrade on any path is accepted (lab/webSocket.ts): the
+ * server says its name and answers each message.
  */
 import { createServer, get, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { TLSSocket } from "node:tls";
+import type { Duplex } from "node:stream";
+import { acceptWebSocket } from "./webSocket";
 
 export interface TestHttpServer {
     readonly name: string;
@@ -19,6 +22,8 @@ export interface TestHttpServer {
     readonly url: string;
     /** With `tls`: the SNI host names the requests (health checks included) came with, `""` for none. */
     readonly serverNames: ReadonlySet<string>;
+    /** WebSockets open on the server now. */
+    readonly webSockets: number;
     /** Requests other than `/health` answered or in progress. */
     readonly requests: number;
     /** `/health` requests received. */
@@ -69,6 +74,12 @@ async function startServer(name: string, options: { tls?: TlsIdentity }): Promis
         pending.add(timer);
     };
     const server = options.tls ? createHttpsServer(options.tls, handler) : createServer(handler);
+    const upgraded = new Set<Duplex>();
+    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        upgraded.add(socket);
+        socket.once("close", () => upgraded.delete(socket));
+        acceptWebSocket(name, req, socket, head);
+    });
     await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
         server.listen(0, "127.0.0.1", resolve);
@@ -83,6 +94,9 @@ async function startServer(name: string, options: { tls?: TlsIdentity }): Promis
         get requests() {
             return requests;
         },
+        get webSockets() {
+            return upgraded.size;
+        },
         get healthChecks() {
             return healthChecks;
         },
@@ -92,6 +106,7 @@ async function startServer(name: string, options: { tls?: TlsIdentity }): Promis
         stop() {
             pending.forEach(clearTimeout);
             server.closeAllConnections();
+            upgraded.forEach((socket) => socket.destroy());
             return new Promise((resolve) => server.close(() => resolve()));
         },
     };

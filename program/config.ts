@@ -146,6 +146,11 @@ const schema = z
                     .meta({ allowed: "the name of the defaults section in haproxy.cfg holding the backend's settings", example: "app-settings" })
                     .optional(),
                 attachTimeoutSeconds: withDefault(z.number().min(1).max(3600), seconds(DEFAULTS.membership.attachTimeoutMs), "seconds from 1 to 3600"),
+                detachTimeoutSeconds: withDefault(
+                    z.number().min(1).max(3600),
+                    seconds(DEFAULTS.membership.detachTimeoutMs),
+                    "seconds from 1 to 3600 that a drained server may take to be removable (idle connections closed)",
+                ),
                 serverOptions: serverOptions.default({}).meta({
                     allowed: "an object with ssl, verify (none|required), caFile, sni, alpn, checkSsl, checkSni, maxconn, maxqueue, slowstartMs, sendProxy (v1|v2), agent {port, interMs}, cookie",
                     example: "{ssl: true, verify: required, caFile: /etc/haproxy/app-ca.pem, maxconn: 64, cookie: true}",
@@ -181,6 +186,11 @@ const schema = z
                             z.number().min(0).max(86400),
                             seconds(DEFAULTS.membership.drain.minimumMs),
                             "seconds from 0 to 86400, less than timeoutSeconds: the shortest drain (your session TTL)",
+                        ),
+                        tunnelGraceSeconds: withDefault(
+                            z.number().min(0).max(86400),
+                            seconds(DEFAULTS.membership.drain.tunnelGraceMs),
+                            "seconds from 0 to 86400 that a WebSocket or other tunnel may keep a draining server before it is shut",
                         ),
                     })
                     .strict()

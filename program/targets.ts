@@ -25,6 +25,7 @@ export function deploymentSettings(config: DeploymentConfig): DeploymentSettings
         haproxy: {
             backend: haproxy.backend,
             attachTimeoutMs: haproxy.attachTimeoutSeconds * 1000,
+            detachTimeoutMs: haproxy.detachTimeoutSeconds * 1000,
             drain: {
                 method: drain.method,
                 timeoutMs: drain.timeoutSeconds * 1000,
@@ -32,6 +33,7 @@ export function deploymentSettings(config: DeploymentConfig): DeploymentSettings
                 pollIntervalMs: drain.pollIntervalMs,
                 quietPeriodMs: drain.quietPeriodSeconds * 1000,
                 minimumMs: drain.minimumSeconds * 1000,
+                tunnelGraceMs: drain.tunnelGraceSeconds * 1000,
             },
             serverOptions: haproxy.serverOptions,
             generations: haproxy.generations,

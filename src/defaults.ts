@@ -55,6 +55,8 @@ export const DEFAULTS = deepFreeze({
         check: { enabled: true },
         /** Longest wait for a server to be UP on every load balancer, in ms. */
         attachTimeoutMs: 60_000,
+        /** Longest wait for a drained server to be removable (idle connections closed) on a load balancer, in ms. */
+        detachTimeoutMs: 30_000,
         /** How a server leaves (DrainSettings). */
         drain: {
             /** HAProxy's runtime drain state. */
@@ -69,6 +71,8 @@ export const DEFAULTS = deepFreeze({
             quietPeriodMs: 2_000,
             /** Shortest drain, in ms. */
             minimumMs: 0,
+            /** How long a tunnel (WebSocket, CONNECT) may keep a draining server before it is shut, in ms. */
+            tunnelGraceMs: 30_000,
         },
         /** Servers are written to the servers files too, not only to the running HAProxy processes. */
         runtimeOnly: false,

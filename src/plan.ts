@@ -63,7 +63,9 @@ export interface HaproxySettings {
     backend?: string;
     /** Longest wait for a server to be UP on every load balancer, in ms. @default 60000 */
     attachTimeoutMs?: number;
-    /** How old servers leave. @default Membership's: drain state, 300 s, fail, 250 ms polls, 2 s quiet period */
+    /** Longest wait for a drained server to be removable. @default Membership's (30 s) */
+    detachTimeoutMs?: number;
+    /** How old servers leave. @default Membership's: drain state, 300 s, fail, 250 ms polls, 2 s quiet period, 30 s for tunnels */
     drain?: Partial<DrainSettings>;
     /** What the backend's own server lines say (TLS, maxconn, cookie, ...). @default {} */
     serverOptions?: ServerOptions;
@@ -126,6 +128,7 @@ export interface MembershipPlan {
     check: CheckOptions;
     options: ServerOptions;
     attachTimeoutMs: number;
+    detachTimeoutMs: number;
     drain: DrainSettings;
     runtimeOnly: boolean;
 }
@@ -197,6 +200,7 @@ export function planMembership(settings: DeploymentSettings, generation: string)
         check: { enabled: true, inter: hc.intervalMs, rise: hc.rise, fall: hc.fall },
         options: { ...h.serverOptions, ...h.generations?.[generation]?.serverOptions },
         attachTimeoutMs: h.attachTimeoutMs ?? DEFAULTS.membership.attachTimeoutMs,
+        detachTimeoutMs: h.detachTimeoutMs ?? DEFAULTS.membership.detachTimeoutMs,
         drain: { ...DEFAULTS.membership.drain, ...h.drain },
         runtimeOnly: h.runtimeOnly ?? DEFAULTS.membership.runtimeOnly,
     };

@@ -7,6 +7,11 @@
  * they count until they end). Each round asks which process answers, so a new one gets the drain state
  * too; the servers file records the drain (`weight 0`) for any process started later. Errors that pass
  * (connection, reload) are retried until the drain's deadline.
+ *
+ * Tunnels (a WebSocket after its upgrade, a `CONNECT`) never end by themselves: once the drain is
+ * `drain.tunnelGraceMs` old, the tunnels still open on the answering process are shut one by one
+ * (`shutdown session`), so their clients reconnect to a serving server; ordinary requests are waited for.
+ * A tunnel left on a process a reload replaced ends with that process (`hard-stop-after`).
  */
 import type { MembershipSpec } from "./membershipSpec";
 import { firstLine, inRounds, serverNow, type LoadBalancerAccess } from "./loadBalancerAccess";
@@ -18,6 +23,8 @@ import { SessionWatch, sessionsOf, sessionsOnReplacedProcesses } from "./watchSe
 const FORCE_GRACE_MS = 15_000;
 /** Interval between two unchanged progress lines while sessions drain, in ms. */
 const PROGRESS_EVERY_MS = 5_000;
+/** Interval between two looks for tunnels past their grace (`show sess all` is long on a busy load balancer), in ms. */
+const TUNNEL_LOOK_EVERY_MS = 1_000;
 
 /** Raised when sessions did not reach zero in time and `onTimeout` is `fail`. */
 export class DrainTimeoutError extends Error {
@@ -56,6 +63,8 @@ export async function drainOne(access: LoadBalancerAccess, spec: MembershipSpec,
     let lastSeen = "";
     let lastShown = { sessions: -1, at: 0 };
     const watch = new SessionWatch(spec.drain);
+    const tunnelsShutFrom = Date.now() + spec.drain.tunnelGraceMs;
+    let tunnelsLookedAt = 0;
     // With `force`, the rounds go on past the deadline for as long as it takes to shut the sessions down.
     const lastRound = spec.drain.onTimeout === "force" ? deadline + FORCE_GRACE_MS : deadline;
     return inRounds<DrainOutcome>(
@@ -86,6 +95,14 @@ export async function drainOne(access: LoadBalancerAccess, spec: MembershipSpec,
             // At the deadline, sessions at zero end the drain even if the quiet period is not over.
             if (quietSince !== undefined && (watch.quietEnough() || Date.now() >= deadline)) {
                 return { done: { absent: false, forced: false, sessionsZeroAt: quietSince } };
+            }
+            if (row && sessions > 0 && Date.now() >= tunnelsShutFrom && Date.now() - tunnelsLookedAt >= TUNNEL_LOOK_EVERY_MS) {
+                tunnelsLookedAt = Date.now();
+                const tunnels = await client.tunnelsOf(backend, server);
+                for (const id of tunnels) await client.shutdownSession(id);
+                if (tunnels.length > 0) {
+                    progress(`${name}: ${tunnels.length} tunnels (WebSocket, CONNECT) still open after the ${spec.drain.tunnelGraceMs} ms grace: shut down (process ${process})`);
+                }
             }
             if (sessions !== lastShown.sessions || Date.now() - lastShown.at >= PROGRESS_EVERY_MS) {
                 progress(`${name}: ${lastSeen}`);

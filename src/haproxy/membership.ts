@@ -29,7 +29,9 @@ export interface MembershipArgs {
     options?: pulumi.Input<InputFields<ServerOptions>>;
     /** Longest wait for the server to be UP on every load balancer, in ms. @default 60000 */
     attachTimeoutMs?: pulumi.Input<number>;
-    /** How the server leaves on delete. @default { method: "drain", timeoutMs: 300000, onTimeout: "fail", pollIntervalMs: 250, quietPeriodMs: 2000, minimumMs: 0 } */
+    /** Longest wait for the drained server to be removable on a load balancer, in ms. @default 30000 */
+    detachTimeoutMs?: pulumi.Input<number>;
+    /** How the server leaves on delete. @default { method: "drain", timeoutMs: 300000, onTimeout: "fail", pollIntervalMs: 250, quietPeriodMs: 2000, minimumMs: 0, tunnelGraceMs: 30000 } */
     drain?: pulumi.Input<InputFields<Partial<DrainSettings>>>;
     /** Credentials for `ssh://` endpoints. Stored as a Pulumi secret. */
     ssh?: pulumi.Input<SshCredentials>;

@@ -63,6 +63,13 @@ export interface DrainSettings {
     quietPeriodMs: number;
     /** Shortest drain, in ms, however soon the sessions reach zero (the runbook's session TTL, step 18). @default 0 */
     minimumMs: number;
+    /**
+     * How long a tunnel (a WebSocket after its upgrade, a `CONNECT`) may keep the draining server, in ms:
+     * it never ends by itself, so once the drain is this old each tunnel still open is shut
+     * (`shutdown session`), on the process that answers, and its client reconnects to a serving server.
+     * Ordinary requests are waited for until `timeoutMs`. @default 30000
+     */
+    tunnelGraceMs: number;
 }
 
 export interface MembershipSpec {
@@ -79,6 +86,11 @@ export interface MembershipSpec {
     options: ServerOptions;
     /** Longest wait for the server to be UP on every load balancer, in ms. @default 60000 */
     attachTimeoutMs: number;
+    /**
+     * Longest wait, once its sessions ended, for the server to be removable on a load balancer (HAProxy
+     * 2.6 keeps idle pooled connections for `pool-purge-delay`) and for a reachable process, in ms. @default 30000
+     */
+    detachTimeoutMs: number;
     drain: DrainSettings;
     /** Credentials for `ssh://` endpoints and health files; a Pulumi secret. */
     ssh?: SshCredentials;
@@ -152,7 +164,7 @@ function validateLoadBalancers(value: unknown, runtimeOnly: boolean): LoadBalanc
 }
 
 function validateDrain(value: unknown): DrainSettings {
-    const o = validateKeys("drain", value ?? {}, ["method", "healthFile", "timeoutMs", "onTimeout", "pollIntervalMs", "quietPeriodMs", "minimumMs"]);
+    const o = validateKeys("drain", value ?? {}, ["method", "healthFile", "timeoutMs", "onTimeout", "pollIntervalMs", "quietPeriodMs", "minimumMs", "tunnelGraceMs"]);
     const d = DEFAULTS.membership.drain;
     const method = validateEnum("drain.method", o.method ?? d.method, ["drain", "healthcheck"] as const);
     let healthFile: string | undefined;
@@ -176,6 +188,7 @@ function validateDrain(value: unknown): DrainSettings {
         pollIntervalMs: validateInteger("drain.pollIntervalMs", o.pollIntervalMs ?? d.pollIntervalMs, 10, 60_000),
         quietPeriodMs: validateInteger("drain.quietPeriodMs", o.quietPeriodMs ?? d.quietPeriodMs, 0, 24 * 3600_000),
         minimumMs: validateInteger("drain.minimumMs", o.minimumMs ?? d.minimumMs, 0, 7 * 24 * 3600_000),
+        tunnelGraceMs: validateInteger("drain.tunnelGraceMs", o.tunnelGraceMs ?? d.tunnelGraceMs, 0, 7 * 24 * 3600_000),
     };
 }
 
@@ -211,7 +224,7 @@ function validateSsh(value: unknown): SshCredentials | undefined {
 /** Validates raw inputs and fills defaults; throws RuntimeInputError naming the first bad field. */
 export function resolveMembershipSpec(raw: Record<string, unknown>): MembershipSpec {
     const o = validateKeys("inputs", raw, [
-        "loadBalancers", "backend", "server", "address", "port", "weight", "check", "options", "attachTimeoutMs", "drain", "ssh", "runtimeOnly", "adopted", "owner",
+        "loadBalancers", "backend", "server", "address", "port", "weight", "check", "options", "attachTimeoutMs", "detachTimeoutMs", "drain", "ssh", "runtimeOnly", "adopted", "owner",
     ]);
     if (o.runtimeOnly !== undefined && typeof o.runtimeOnly !== "boolean") throw new RuntimeInputError("runtimeOnly", o.runtimeOnly, "true or false");
     if (o.adopted !== undefined && typeof o.adopted !== "boolean") throw new RuntimeInputError("adopted", o.adopted, "true or false");
@@ -230,6 +243,7 @@ export function resolveMembershipSpec(raw: Record<string, unknown>): MembershipS
         check: validateCheck("check", o.check ?? DEFAULTS.membership.check),
         options: validateServerOptions("options", o.options),
         attachTimeoutMs: validateInteger("attachTimeoutMs", o.attachTimeoutMs ?? DEFAULTS.membership.attachTimeoutMs, 1, 24 * 3600_000),
+        detachTimeoutMs: validateInteger("detachTimeoutMs", o.detachTimeoutMs ?? DEFAULTS.membership.detachTimeoutMs, 1, 24 * 3600_000),
         drain: validateDrain(o.drain),
         ...(runtimeOnly ? { runtimeOnly } : {}),
         ...(o.adopted === true ? { adopted: true } : {}),

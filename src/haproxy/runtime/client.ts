@@ -8,6 +8,7 @@ import {
     findStatRow,
     parseServersState,
     parseShowStat,
+    parseTunnels,
     RuntimeFormatError,
     type ProcessIdentity,
     type ServerStateRow,
@@ -21,6 +22,7 @@ import {
     RuntimeInputError,
     validateAddress,
     validateCheck,
+    validateInteger,
     validateKeys,
     validateName,
     validatePort,
@@ -235,6 +237,35 @@ export class RuntimeClient {
     /** `shutdown sessions server <backend>/<server>`: kills the server's current sessions. */
     async shutdownSessions(backend: string, server: string): Promise<void> {
         await this.expect(`shutdown sessions server ${target(backend, server)}`, "");
+    }
+
+    /**
+     * `show sess all`, read for the streams of one server that are tunnels (WebSocket, CONNECT): their ids,
+     * for `shutdownSession`. The full dump is long on a busy load balancer: ask only when needed.
+     */
+    async tunnelsOf(backend: string, server: string): Promise<string[]> {
+        const reply = await this.execute("show sess all");
+        return parseTunnels(reply, validateName("backend", backend), validateName("server", server));
+    }
+
+    /** `shutdown session <id>`: ends one stream (an id from `tunnelsOf`); one already gone is no error. */
+    async shutdownSession(id: string): Promise<void> {
+        if (!/^0x[0-9a-f]{1,16}$/.test(id)) throw new RuntimeInputError("id", id, "a stream id as `show sess` prints it (0x and hex digits)");
+        const reply = (await this.execute(`shutdown session ${id}`)).trim();
+        if (reply !== "" && reply !== "No such session.") throw new RuntimeCommandError(classifyReply(reply), `shutdown session ${id}`, this.where, reply);
+    }
+
+    /**
+     * `wait <ms> srv-removable <backend>/<server>` (HAProxy 3.0 and later): waits until `del server`
+     * can succeed. True when it can ("Done."), false when `ms` passed first ("Wait delay expired.") or
+     * the server is not there ("Failed."). Keep `ms` below the client's I/O timeout.
+     */
+    async waitRemovable(backend: string, server: string, ms: number): Promise<boolean> {
+        const command = `wait ${validateInteger("ms", ms, 1, 60_000)} srv-removable ${target(backend, server)}`;
+        const reply = (await this.execute(command)).trim();
+        if (reply === "Done.") return true;
+        if (reply === "Wait delay expired." || reply === "Failed.") return false;
+        throw new RuntimeCommandError(classifyReply(reply), command, this.where, reply);
     }
 
     /** `del server <backend>/<server>`: needs MAINT and no connection left (else code `still-has-connections`). */

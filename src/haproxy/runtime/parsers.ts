@@ -228,3 +228,20 @@ export function parseProcessInfo(text: string): ProcessIdentity {
 export function describeProcess(p: ProcessIdentity): string {
     return p.startTimeSec === undefined ? `${p.pid}` : `${p.pid}@${p.startTimeSec}`;
 }
+
+/**
+ * The ids of the tunnel streams (a WebSocket after its `101`, a `CONNECT`) of `backend`/`server` in a
+ * `show sess all` dump: blocks that begin `0x<id>: [`, name `backend=<backend> (` and `server=<server> (`,
+ * and show the transaction in tunnel mode (`req.st=MSG_TUNNEL` or `rsp.st=MSG_TUNNEL`).
+ */
+export function parseTunnels(dump: string, backend: string, server: string): string[] {
+    const ids: string[] = [];
+    for (const block of dump.split(/\n(?=0x[0-9a-f]+: \[)/)) {
+        const id = /^(0x[0-9a-f]+): \[/.exec(block)?.[1];
+        if (!id) continue;
+        // Validated names hold letters, digits, '-', '_', ':' and '.': only '.' needs escaping.
+        const names = (key: string, value: string) => new RegExp(`^\\s+${key}=${value.replace(/\./g, "\\.")} \\(`, "m").test(block);
+        if (names("backend", backend) && names("server", server) && /\b(req|rsp)\.st=MSG_TUNNEL\b/.test(block)) ids.push(id);
+    }
+    return ids;
+}

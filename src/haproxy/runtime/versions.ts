@@ -28,3 +28,11 @@ function atLeast(v: HaproxyVersion | undefined, major: number, minor: number): b
 export function acceptsCookieOnAddServer(version: string | undefined): boolean {
     return atLeast(parseVersion(version), 3, 0);
 }
+
+/**
+ * Whether the Runtime API has `wait <ms> srv-removable <backend>/<server>`: from 3.0 on. 2.6 answers
+ * "Unknown command". An unknown version is taken as the oldest supported.
+ */
+export function hasWaitSrvRemovable(version: string | undefined): boolean {
+    return atLeast(parseVersion(version), 3, 0);
+}

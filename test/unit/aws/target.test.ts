@@ -282,13 +282,16 @@ describe("aws target under strict mocks", function () {
                     serverOptions: { ssl: true, verify: "required", caFile: "/etc/haproxy/app-ca.pem", maxconn: 64, cookie: true },
                     generations: { g1: { serverOptions: { maxconn: 32 } } },
                     adopt: ["web1", "web2"],
-                    drain: { quietPeriodSeconds: 5, minimumSeconds: 60 },
+                    drain: { quietPeriodSeconds: 5, minimumSeconds: 60, tunnelGraceSeconds: 90 },
+                    detachTimeoutSeconds: 120,
                 },
             }),
         );
         const membership = recorder.byName(members("g1"));
         assert.deepEqual(membership.inputs.options, { ssl: true, verify: "required", caFile: "/etc/haproxy/app-ca.pem", maxconn: 32, cookie: true });
         assert.deepEqual((membership.inputs.drain as Record<string, unknown>).quietPeriodMs, 5000);
+        assert.deepEqual((membership.inputs.drain as Record<string, unknown>).tunnelGraceMs, 90_000);
+        assert.equal(membership.inputs.detachTimeoutMs, 120_000);
         const [adoption] = recorder.ofType(TYPES.adoption);
         assert.equal(adoption.name, "site-adopted");
         assert.deepEqual(adoption.inputs.servers, ["web1", "web2"]);

@@ -13,6 +13,7 @@ import {
     findStatRow,
     parseCsv,
     parseServersState,
+    parseTunnels,
     parseShowStat,
     RuntimeFormatError,
     splitReplies,
@@ -201,6 +202,34 @@ describe("haproxy parsers", () => {
         it("returns no rows for a backend without servers", async () => {
             const header = fixture("show-servers-state.txt").split("\n").slice(0, 2).join("\n");
             assert.deepEqual(parseServersState(`${header}\n\n`), []);
+        });
+    });
+    describe("parseTunnels (show sess all)", () => {
+        /** One stream of a `show sess all` dump as HAProxy 2.6 prints it, trimmed to the lines the parser reads. */
+        const stream = (id: string, backend: string, server: string, states: string) =>
+            [
+                `${id}: [03/Dec/2026:13:42:52.249358] id=6 proto=tcpv4 source=127.0.0.1:38326`,
+                "  flags=0x400c4a, conn_retries=0, conn_exp=<NEVER> conn_et=0x000 srv_conn=0x55bd992ab8a0, pend_pos=(nil) waiting=0 epoch=0x3",
+                "  frontend=fe (id=3 mode=http), listener=? (id=1) addr=127.0.0.1:19100",
+                `  backend=${backend} (id=2 mode=http) addr=127.0.0.1:43428`,
+                `  server=${server} (id=1) addr=127.0.0.1:19101`,
+                `  txn=0x55bd99489640 flags=0x8000 meth=1 status=101 ${states} req.f=0xcc rsp.f=0xcc`,
+                "  req=0x55bd9936e400 (f=0x8848202 an=0x0 pipe=0 tofwd=-1 total=145)",
+            ].join("\n");
+
+        it("finds the tunnels of one server, not its ordinary streams nor another server's", () => {
+            const dump = [
+                stream("0x55bd9936e3e0", "app", "app-g1-0", "req.st=MSG_TUNNEL rsp.st=MSG_TUNNEL"),
+                stream("0x55bd9936e400", "app", "app-g1-0", "req.st=MSG_DONE rsp.st=MSG_DATA"),
+                stream("0x55bd9936e420", "app", "app-g1-01", "req.st=MSG_TUNNEL rsp.st=MSG_TUNNEL"),
+                stream("0x55bd9936e440", "other", "app-g1-0", "req.st=MSG_TUNNEL rsp.st=MSG_TUNNEL"),
+                stream("0x55bd9936e460", "app", "app-g1-0", "req.st=MSG_DONE rsp.st=MSG_TUNNEL"),
+                "0x7f3f7803a090: [03/Dec/2026:13:42:53.120575] id=7 proto=unix_stream source=unix:1\n  backend=<NONE> (id=-1 mode=-)\n  server=<NONE> (id=-1)",
+                "",
+            ].join("\n");
+            assert.deepEqual(parseTunnels(dump, "app", "app-g1-0"), ["0x55bd9936e3e0", "0x55bd9936e460"]);
+            assert.deepEqual(parseTunnels(dump, "app", "app-g1"), []);
+            assert.deepEqual(parseTunnels("", "app", "app-g1-0"), []);
         });
     });
 });
