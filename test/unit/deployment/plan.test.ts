@@ -33,6 +33,7 @@ describe("plan", () => {
             check: { enabled: true, inter: 500, rise: 2, fall: 2 },
             options: { maxconn: 64, cookie: true },
             attachTimeoutMs: 60_000,
+            detachTimeoutMs: 30_000,
             drain: { ...DEFAULTS.membership.drain, quietPeriodMs: 5000 },
             runtimeOnly: false,
         });
