@@ -16,17 +16,20 @@ import { Traffic, type TrafficResult } from "../../../scripts/lib/traffic";
 import type { RunningHaproxy } from "../../../lab/haproxy";
 import { fetchText } from "../../../lab/httpServer";
 import { membershipLab } from "../../support/membershipLab";
+import { startCommandGate, type CommandGate } from "../../support/commandGate";
 import { waitFor } from "../../../lab/wait";
 
 const RELOADS = ["seamless", "master", "restart"] as const;
 
 describe("Membership durability against production-shaped HAProxy (master-worker, state file, reloads)", function () {
     this.timeout(180_000);
-    const { lbs, log, appServer, inputs, create } = membershipLab({
+    const { lbs, log, appServer, inputs, create, lbRefs } = membershipLab({
         check: { enabled: true, inter: 100, rise: 1, fall: 2 },
         drain: { pollIntervalMs: 50, timeoutMs: 30_000 },
     });
     afterEach(() => configureForgotten([]));
+    const gates: CommandGate[] = [];
+    after(() => Promise.all(gates.map((g) => g.close())));
 
     async function rows(lb: RunningHaproxy): Promise<Map<string, StatRow>> {
         const client = new RuntimeClient(lb.unixAdmin);
@@ -136,6 +139,54 @@ describe("Membership durability against production-shaped HAProxy (master-worker
             for (const lb of lbs) assert.deepEqual(await membership(lb), [`${joining.name} UP`, `${serving.name} UP`].sort());
             await provider.delete!(`app/${joining.name}`, { ...outs, drain: { ...outs.drain, quietPeriodMs: 0 } });
             await provider.delete!(`app/${serving.name}`, { ...servingOuts, drain: { ...servingOuts.drain, quietPeriodMs: 0 } });
+        });
+
+        // The command of the moment is held on its way to lb2 while lb2 reloads, then goes on over the
+        // connection it was sent on: to the process the reload replaced, as a command in flight would.
+        const moments = [
+            { moment: "before the add (the server's line written, add server not yet sent)", command: /^add server app\/joining-/ },
+            { moment: "between the passed check and ready", command: /^set server app\/joining-\S+ state ready/ },
+        ];
+        for (const { moment, command } of moments) {
+            it(`a ${kind} reload ${moment}, under load: the attach completes, UP everywhere, 0 failed`, async () => {
+                const gate = await startCommandGate(lbs[1].unixAdmin.replace(/^unix:\/\//, ""));
+                gates.push(gate); // closed after the suite: the clean-up after each test reaches lb2 through it
+                const serving = await appServer(`serving-${kind}`);
+                const servingOuts = await create(inputs(serving));
+                const load = traffic();
+                const joining = await appServer(`joining-${kind}`);
+                const held = gate.hold(command);
+                const attach = create(inputs(joining, { loadBalancers: lbRefs((lb) => (lb === lbs[1] ? gate.endpoint : lb.unixAdmin)), attachTimeoutMs: 30_000 }));
+                assert.match(await Promise.race([held, attach.then(() => "the attach ended without that command")]), command);
+                await lbs[1].reload(kind);
+                gate.release();
+                const outs = await attach;
+                for (const lb of lbs) assert.deepEqual(await membership(lb), [`${joining.name} UP`, `${serving.name} UP`].sort());
+                assertNoFailures(await load.stop(), 50);
+                await provider.delete!(`app/${joining.name}`, { ...outs, drain: { ...outs.drain, quietPeriodMs: 0 } });
+                await provider.delete!(`app/${serving.name}`, { ...servingOuts, drain: { ...servingOuts.drain, quietPeriodMs: 0 } });
+            });
+        }
+    }
+
+    for (const kind of RELOADS) {
+        it(`a ${kind} reload between the detach's MAINT and its del server, under load: removed from every process, 0 failed`, async () => {
+            const gate = await startCommandGate(lbs[1].unixAdmin.replace(/^unix:\/\//, ""));
+            gates.push(gate);
+            const staying = await appServer(`stays-${kind}`);
+            const stayingOuts = await create(inputs(staying));
+            const leaving = await appServer(`leaves-${kind}`);
+            const leavingOuts = await create(inputs(leaving, { loadBalancers: lbRefs((lb) => (lb === lbs[1] ? gate.endpoint : lb.unixAdmin)) }));
+            const load = traffic();
+            const held = gate.hold(new RegExp(`^del server app/${leaving.name}\\b`));
+            const deleting = provider.delete!(`app/${leaving.name}`, { ...leavingOuts, drain: { ...leavingOuts.drain, quietPeriodMs: 0 } });
+            assert.match(await Promise.race([held, deleting.then(() => "the detach ended without del server")]), /^del server/);
+            await lbs[1].reload(kind);
+            gate.release();
+            await deleting;
+            for (const lb of lbs) assert.deepEqual(await membership(lb), [`${staying.name} UP`]);
+            assertNoFailures(await load.stop(), 50);
+            await provider.delete!(`app/${staying.name}`, { ...stayingOuts, drain: { ...stayingOuts.drain, quietPeriodMs: 0 } });
         });
     }
 
