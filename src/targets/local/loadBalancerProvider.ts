@@ -113,11 +113,12 @@ const provider: pulumi.dynamic.ResourceProvider<LoadBalancerInputs, LoadBalancer
         const logPath = join(dir, LOG_FILE);
         const serversFile = serversFilePath(dir, inputs.backend);
         const backendDefaults = backendDefaultsName(inputs.backend);
-        const config = renderHaproxyConfig({ ...inputs, dir, ...(inputs.cookie ? { dynamicCookieKey: await sharedCookieKey(inputs.stateDir) } : {}) });
         if (!(await isPortFree(inputs.frontendPort))) {
             throw new Error(`load balancer ${inputs.name}: port ${inputs.frontendPort} on 127.0.0.1 is in use by another process`);
         }
         await makeStateDir(inputs.stateDir);
+        // After the state folder exists (made with the mode the local target's PostgreSQL needs to get through).
+        const config = renderHaproxyConfig({ ...inputs, dir, ...(inputs.cookie ? { dynamicCookieKey: await sharedCookieKey(inputs.stateDir) } : {}) });
         await mkdir(join(dir, SERVERS_DIR), { recursive: true, mode: 0o700 });
         await writeFile(configPath, config, { mode: 0o600 });
         // Kept if present (a load balancer created again after its process died keeps its servers).
@@ -184,7 +185,7 @@ async function writeIfAbsent(path: string, text: string): Promise<void> {
 async function sharedCookieKey(stateDir: string): Promise<string> {
     const path = join(stateDir, "lb", "dynamic-cookie-key");
     const temporary = `${path}.${process.pid}.${randomBytes(4).toString("hex")}`;
-    await mkdir(join(stateDir, "lb"), { recursive: true, mode: 0o700 });
+    await mkdir(join(stateDir, "lb"), { recursive: true, mode: 0o700 }); // inside the state folder, made before
     await writeFile(temporary, randomBytes(16).toString("hex"), { mode: 0o600 });
     try {
         await link(temporary, path).catch((err: NodeJS.ErrnoException) => {
