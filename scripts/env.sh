@@ -33,5 +33,15 @@ case ":$PATH:" in
   *) export PATH="$BLUEGREEN_ENGINE_DIR:$BLUEGREEN_ROOT/node_modules/.bin:$PATH" ;;
 esac
 
+# own_run_tmpdir: gives the run (the tests, a soak) a temporary folder of its own as TMPDIR, exported
+# also as BLUEGREEN_RUN_TMP. Every process the run starts inherits it, so one that still has it after the
+# run is a stray (lab/strayProcesses.ts). Mode 711: the local target's PostgreSQL runs as postgres and
+# must get through it. The caller removes it (a trap).
+own_run_tmpdir() {
+  BLUEGREEN_RUN_TMP="$(mktemp -d -t bluegreen-run-XXXXXX)"
+  chmod 711 "$BLUEGREEN_RUN_TMP"
+  export BLUEGREEN_RUN_TMP TMPDIR="$BLUEGREEN_RUN_TMP"
+}
+
 # step "message": progress line for the slow parts, with the seconds since the script started.
 step() { printf '[setup %4ss] %s\n' "$SECONDS" "$*"; }

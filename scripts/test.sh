@@ -32,10 +32,8 @@ step "type-checking"
 npx tsc -p .
 
 reports="$(mktemp -d)"
-run_tmp="$(mktemp -d -t bluegreen-run-XXXXXX)"
-chmod 711 "$run_tmp" # the local target's PostgreSQL runs as postgres and must get through it
-trap 'rm -rf "$reports" "$run_tmp"' EXIT
-export TMPDIR="$run_tmp"
+own_run_tmpdir
+trap 'rm -rf "$reports" "$BLUEGREEN_RUN_TMP"' EXIT
 status=0
 total_passed=0
 total_failed=0
@@ -83,7 +81,7 @@ else
   done
 fi
 
-TS_NODE_TRANSPILE_ONLY=true node -r ts-node/register lab/strayProcesses.ts "$run_tmp" || status=1
+TS_NODE_TRANSPILE_ONLY=true node -r ts-node/register lab/strayProcesses.ts "$BLUEGREEN_RUN_TMP" || status=1
 
 printf '%s\n' "${lines[@]}"
 echo "tests: $total_passed passed, $total_failed failed"

@@ -60,7 +60,8 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         const healthCheck = resolveHealthCheck(args.healthCheck);
 
         target.database?.(this);
-        const lbs = target.loadBalancers(this, { backend: plan.membership.backend, healthCheck });
+        // The deployment's own server options decide the backend's persistence, not one generation's.
+        const lbs = target.loadBalancers(this, { backend: plan.membership.backend, healthCheck, cookie: args.haproxy?.serverOptions?.cookie ?? false });
         const scoped = { parent: this };
         // Runbook steps 5-6: what the serving and remembered generations were built from is recorded
         // first, and a config that would build one of them differently stops the update here.

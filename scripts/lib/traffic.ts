@@ -1,6 +1,8 @@
 /**
  * Live traffic through the load balancers while a flip runs: keep-alive clients at a steady rate plus
- * long-lived requests of several seconds. Every answer records which server and generation gave it, so a
+ * long-lived requests of several seconds, and optionally sticky clients: keep-alive clients that keep the
+ * persistence cookie HAProxy sets and send it back, each through one load balancer, in sessions of a few
+ * requests (a session that never ended would hold a drained server forever). Every answer records which server and generation gave it, so a
  * report can show failures, which generation answered over time, and long requests that were in flight
  * on the old generation when it was drained. Sends only to the URLs it is given (loopback here).
  */
@@ -19,10 +21,14 @@ export interface TrafficOptions {
     longEveryMs?: number;
     /** A request without an answer after this long fails, in ms. @default 30000 */
     requestTimeoutMs?: number;
+    /** Sticky clients (cookie kept and sent back), each at the rate of one keep-alive client. @default 0 */
+    stickyClients?: number;
+    /** Requests of a sticky client's session; then it forgets its cookie and starts a new one. @default 10 */
+    stickySessionRequests?: number;
 }
 
 export interface Answer {
-    kind: "short" | "long";
+    kind: "short" | "long" | "sticky";
     url: string;
     startedAt: number;
     endedAt: number;
@@ -39,14 +45,22 @@ export interface TrafficResult {
     failed: Answer[];
 }
 
-const DEFAULTS = { ratePerSecond: 40, clients: 4, longRequestMs: 4000, longEveryMs: 1000, requestTimeoutMs: 30_000 };
+const DEFAULTS = { ratePerSecond: 40, clients: 4, longRequestMs: 4000, longEveryMs: 1000, requestTimeoutMs: 30_000, stickyClients: 0, stickySessionRequests: 10 };
 
-/** One GET; resolves with what it got, never rejects. */
-function send(agent: Agent, kind: Answer["kind"], url: string, timeoutMs: number): Promise<Answer> {
+/** A sticky client's cookies: what the last `Set-Cookie` headers set, sent back as `Cookie`. */
+interface CookieJar {
+    cookie?: string;
+}
+
+/** One GET (with `jar`'s cookie, keeping what the answer sets); resolves with what it got, never rejects. */
+function send(agent: Agent, kind: Answer["kind"], url: string, timeoutMs: number, jar?: CookieJar): Promise<Answer> {
     const startedAt = Date.now();
     return new Promise((resolve) => {
         const done = (a: Partial<Answer>) => resolve({ kind, url, startedAt, endedAt: Date.now(), ...a });
-        const req = request(url, { agent, timeout: timeoutMs }, (res) => {
+        const headers = jar?.cookie ? { cookie: jar.cookie } : {};
+        const req = request(url, { agent, timeout: timeoutMs, headers }, (res) => {
+            const set = res.headers["set-cookie"];
+            if (jar && set) jar.cookie = set.map((c) => c.split(";")[0]).join("; ");
             let body = "";
             res.setEncoding("utf8");
             res.on("data", (c) => (body += c));
@@ -89,18 +103,22 @@ export class Traffic {
             return t;
         };
         const intervalMs = (1000 * o.clients) / o.ratePerSecond;
-        for (let c = 0; c < o.clients; c++) {
+        /** A keep-alive client sending one request every `intervalMs`, from `delayMs` on, to `target()`. */
+        const client = (kind: Answer["kind"], delayMs: number, target: () => string, jar?: CookieJar) => {
             const agent = new Agent({ keepAlive: true, maxSockets: 1 });
             this.agents.push(agent);
             const loop = async () => {
-                while (this.running) {
+                for (let sent = 1; this.running; sent++) {
                     const began = Date.now();
-                    await track(send(agent, "short", `${pick()}/`, o.requestTimeoutMs));
+                    await track(send(agent, kind, `${target()}/`, o.requestTimeoutMs, jar));
+                    if (jar && sent % o.stickySessionRequests === 0) delete jar.cookie; // the session ends
                     await new Promise((r) => setTimeout(r, Math.max(0, intervalMs - (Date.now() - began))));
                 }
             };
-            this.timers.push(setTimeout(() => void loop(), (intervalMs / o.clients) * c));
-        }
+            this.timers.push(setTimeout(() => void loop(), delayMs));
+        };
+        for (let c = 0; c < o.clients; c++) client("short", (intervalMs / o.clients) * c, pick);
+        for (let c = 0; c < o.stickyClients; c++) client("sticky", (intervalMs / o.stickyClients) * c, () => base[c % base.length], {});
         // Long requests each take a new connection: a pool of keep-alive sockets used now and then would
         // let one sit idle past HAProxy's keep-alive timeout and race its close (a client-side failure).
         const longAgent = new Agent({ keepAlive: false });

@@ -67,6 +67,11 @@ export interface LoadBalancerRequest {
     backend: string;
     /** The app servers' health check (a target that configures HAProxy itself uses it for `option httpchk`). */
     healthCheck: Required<HealthCheckSettings>;
+    /**
+     * Whether the servers' options ask for a persistence cookie (`serverOptions.cookie`): a target that
+     * configures HAProxy itself gives the backend cookie persistence. @default false
+     */
+    cookie?: boolean;
 }
 
 /**

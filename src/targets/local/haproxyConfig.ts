@@ -34,6 +34,11 @@
  * HAProxy did before 2.4 (measured: keep-alive clients at 160 requests/s through 20 reloads of each kind
  * saw 0 to 5 failures each without it, none with it).
  *
+ * Cookie persistence, when the stack's server options ask for cookies (`dynamicCookieKey`): `cookie SRV
+ * insert indirect nocache dynamic` with a `dynamic-cookie-key`, as docs/OPERATING.md asks of a production
+ * backend. 2.6 gives a server added at run time the dynamic cookie (a hash of the key and the server's
+ * address, the same after a reload); 3.0 and later are given `cookie <server name>` on `add server`.
+ *
  * HAProxy 2.6 does not apply the backend's `default-server` line to servers added at run time (`add
  * server`): it applies to the servers file's `server` lines, but whoever adds a server at run time must
  * give `inter`, `rise` and `fall` with it (measured: a server added with only `check` is checked every
@@ -89,6 +94,21 @@ export interface LocalHaproxySpec {
     /** Backend name (55 characters at most); its section is in the servers file. */
     backend: string;
     healthCheck: HealthCheckSettings;
+    /**
+     * Cookie persistence with dynamic cookies, keyed by this secret (`cookie SRV insert indirect nocache
+     * dynamic` and `dynamic-cookie-key <key>` in the backend's settings): HAProxy 2.6 gives servers added
+     * at run time no cookie of their own (docs/OPERATING.md, sticky sessions). @default none: no persistence
+     */
+    dynamicCookieKey?: string;
+}
+
+/** The persistence cookie's name, when the backend has cookie persistence. */
+export const PERSISTENCE_COOKIE = "SRV";
+
+/** A dynamic cookie key: 16 to 64 letters and digits. */
+export function validateDynamicCookieKey(field: string, value: unknown): string {
+    if (typeof value !== "string" || !/^[A-Za-z0-9]{16,64}$/.test(value)) throw new RuntimeInputError(field, value, "16 to 64 letters and digits");
+    return value;
 }
 
 const DIRECTORY = /^(\/[A-Za-z0-9_.@+-]+)+$/;
@@ -176,6 +196,7 @@ export function renderHaproxyConfig(spec: LocalHaproxySpec): string {
     const port = validateFrontendPort("frontendPort", spec.frontendPort);
     const backend = validateBackend("backend", spec.backend);
     const check = validateHealthCheck("healthCheck", spec.healthCheck);
+    const cookieKey = spec.dynamicCookieKey === undefined ? undefined : validateDynamicCookieKey("dynamicCookieKey", spec.dynamicCookieKey);
     if (`fe_${name}` === backend) throw new RuntimeInputError("backend", backend, `a name other than the frontend's (${quote(`fe_${name}`)})`);
     return [
         `# HAProxy configuration of local load balancer ${name}, written by haproxy-bluegreen (src/targets/local/haproxyConfig.ts).`,
@@ -192,6 +213,7 @@ export function renderHaproxyConfig(spec: LocalHaproxySpec): string {
         `    option httpchk GET ${check.path}`,
         `    http-check expect status ${check.expectedStatus}`,
         `    default-server inter ${check.intervalMs}ms rise ${check.rise} fall ${check.fall}`,
+        ...(cookieKey === undefined ? [] : [`    cookie ${PERSISTENCE_COOKIE} insert indirect nocache dynamic`, `    dynamic-cookie-key ${cookieKey}`]),
         "",
         "defaults",
         ...commonDefaults(),

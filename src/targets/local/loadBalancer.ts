@@ -21,6 +21,8 @@ export interface LocalLoadBalancerArgs {
     backend: pulumi.Input<string>;
     /** HAProxy's health check of the backend's servers. */
     healthCheck: pulumi.Input<InputFields<HealthCheckSettings>>;
+    /** Cookie persistence in the backend, with dynamic cookies (one key for the stack's load balancers). @default false */
+    cookie?: pulumi.Input<boolean>;
 }
 
 export class LocalLoadBalancer extends ProjectDynamicResource {

@@ -9,9 +9,14 @@
  *
  * Every input change replaces the load balancer, deleting the old one first (the new one needs its port
  * and folder). The servers file is written only when it does not exist: it belongs to the memberships.
+ *
+ * With `cookie`, the backend has cookie persistence with dynamic cookies; every load balancer of the
+ * stack's folder uses one key, `<stateDir>/lb/dynamic-cookie-key` (made by the first one created, kept),
+ * so a server has the same cookie on each of them and a client may move between them.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { link, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { validateName } from "../../haproxy/runtime/validate";
 import { renderServersFile } from "../../haproxy/serversFile";
@@ -28,6 +33,7 @@ import {
     validateBackend,
     validateDirectory,
     validateFrontendPort,
+    validateDynamicCookieKey,
     validateHealthCheck,
     type HealthCheckSettings,
 } from "./haproxyConfig";
@@ -35,7 +41,7 @@ import { LOG_FILE, PID_FILE, currentMaster, newMarker, startLoadBalancer, stopLo
 import { isPortFree, isRunning, makeStateDir } from "./processes";
 import { containsUnknown } from "../../provider/previewValues";
 import { progress } from "../../provider/providerLog";
-import { absolutePath, changedKeys, checkFields, pickInputs } from "./inputs";
+import { absolutePath, changedKeys, checkFields, optional, pickInputs, validateFlag } from "./inputs";
 
 export interface LoadBalancerInputs {
     name: string;
@@ -43,6 +49,8 @@ export interface LoadBalancerInputs {
     frontendPort: number;
     backend: string;
     healthCheck: HealthCheckSettings;
+    /** Cookie persistence in the backend (the servers' options ask for a cookie). @default false */
+    cookie?: boolean;
 }
 
 export interface LoadBalancerOutputs extends LoadBalancerInputs {
@@ -70,7 +78,7 @@ export interface LoadBalancerOutputs extends LoadBalancerInputs {
     marker: string;
 }
 
-const INPUT_KEYS = ["name", "stateDir", "frontendPort", "backend", "healthCheck"] as const;
+const INPUT_KEYS = ["name", "stateDir", "frontendPort", "backend", "healthCheck", "cookie"] as const;
 
 /** Longest wait for a new HAProxy's admin socket and frontend, in ms. */
 const START_TIMEOUT_MS = 10_000;
@@ -85,6 +93,7 @@ const provider: pulumi.dynamic.ResourceProvider<LoadBalancerInputs, LoadBalancer
             frontendPort: validateFrontendPort,
             backend: validateBackend,
             healthCheck: validateHealthCheck,
+            cookie: optional(validateFlag),
         });
         if (failures.length === 0 && !containsUnknown([news.stateDir, news.name])) {
             // The folder goes into haproxy.cfg: letters, digits and `_ . @ + / -` only, short enough for the sockets.
@@ -104,11 +113,12 @@ const provider: pulumi.dynamic.ResourceProvider<LoadBalancerInputs, LoadBalancer
         const logPath = join(dir, LOG_FILE);
         const serversFile = serversFilePath(dir, inputs.backend);
         const backendDefaults = backendDefaultsName(inputs.backend);
-        const config = renderHaproxyConfig({ ...inputs, dir });
         if (!(await isPortFree(inputs.frontendPort))) {
             throw new Error(`load balancer ${inputs.name}: port ${inputs.frontendPort} on 127.0.0.1 is in use by another process`);
         }
         await makeStateDir(inputs.stateDir);
+        // After the state folder exists (made with the mode the local target's PostgreSQL needs to get through).
+        const config = renderHaproxyConfig({ ...inputs, dir, ...(inputs.cookie ? { dynamicCookieKey: await sharedCookieKey(inputs.stateDir) } : {}) });
         await mkdir(join(dir, SERVERS_DIR), { recursive: true, mode: 0o700 });
         await writeFile(configPath, config, { mode: 0o600 });
         // Kept if present (a load balancer created again after its process died keeps its servers).
@@ -169,6 +179,22 @@ async function writeIfAbsent(path: string, text: string): Promise<void> {
     } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
     }
+}
+
+/** The dynamic cookie key of every load balancer in `stateDir`: read, or made once (linked in place, so one creator wins). */
+async function sharedCookieKey(stateDir: string): Promise<string> {
+    const path = join(stateDir, "lb", "dynamic-cookie-key");
+    const temporary = `${path}.${process.pid}.${randomBytes(4).toString("hex")}`;
+    await mkdir(join(stateDir, "lb"), { recursive: true, mode: 0o700 }); // inside the state folder, made before
+    await writeFile(temporary, randomBytes(16).toString("hex"), { mode: 0o600 });
+    try {
+        await link(temporary, path).catch((err: NodeJS.ErrnoException) => {
+            if (err.code !== "EEXIST") throw err;
+        });
+    } finally {
+        await rm(temporary, { force: true });
+    }
+    return validateDynamicCookieKey(path, (await readFile(path, "utf8")).trim());
 }
 
 function lbDir(inputs: Pick<LoadBalancerInputs, "stateDir" | "name">): string {

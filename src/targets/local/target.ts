@@ -66,7 +66,7 @@ export function localTarget(args: LocalTargetArgs): Target {
         database(parent) {
             return databaseOf(parent);
         },
-        loadBalancers(parent, { backend, healthCheck: hc }) {
+        loadBalancers(parent, { backend, healthCheck: hc, cookie }) {
             return args.loadBalancers.map((lb, i) => {
                 const resource = new LocalLoadBalancer(
                     `${args.name}-lb-${lb.name}`,
@@ -76,6 +76,8 @@ export function localTarget(args: LocalTargetArgs): Target {
                         frontendPort: lb.frontendPort ?? DEFAULT_FRONTEND_PORT + i,
                         backend,
                         healthCheck: { path: hc.path, expectedStatus: hc.expectedStatus, intervalMs: hc.intervalMs, rise: hc.rise, fall: hc.fall },
+                        // Only when asked: a load balancer created before the setting existed stays as it is.
+                        ...(cookie ? { cookie } : {}),
                     },
                     { parent },
                 );

@@ -28,6 +28,9 @@ const SPEC: LocalHaproxySpec = {
     healthCheck: { path: "/health", expectedStatus: 200, intervalMs: 500, rise: 2, fall: 3 },
 };
 
+/** A dynamic cookie key as the local load balancers get one (32 hex digits). */
+const KEY = "0123456789abcdef0123456789abcdef";
+
 /** Values that would break out of a config line, comment it or expand a variable. */
 const HOSTILE = ["a b", "a\nb", "a#b", "a\\b", "a'b", 'a"b', "a$b", "a\rb", "a\tb", "a\0b", "a`b"];
 
@@ -87,22 +90,39 @@ describe("local haproxy config", () => {
         assert.equal(serversFilePath("/var/lib/bluegreen/lb/lb1", "app"), "/var/lib/bluegreen/lb/lb1/servers/app.cfg");
     });
 
-    it("is accepted by haproxy -c -f haproxy.cfg -f servers/ with the initial servers file, without warnings", async () => {
-        requireHaproxy();
-        const dir = mkdtempSync(join(tmpdir(), "bluegreen-cfg-"));
-        try {
-            const path = join(dir, "haproxy.cfg");
-            mkdirSync(join(dir, "servers"));
-            writeFileSync(path, renderHaproxyConfig({ ...SPEC, dir, healthCheck: { ...SPEC.healthCheck, path: "/health?deep=1&x=a-b" } }));
-            writeFileSync(serversFilePath(dir, "app"), renderServersFile({ backend: "app", backendDefaults: backendDefaultsName("app") }, new Map()));
-            writeFileSync(join(dir, "server-state"), EMPTY_SERVER_STATE);
-            const check = spawnSync(haproxyCommand(), ["-c", "-f", path, "-f", join(dir, "servers")], { encoding: "utf8" });
-            assert.equal(check.status, 0, check.stdout + check.stderr);
-            assert.doesNotMatch(check.stdout + check.stderr, /WARNING|ALERT/, check.stdout + check.stderr);
-        } finally {
-            rmSync(dir, { recursive: true, force: true });
+    it("has cookie persistence with dynamic cookies, in the backend's settings, only with a dynamic cookie key", async () => {
+        const lines = renderHaproxyConfig({ ...SPEC, dynamicCookieKey: KEY }).split("\n");
+        const named = lines.indexOf("defaults backend-app");
+        const unnamed = lines.indexOf("defaults");
+        for (const expected of ["    cookie SRV insert indirect nocache dynamic", `    dynamic-cookie-key ${KEY}`]) {
+            const at = lines.indexOf(expected);
+            assert.ok(at > named && at < unnamed, `${expected} in the backend's defaults section (line ${at})`);
         }
+        assert.doesNotMatch(renderHaproxyConfig(SPEC), /cookie/);
     });
+
+    it("refuses a dynamic cookie key that is short or not letters and digits", async () => {
+        for (const bad of [...HOSTILE.map((h) => `${KEY}${h}`), "", "abc", "x".repeat(65)]) rejects({ dynamicCookieKey: bad }, "dynamicCookieKey");
+    });
+
+    for (const dynamicCookieKey of [undefined, KEY]) {
+        it(`is accepted by haproxy -c -f haproxy.cfg -f servers/ with the initial servers file, without warnings${dynamicCookieKey ? ", with cookie persistence" : ""}`, async () => {
+            requireHaproxy();
+            const dir = mkdtempSync(join(tmpdir(), "bluegreen-cfg-"));
+            try {
+                const path = join(dir, "haproxy.cfg");
+                mkdirSync(join(dir, "servers"));
+                writeFileSync(path, renderHaproxyConfig({ ...SPEC, dir, healthCheck: { ...SPEC.healthCheck, path: "/health?deep=1&x=a-b" }, ...(dynamicCookieKey ? { dynamicCookieKey } : {}) }));
+                writeFileSync(serversFilePath(dir, "app"), renderServersFile({ backend: "app", backendDefaults: backendDefaultsName("app") }, new Map()));
+                writeFileSync(join(dir, "server-state"), EMPTY_SERVER_STATE);
+                const check = spawnSync(haproxyCommand(), ["-c", "-f", path, "-f", join(dir, "servers")], { encoding: "utf8" });
+                assert.equal(check.status, 0, check.stdout + check.stderr);
+                assert.doesNotMatch(check.stdout + check.stderr, /WARNING|ALERT/, check.stdout + check.stderr);
+            } finally {
+                rmSync(dir, { recursive: true, force: true });
+            }
+        });
+    }
 
     it("refuses names and backends that are not HAProxy identifiers", async () => {
         for (const bad of [...HOSTILE, "", "-x", "x".repeat(64), "a/b", "a;b"]) {
