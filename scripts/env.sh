@@ -36,9 +36,10 @@ esac
 # own_run_tmpdir: gives the run (the tests, a soak) a temporary folder of its own as TMPDIR, exported
 # also as BLUEGREEN_RUN_TMP. Every process the run starts inherits it, so one that still has it after the
 # run is a stray (lab/strayProcesses.ts). Mode 711: the local target's PostgreSQL runs as postgres and
-# must get through it. The caller removes it (a trap).
+# must get through it. Its name is short (`bg.XXXXXX`): load balancers' sockets live below it, and HAProxy
+# binds no UNIX socket path over 97 characters. The caller removes it (a trap).
 own_run_tmpdir() {
-  BLUEGREEN_RUN_TMP="$(mktemp -d -t bluegreen-run-XXXXXX)"
+  BLUEGREEN_RUN_TMP="$(mktemp -d -t bg.XXXXXX)"
   chmod 711 "$BLUEGREEN_RUN_TMP"
   export BLUEGREEN_RUN_TMP TMPDIR="$BLUEGREEN_RUN_TMP"
 }
