@@ -20,18 +20,23 @@ export function httpGet(url: string, timeoutMs = 70_000): Promise<{ status: numb
     });
 }
 
-/** Pids of live processes whose command line mentions `dir` (the test's temporary folder). */
-export function processesUsing(dir: string): number[] {
+/** Pids of the processes for which `test(pid)` is true; a process that exits while `test` reads its `/proc` files is left out. */
+export function processesWhere(test: (pid: number) => boolean): number[] {
     return readdirSync("/proc")
         .filter((entry) => /^\d+$/.test(entry))
+        .map(Number)
         .filter((pid) => {
             try {
-                return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(dir);
+                return test(pid);
             } catch {
                 return false; // exited while we looked
             }
-        })
-        .map(Number);
+        });
+}
+
+/** Pids of live processes whose command line mentions `dir` (the test's temporary folder). */
+export function processesUsing(dir: string): number[] {
+    return processesWhere((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(dir));
 }
 
 /** SIGKILLs every process whose command line mentions `dir`; for after hooks, so nothing outlives a test. */

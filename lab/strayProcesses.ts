@@ -7,7 +7,8 @@
  * Run as a command: `node -r ts-node/register lab/strayProcesses.ts <run folder>` waits up to 10 s for the
  * run's processes to end, then prints each one left, SIGKILLs it, and exits 1 (0 if there was none).
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { pidAlive, processesWhere } from "./localProcesses";
 import { setTimeout as sleep } from "node:timers/promises";
 
 /** How long processes of a finished run may take to exit before they count as strays, in ms. */
@@ -40,19 +41,14 @@ function selfAndAncestors(): Set<number> {
 export function strayProcesses(runTmp: string): StrayProcess[] {
     const marker = `TMPDIR=${runTmp}`;
     const exempt = selfAndAncestors();
-    const found: StrayProcess[] = [];
-    for (const entry of readdirSync("/proc")) {
-        if (!/^\d+$/.test(entry) || exempt.has(Number(entry))) continue;
+    const marked = processesWhere((pid) => !exempt.has(pid) && pidAlive(pid) && readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(marker));
+    return marked.flatMap((pid) => {
         try {
-            if (/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${entry}/stat`, "utf8"))) continue;
-            if (!readFileSync(`/proc/${entry}/environ`, "utf8").split("\0").includes(marker)) continue;
-            const command = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" ").trim();
-            found.push({ pid: Number(entry), command });
+            return [{ pid, command: readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim() }];
         } catch {
-            // exited while we looked
+            return []; // exited while we looked
         }
-    }
-    return found;
+    });
 }
 
 /** Waits up to 10 s for the run's processes to end; SIGKILLs those left and returns them. */

@@ -20,7 +20,7 @@ import { deployedState, membershipOf, nextGeneration } from "./lib/flip";
 import { planFaults } from "./lib/soakFaults";
 import { faultyFlip } from "./lib/soakFlip";
 import { SeededRandom, MAX_SEED, randomSeed } from "./lib/soakRandom";
-import { flipLine, flipProblem, membershipProblem, soakPassed, summaryLines, type SoakOutcome } from "./lib/soakReport";
+import { flipLine, flipProblem, lastLines, membershipProblem, soakPassed, summaryLines, type SoakOutcome } from "./lib/soakReport";
 
 /** Flips of a run given no `--flips`: one of each fault kind. */
 const DEFAULT_FLIPS = 4;
@@ -34,6 +34,11 @@ const LOAD_BALANCERS = ["lb1", "lb2", "lb3"];
 const LOAD = { ratePerSecond: 60, clients: 4, longRequestMs: 4000, longEveryMs: 1000, stickyClients: 3, stickySessionRequests: 10 };
 /** Traffic before each flip's update (and its between-flips fault), in ms. */
 const WARMUP_MS = 1500;
+
+/** The server names of `generation` (`app-g8-0`, `app-g8-1`). */
+function serversOf(generation: string): string[] {
+    return Array.from({ length: POOL_SIZE }, (_, n) => serverName(NAME_PREFIX, generation, n));
+}
 
 /** `--flips N --seed S` from `argv`; throws on anything else. */
 function parseArgs(argv: string[]): { flips: number; seed: number } {
@@ -80,8 +85,7 @@ async function main(): Promise<number> {
                 traffic: LOAD,
                 warmupMs: WARMUP_MS,
             });
-            const servers = Array.from({ length: POOL_SIZE }, (_, n) => serverName(NAME_PREFIX, to, n));
-            const problem = flipProblem(flip, servers);
+            const problem = flipProblem(flip, serversOf(to));
             const line = flipLine(i + 1, flips, fault, flip, problem);
             console.log(line);
             outcome.requests += flip.run.traffic.total;
@@ -91,10 +95,10 @@ async function main(): Promise<number> {
             from = to;
         }
         outcome.membership = await membershipOf(state.loadBalancers, state.backend);
-        outcome.membershipProblem = membershipProblem(outcome.membership, Array.from({ length: POOL_SIZE }, (_, n) => serverName(NAME_PREFIX, from, n)));
+        outcome.membershipProblem = membershipProblem(outcome.membership, serversOf(from));
         outcome.previewProblem = await p.stack.preview({ expectNoChanges: true }).then(
             () => undefined,
-            (err: Error) => err.message.split("\n").filter(Boolean).slice(-3).join(" | "),
+            (err: Error) => lastLines(err.message, 3),
         );
     } finally {
         await p.dispose();

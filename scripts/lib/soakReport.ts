@@ -86,6 +86,6 @@ export function summaryLines(o: SoakOutcome): string[] {
 }
 
 /** The last `n` non-empty lines of `text`, joined with ` | `. */
-function lastLines(text: string, n: number): string {
+export function lastLines(text: string, n: number): string {
     return text.split("\n").map((l) => l.trim()).filter(Boolean).slice(-n).join(" | ");
 }

@@ -10,6 +10,7 @@
  */
 import { validateHostPath } from "./runtime/hostFiles";
 import {
+    validateBoolean,
     isHostname,
     RuntimeInputError,
     validateCheck,
@@ -58,9 +59,8 @@ const KEYS = ["ssl", "verify", "caFile", "sni", "alpn", "checkSsl", "checkSni", 
 
 const ALPN_PROTOCOL = /^[A-Za-z0-9][A-Za-z0-9./-]{0,31}$/;
 
-function validateBoolean(field: string, value: unknown): boolean | undefined {
-    if (value !== undefined && typeof value !== "boolean") throw new RuntimeInputError(field, value, "true or false");
-    return value;
+function optionalBoolean(field: string, value: unknown): boolean | undefined {
+    return value === undefined ? undefined : validateBoolean(field, value);
 }
 
 function validateHost(field: string, value: unknown): string | undefined {
@@ -97,19 +97,19 @@ export function validateServerOptions(field: string, value: unknown): ServerOpti
         });
     }
     const options: ServerOptions = defined({
-        ssl: validateBoolean(`${field}.ssl`, o.ssl),
+        ssl: optionalBoolean(`${field}.ssl`, o.ssl),
         verify: validateOneOf(`${field}.verify`, o.verify, ["none", "required"] as const),
         caFile: o.caFile === undefined ? undefined : validateHostPath(`${field}.caFile`, o.caFile),
         sni: validateHost(`${field}.sni`, o.sni),
         alpn,
-        checkSsl: validateBoolean(`${field}.checkSsl`, o.checkSsl),
+        checkSsl: optionalBoolean(`${field}.checkSsl`, o.checkSsl),
         checkSni: validateHost(`${field}.checkSni`, o.checkSni),
         maxconn: o.maxconn === undefined ? undefined : validateInteger(`${field}.maxconn`, o.maxconn, 1, 1_000_000),
         maxqueue: o.maxqueue === undefined ? undefined : validateInteger(`${field}.maxqueue`, o.maxqueue, 1, 1_000_000),
         slowstartMs: o.slowstartMs === undefined ? undefined : validateTimeoutMs(`${field}.slowstartMs`, o.slowstartMs),
         sendProxy: validateOneOf(`${field}.sendProxy`, o.sendProxy, ["v1", "v2"] as const),
         agent,
-        cookie: validateBoolean(`${field}.cookie`, o.cookie),
+        cookie: optionalBoolean(`${field}.cookie`, o.cookie),
     });
     const tlsOnly = (["verify", "caFile", "sni", "alpn"] as const).find((k) => options[k] !== undefined);
     if (tlsOnly && !options.ssl) throw new RuntimeInputError(`${field}.${tlsOnly}`, String(options[tlsOnly]), `${tlsOnly} only with ssl: true`);

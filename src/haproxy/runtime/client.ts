@@ -244,15 +244,16 @@ export class RuntimeClient {
      * for `shutdownSession`. The full dump is long on a busy load balancer: ask only when needed.
      */
     async tunnelsOf(backend: string, server: string): Promise<string[]> {
-        const reply = await this.execute("show sess all");
-        return parseTunnels(reply, validateName("backend", backend), validateName("server", server));
+        const [b, s] = [validateName("backend", backend), validateName("server", server)];
+        return parseTunnels(await this.execute("show sess all"), b, s);
     }
 
     /** `shutdown session <id>`: ends one stream (an id from `tunnelsOf`); one already gone is no error. */
     async shutdownSession(id: string): Promise<void> {
         if (!/^0x[0-9a-f]{1,16}$/.test(id)) throw new RuntimeInputError("id", id, "a stream id as `show sess` prints it (0x and hex digits)");
-        const reply = (await this.execute(`shutdown session ${id}`)).trim();
-        if (reply !== "" && reply !== "No such session.") throw new RuntimeCommandError(classifyReply(reply), `shutdown session ${id}`, this.where, reply);
+        const command = `shutdown session ${id}`;
+        const reply = (await this.execute(command)).trim();
+        if (reply !== "" && !reply.startsWith("No such session")) throw new RuntimeCommandError(classifyReply(reply), command, this.where, reply);
     }
 
     /**

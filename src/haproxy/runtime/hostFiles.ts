@@ -60,7 +60,7 @@ async function fromTemporary<T>(path: string, text: string, commit: (temporary: 
 }
 
 /** Local files (the host of a `unix://` endpoint is this machine). */
-const localFiles: HostFiles = {
+export const localFiles: HostFiles = {
     async read(path) {
         try {
             return await readFile(path, "utf8");

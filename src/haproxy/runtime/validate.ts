@@ -72,6 +72,12 @@ export function validateAddress(field: string, value: unknown): string {
 }
 
 /** An integer in `min..max` (inclusive). */
+/** `true` or `false`. */
+export function validateBoolean(field: string, value: unknown): boolean {
+    if (typeof value !== "boolean") throw new RuntimeInputError(field, value, "true or false");
+    return value;
+}
+
 export function validateInteger(field: string, value: unknown, min: number, max: number): number {
     if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
         throw new RuntimeInputError(field, value, `an integer from ${min} to ${max}`);

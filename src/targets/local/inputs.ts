@@ -102,9 +102,3 @@ export function environment(reserved: readonly string[] = []): FieldRule {
         return value;
     };
 }
-
-/** `true` or `false`. */
-export function validateFlag(field: string, value: unknown): boolean {
-    if (typeof value !== "boolean") throw new RuntimeInputError(field, value, "true or false");
-    return value;
-}

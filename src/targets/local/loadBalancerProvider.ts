@@ -16,9 +16,10 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { randomBytes } from "node:crypto";
-import { link, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { validateName } from "../../haproxy/runtime/validate";
+import { validateBoolean, validateName } from "../../haproxy/runtime/validate";
+import { localFiles } from "../../haproxy/runtime/hostFiles";
 import { renderServersFile } from "../../haproxy/serversFile";
 import {
     ADMIN_SOCKET,
@@ -41,7 +42,7 @@ import { LOG_FILE, PID_FILE, currentMaster, newMarker, startLoadBalancer, stopLo
 import { isPortFree, isRunning, makeStateDir } from "./processes";
 import { containsUnknown } from "../../provider/previewValues";
 import { progress } from "../../provider/providerLog";
-import { absolutePath, changedKeys, checkFields, optional, pickInputs, validateFlag } from "./inputs";
+import { absolutePath, changedKeys, checkFields, optional, pickInputs } from "./inputs";
 
 export interface LoadBalancerInputs {
     name: string;
@@ -93,7 +94,7 @@ const provider: pulumi.dynamic.ResourceProvider<LoadBalancerInputs, LoadBalancer
             frontendPort: validateFrontendPort,
             backend: validateBackend,
             healthCheck: validateHealthCheck,
-            cookie: optional(validateFlag),
+            cookie: optional(validateBoolean),
         });
         if (failures.length === 0 && !containsUnknown([news.stateDir, news.name])) {
             // The folder goes into haproxy.cfg: letters, digits and `_ . @ + / -` only, short enough for the sockets.
@@ -181,20 +182,13 @@ async function writeIfAbsent(path: string, text: string): Promise<void> {
     }
 }
 
-/** The dynamic cookie key of every load balancer in `stateDir`: read, or made once (linked in place, so one creator wins). */
+/** The dynamic cookie key of every load balancer in `stateDir`: read, or made once (created exclusively, so one creator wins). */
 async function sharedCookieKey(stateDir: string): Promise<string> {
     const path = join(stateDir, "lb", "dynamic-cookie-key");
-    const temporary = `${path}.${process.pid}.${randomBytes(4).toString("hex")}`;
-    await mkdir(join(stateDir, "lb"), { recursive: true, mode: 0o700 }); // inside the state folder, made before
-    await writeFile(temporary, randomBytes(16).toString("hex"), { mode: 0o600 });
-    try {
-        await link(temporary, path).catch((err: NodeJS.ErrnoException) => {
-            if (err.code !== "EEXIST") throw err;
-        });
-    } finally {
-        await rm(temporary, { force: true });
-    }
-    return validateDynamicCookieKey(path, (await readFile(path, "utf8")).trim());
+    // The folder keeps the key to this user; it is inside the state folder, made before.
+    await mkdir(join(stateDir, "lb"), { recursive: true, mode: 0o700 });
+    await localFiles.createExclusive(path, randomBytes(16).toString("hex"));
+    return validateDynamicCookieKey(path, ((await localFiles.read(path)) ?? "").trim());
 }
 
 function lbDir(inputs: Pick<LoadBalancerInputs, "stateDir" | "name">): string {

@@ -31,6 +31,13 @@ describe("Membership durability against production-shaped HAProxy (master-worker
     const gates: CommandGate[] = [];
     after(() => Promise.all(gates.map((g) => g.close())));
 
+    /** A command gate before lb2's admin socket, closed after the suite: the clean-up after each test reaches lb2 through it. */
+    async function gateBeforeLb2(): Promise<{ gate: CommandGate; loadBalancers: Record<string, unknown>[] }> {
+        const gate = await startCommandGate(lbs[1].unixAdmin.replace(/^unix:\/\//, ""));
+        gates.push(gate);
+        return { gate, loadBalancers: lbRefs((lb) => (lb === lbs[1] ? gate.endpoint : lb.unixAdmin)) };
+    }
+
     async function rows(lb: RunningHaproxy): Promise<Map<string, StatRow>> {
         const client = new RuntimeClient(lb.unixAdmin);
         try {
@@ -149,14 +156,13 @@ describe("Membership durability against production-shaped HAProxy (master-worker
         ];
         for (const { moment, command } of moments) {
             it(`a ${kind} reload ${moment}, under load: the attach completes, UP everywhere, 0 failed`, async () => {
-                const gate = await startCommandGate(lbs[1].unixAdmin.replace(/^unix:\/\//, ""));
-                gates.push(gate); // closed after the suite: the clean-up after each test reaches lb2 through it
+                const { gate, loadBalancers } = await gateBeforeLb2();
                 const serving = await appServer(`serving-${kind}`);
                 const servingOuts = await create(inputs(serving));
                 const load = traffic();
                 const joining = await appServer(`joining-${kind}`);
                 const held = gate.hold(command);
-                const attach = create(inputs(joining, { loadBalancers: lbRefs((lb) => (lb === lbs[1] ? gate.endpoint : lb.unixAdmin)), attachTimeoutMs: 30_000 }));
+                const attach = create(inputs(joining, { loadBalancers, attachTimeoutMs: 30_000 }));
                 assert.match(await Promise.race([held, attach.then(() => "the attach ended without that command")]), command);
                 await lbs[1].reload(kind);
                 gate.release();
@@ -171,12 +177,11 @@ describe("Membership durability against production-shaped HAProxy (master-worker
 
     for (const kind of RELOADS) {
         it(`a ${kind} reload between the detach's MAINT and its del server, under load: removed from every process, 0 failed`, async () => {
-            const gate = await startCommandGate(lbs[1].unixAdmin.replace(/^unix:\/\//, ""));
-            gates.push(gate);
+            const { gate, loadBalancers } = await gateBeforeLb2();
             const staying = await appServer(`stays-${kind}`);
             const stayingOuts = await create(inputs(staying));
             const leaving = await appServer(`leaves-${kind}`);
-            const leavingOuts = await create(inputs(leaving, { loadBalancers: lbRefs((lb) => (lb === lbs[1] ? gate.endpoint : lb.unixAdmin)) }));
+            const leavingOuts = await create(inputs(leaving, { loadBalancers }));
             const load = traffic();
             const held = gate.hold(new RegExp(`^del server app/${leaving.name}\\b`));
             const deleting = provider.delete!(`app/${leaving.name}`, { ...leavingOuts, drain: { ...leavingOuts.drain, quietPeriodMs: 0 } });
