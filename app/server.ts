@@ -9,6 +9,9 @@
  *   REQUIRED_SCHEMA  optional: a migration version (e.g. `0002`) that health needs recorded in
  *                    `schema_migrations`: a generation that needs a migration is healthy only after it
  *   APP_FAIL_HEALTH  `1` makes health always fail (tests use it for a broken generation)
+ *   APP_FAIL_FRACTION  0 to 1: that fraction of the answers to `/`, `/slow` and `/items` are 500s, spread
+ *                    evenly (every 5th one for 0.2); health is not affected. Default 0. The demo and the
+ *                    tests use it for a bad release that a rollout's analysis rolls back.
  *
  * Routes: `GET /` answers `{server, generation, appRef}`; `GET /slow?ms=N` (0..60000) answers the same
  * after N ms; `GET /items` answers the first 10 items; `GET /health` answers 200 once a query proves the
@@ -28,6 +31,17 @@ const SHUTDOWN_GRACE_MS = 30_000;
 const KEEP_ALIVE_MS = 10_000;
 
 const env = process.env;
+const failFraction = Number(env.APP_FAIL_FRACTION ?? "0");
+if (!(failFraction >= 0 && failFraction <= 1)) {
+    console.error(`APP_FAIL_FRACTION must be a number from 0 to 1, got ${JSON.stringify(env.APP_FAIL_FRACTION)}`);
+    process.exit(1);
+}
+let answered = 0;
+/** Whether this answer is one of the `APP_FAIL_FRACTION` that fail: the n-th fails when n × fraction passes a whole number. */
+function failsThisOne(): boolean {
+    answered += 1;
+    return Math.floor(answered * failFraction) > Math.floor((answered - 1) * failFraction);
+}
 const identity = JSON.stringify({ server: env.SERVER_NAME ?? "", generation: env.GENERATION ?? "", appRef: env.APP_REF ?? "" });
 let stopping = false;
 
@@ -65,6 +79,7 @@ function send(res: ServerResponse, status: number, body: string): void {
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://app");
     if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, JSON.stringify({ error: "only GET" }));
+    if (url.pathname !== "/health" && failsThisOne()) return send(res, 500, JSON.stringify({ error: "APP_FAIL_FRACTION" }));
     if (url.pathname === "/") return send(res, 200, identity);
     if (url.pathname === "/health") {
         const reason = await unhealthyReason();

@@ -10,6 +10,8 @@ import { parseEndpoint } from "../src/haproxy/runtime/endpoint";
 import { knownHostsProblems } from "../src/haproxy/runtime/knownHosts";
 import { validateServerOptions, type ServerOptions } from "../src/haproxy/serverOptions";
 import { RuntimeInputError } from "../src/haproxy/runtime/validate";
+import { resolveRollout } from "../src/haproxy/rollout/rolloutSpec";
+import type { RolloutInput } from "../src/haproxy/poolMembership";
 import { DEFAULTS } from "../src/defaults";
 import { helpAt } from "./configHelp";
 import { crossFieldProblems, seconds, type LooseConfig } from "./configRules";
@@ -45,6 +47,51 @@ const serverOptions = z.unknown().transform((value, ctx): ServerOptions => {
         return z.NEVER;
     }
 });
+/** `haproxy.rollout`: the PoolMembership's rollout in seconds, checked by the same rules (rolloutSpec.ts). */
+const rolloutAnalysis = DEFAULTS.rollout.analysis;
+const rollout = z
+    .object({
+        steps: z
+            .array(z.object({ percent: z.number().int().min(1).max(100), bakeSeconds: z.number().min(0.5).max(86400) }).strict())
+            .min(1)
+            .max(20)
+            .default(DEFAULTS.rollout.steps.map((s) => ({ percent: s.percent, bakeSeconds: seconds(s.bakeMs) })))
+            .meta({ allowed: "1 to 20 steps {percent, bakeSeconds} of rising percents, the last one 100", example: "[{percent: 10, bakeSeconds: 60}, {percent: 100, bakeSeconds: 120}]" }),
+        analysis: z
+            .object({
+                windowSeconds: withDefault(z.number().min(0.5).max(86400), seconds(rolloutAnalysis.windowMs), "seconds from 0.5 to 86400: one analysis window"),
+                minRequests: withDefault(z.number().int().min(1), rolloutAnalysis.minRequests, "the fewest requests the new generation must get in a window for it to count"),
+                maxErrorRate: withDefault(z.number().min(0).max(1), rolloutAnalysis.maxErrorRate, "a rate from 0 to 1"),
+                maxErrorRateIncrease: withDefault(z.number().min(0).max(1), rolloutAnalysis.maxErrorRateIncrease, "a rate from 0 to 1 above the stable generation's"),
+                maxResponseTimeRatio: withDefault(z.number().min(1).max(1000), rolloutAnalysis.maxResponseTimeRatio, "a ratio from 1 to 1000 to the stable generation's response time"),
+                responseTimeSlackMs: withDefault(z.number().int().min(0).max(600000), rolloutAnalysis.responseTimeSlackMs, "milliseconds of response-time difference that always pass"),
+                maxRetryRate: withDefault(z.number().min(0).max(1), rolloutAnalysis.maxRetryRate, "a rate from 0 to 1"),
+                failureLimit: withDefault(z.number().int().min(0).max(1000), rolloutAnalysis.failureLimit, "failed windows tolerated, 0 to 1000"),
+                inconclusiveExtensionSeconds: withDefault(z.number().min(0).max(86400), seconds(rolloutAnalysis.inconclusiveExtensionMs), "seconds an inconclusive bake may go on"),
+                onInconclusive: withDefault(z.enum(["rollback", "fail"]), rolloutAnalysis.onInconclusive, "rollback (drain and detach the new generation) or fail (keep it attached at weight 0)"),
+            })
+            .strict()
+            .prefault({}),
+    })
+    .strict()
+    .superRefine((value, ctx) => {
+        try {
+            resolveRollout("rollout", rolloutInput(value));
+        } catch (err) {
+            if (!(err instanceof RuntimeInputError)) throw err;
+            ctx.addIssue({ code: "custom", message: err.message.replace(/Ms\b/g, "Seconds (in ms)"), path: err.field.split(".").slice(1) });
+        }
+    });
+
+/** A `haproxy.rollout` config value in the PoolMembership's units (seconds to ms). */
+export function rolloutInput(value: z.output<typeof rollout>): RolloutInput {
+    const { windowSeconds, inconclusiveExtensionSeconds, ...analysis } = value.analysis;
+    return {
+        steps: value.steps.map((s) => ({ percent: s.percent, bakeMs: Math.round(s.bakeSeconds * 1000) })),
+        analysis: { ...analysis, windowMs: Math.round(windowSeconds * 1000), inconclusiveExtensionMs: Math.round(inconclusiveExtensionSeconds * 1000) },
+    };
+}
+
 const name = z.string().regex(NAME_PATTERN);
 const NAME_ALLOWED = "a lowercase letter then up to 23 lowercase letters, digits or '-'";
 const port = z.number().int().min(1).max(65535);
@@ -163,6 +210,9 @@ const schema = z
                     .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/))
                     .default([])
                     .meta({ allowed: "a list of server names the backend already has (your existing fleet, in the servers file): the next flip drains and removes them", example: "[web1, web2]" }),
+                rollout: rollout
+                    .meta({ allowed: "{steps: [{percent, bakeSeconds}], analysis: {windowSeconds, minRequests, maxErrorRate, ...}}: shift traffic in steps, rolled back on its own (docs/OPERATING.md)", example: "{steps: [{percent: 10, bakeSeconds: 60}, {percent: 100, bakeSeconds: 60}]}" })
+                    .optional(),
                 drain: z
                     .object({
                         method: withDefault(

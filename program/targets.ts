@@ -4,7 +4,7 @@
  * used: @pulumi/aws and @pulumi/command take a noticeable part of a local program's start.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { DeploymentConfig } from "./config";
+import { rolloutInput, type DeploymentConfig } from "./config";
 import { pinnedHostKey } from "../src/haproxy/runtime/knownHosts";
 import type { SshCredentials } from "../src/haproxy/runtime/transport";
 import { serverName } from "../src/names";
@@ -39,6 +39,7 @@ export function deploymentSettings(config: DeploymentConfig): DeploymentSettings
             generations: haproxy.generations,
             runtimeOnly: haproxy.runtimeOnly,
             adopt: haproxy.adopt,
+            ...(haproxy.rollout ? { rollout: rolloutInput(haproxy.rollout) } : {}),
         },
     };
 }

@@ -77,6 +77,38 @@ export const DEFAULTS = deepFreeze({
         /** Servers are written to the servers files too, not only to the running HAProxy processes. */
         runtimeOnly: false,
     },
+    /** A progressive rollout (RolloutSpec), when a membership asks for one. */
+    rollout: {
+        /** The steps: the new generation's share of new traffic, and how long it bakes there, in ms. */
+        steps: [
+            { percent: 10, bakeMs: 60_000 },
+            { percent: 50, bakeMs: 120_000 },
+            { percent: 100, bakeMs: 120_000 },
+        ],
+        /** How every bake is judged (AnalysisSettings). */
+        analysis: {
+            /** One analysis window: counters are compared between its start and its end, in ms. */
+            windowMs: 10_000,
+            /** Fewest requests the new generation must get in a window for it to count; fewer: inconclusive. */
+            minRequests: 20,
+            /** Highest error rate of the new generation (5xx, failed responses, failed connections). */
+            maxErrorRate: 0.01,
+            /** Highest error rate above the stable generation's in the same window, when the stable one got `minRequests` too. */
+            maxErrorRateIncrease: 0.005,
+            /** Highest average response time relative to the stable generation's (differences under `responseTimeSlackMs` pass). */
+            maxResponseTimeRatio: 2,
+            /** Response-time differences under this pass whatever the ratio, in ms. */
+            responseTimeSlackMs: 50,
+            /** Highest share of the new generation's requests that were retried or redispatched. */
+            maxRetryRate: 0.05,
+            /** Failed windows tolerated; one more rolls back. */
+            failureLimit: 0,
+            /** A step whose windows are inconclusive bakes this much longer at most, in ms (then `onInconclusive`). */
+            inconclusiveExtensionMs: 120_000,
+            /** What a bake still inconclusive at its extension's end does: `rollback`, or `fail` (the new generation kept attached at weight 0). */
+            onInconclusive: "rollback",
+        },
+    },
     /** The aws target's. */
     aws: {
         /** SSH user on the database host, where the migration runs. */

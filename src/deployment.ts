@@ -82,9 +82,12 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         // Warm standby: the previous generation's pool stays registered (so it keeps running) without
         // memberships (so it is drained and detached). Flipping back re-attaches it without provisioning.
         if (plan.standby) poolOf(plan.standby);
+        // A rollout shifts traffic from this deployment's other generations only (its memberships' owners).
+        const membershipScope = ownerInThisStack(childNames(name).membership("")).resource;
+        const rollout = plan.membership.rollout ? { rollout: { ...plan.membership.rollout, replacesOwnersStartingWith: membershipScope } } : {};
         const membership = new PoolMembership(
             plan.membershipName,
-            { ...sharedMembershipArgs(plan.membership, lbs, args.ssh), servers: pool.servers.map((server) => poolServer(plan.membership, server)) },
+            { ...sharedMembershipArgs(plan.membership, lbs, args.ssh), servers: pool.servers.map((server) => poolServer(plan.membership, server)), ...rollout },
             { ...scoped, dependsOn: [pool.gate] },
         );
         const smoke = new HealthGate(
@@ -120,7 +123,7 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
                 plan.orphansName,
                 {
                     stack: ownerInThisStack(name).stack,
-                    scope: ownerInThisStack(childNames(name).membership("")).resource,
+                    scope: membershipScope,
                     claimed,
                     loadBalancers: loadBalancerRefs(lbs),
                     backend,

@@ -10,6 +10,8 @@ import type { ServerOptions } from "./haproxy/serverOptions";
 import type { CheckOptions } from "./haproxy/runtime/validate";
 import { childNames, poolChildNames, serverName } from "./names";
 import { canaryBatches } from "./pool/canary";
+import type { RolloutInput } from "./haproxy/poolMembership";
+import { resolveRollout, type RolloutSpec } from "./haproxy/rollout/rolloutSpec";
 
 /** What an app server is built from; every field is optional, a target says which it needs. */
 export interface ServerSpec {
@@ -75,6 +77,8 @@ export interface HaproxySettings {
     runtimeOnly?: boolean;
     /** Names of an existing fleet's servers, retired once the new generation serves. @default [] */
     adopt?: string[];
+    /** Shift traffic to a new generation in steps, analysed and rolled back on its own (PoolMembership's `rollout`). @default none */
+    rollout?: RolloutInput;
 }
 
 /** What a deployment is asked to do. */
@@ -131,6 +135,8 @@ export interface MembershipPlan {
     detachTimeoutMs: number;
     drain: DrainSettings;
     runtimeOnly: boolean;
+    /** The new generation's rollout, validated, defaults filled. @default none (full weight at once) */
+    rollout?: RolloutSpec;
 }
 
 export interface DeploymentPlan {
@@ -203,6 +209,7 @@ export function planMembership(settings: DeploymentSettings, generation: string)
         detachTimeoutMs: h.detachTimeoutMs ?? DEFAULTS.membership.detachTimeoutMs,
         drain: { ...DEFAULTS.membership.drain, ...h.drain },
         runtimeOnly: h.runtimeOnly ?? DEFAULTS.membership.runtimeOnly,
+        ...(h.rollout ? { rollout: resolveRollout("haproxy.rollout", h.rollout) } : {}),
     };
 }
 

@@ -34,6 +34,11 @@ export interface LoadBalancerAccess {
     hasLine(server: string): Promise<boolean>;
     /** The server lines of the servers file, by server name (none for runtime-only memberships). */
     serverLines(): Promise<Map<string, string>>;
+    /**
+     * Lets `change` edit the server lines of the servers file (under its lock, serversFile.ts), whoever
+     * owns them: only for a rollout's weights of its own stack's stable servers (rollout/stableServers.ts).
+     */
+    editServerLines(change: (servers: Map<string, string>) => void): Promise<void>;
     /** The owner recorded on `spec`'s line if it is not `spec`'s own (ownership.ts); `undefined` for runtime-only memberships. */
     otherOwner(spec: MembershipSpec): Promise<ServerOwner | undefined>;
 }
@@ -92,6 +97,10 @@ export function accessTo(lb: LoadBalancerRef, spec: MembershipSpec): LoadBalance
                 // An adopted server keeps its own line (it may say what the plugin cannot see); it is only drained.
                 else if (own !== undefined && state === "drain") servers.set(s.server, drainedLine(own));
             });
+        },
+        async editServerLines(change) {
+            if (spec.runtimeOnly || path === undefined) return;
+            await updateServersFile(files(), fileKey, path, header, change);
         },
         async isRecorded(s, state) {
             const content = await fileContent();

@@ -9,6 +9,7 @@
  * drain timeout), or missing from the servers file, and `update` repairs it before anything is drained.
  *
  * - create: attach every server on every load balancer in parallel; on failure take them all back out.
+ *   A PoolMembership with a `rollout` shifts traffic to them in steps instead (rollout/rollout.ts).
  * - update: drain from load balancers, and of servers, no longer listed; a server listed at another
  *   address is replaced by an interim server first (never a dip in capacity); then make every server
  *   serve on every listed load balancer.
@@ -29,6 +30,8 @@ import { RuntimeInputError } from "./runtime/validate";
 import { containsUnknown } from "../provider/previewValues";
 import { progress } from "../provider/providerLog";
 import { configureForgotten, FORGET_CONFIG_KEY, isForgotten, reachable } from "./forget";
+import { rollOut } from "./rollout/rollout";
+import type { RolloutSpec } from "./rollout/rolloutSpec";
 import { announceSettings, withSettingsOf, withTodaysSettings } from "./todaysSettings";
 
 /** What a Membership stores: its spec plus where it is attached now. */
@@ -49,6 +52,8 @@ export interface MembershipShape {
     id(members: MembershipSpec[]): string;
     /** What the resource stores. */
     outputs(members: MembershipSpec[], attachedTo: string[]): Record<string, unknown>;
+    /** The progressive rollout its create runs instead of a plain attach (rollout/rollout.ts); throws RuntimeInputError. @default none */
+    rollout?(inputs: Record<string, unknown>, members: MembershipSpec[]): RolloutSpec | undefined;
 }
 
 /** Placeholders for a new server's address and port during a preview (TEST-NET-1, port 1). */
@@ -81,6 +86,7 @@ export function membershipProvider(shape: MembershipShape): pulumi.dynamic.Resou
             let members: MembershipSpec[];
             try {
                 members = shape.members(known);
+                shape.rollout?.(known, members);
             } catch (err) {
                 if (!(err instanceof RuntimeInputError)) throw err;
                 return { inputs: news, failures: [{ property: err.field, reason: err.message }] };
@@ -126,7 +132,9 @@ export function membershipProvider(shape: MembershipShape): pulumi.dynamic.Resou
         async create(inputs) {
             const members = shape.members(specInputs(inputs));
             const lbs = reachable(members[0].loadBalancers);
-            await attach(members, lbs);
+            const rollout = shape.rollout?.(specInputs(inputs), members);
+            if (rollout) await rollOut(members, lbs, rollout);
+            else await attach(members, lbs);
             return { id: shape.id(members), outs: shape.outputs(members, lbs.map((lb) => lb.name)) };
         },
 

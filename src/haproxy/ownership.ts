@@ -22,7 +22,8 @@ export interface ServerOwner {
 
 /** One part of an owner: no spaces, no `#`, as `encodeURIComponent` leaves names (plus `/` between stack parts). */
 const OWNER_PART = /^[A-Za-z0-9._~!*'()%/-]{1,256}$/;
-const OWNER_COMMENT = /\s#\s*owner\s+(\S+)\s+(\S+)\s*$/;
+/** The owner comment; a rollout may add `full-weight <n>` to a stable server's (rollout/stableLines.ts). */
+const OWNER_COMMENT = /\s#\s*owner\s+(\S+)\s+(\S+)(?:\s+full-weight\s+\d+)?\s*$/;
 
 /** Validates an owner input; throws RuntimeInputError naming `field`. */
 export function validateOwner(field: string, value: unknown): ServerOwner {

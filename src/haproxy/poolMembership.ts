@@ -10,6 +10,7 @@ import { ProjectDynamicResource, type InputFields } from "../provider/providerSh
 import { ownerInThisStack, type MembershipArgs } from "./membership";
 import type { PoolServer } from "./membershipSpec";
 import type { ServerOwner } from "./ownership";
+import type { AnalysisSettings, RolloutStep } from "./rollout/rolloutSpec";
 
 export interface PoolMembershipArgs extends Omit<MembershipArgs, "server" | "address" | "port"> {
     /**
@@ -17,6 +18,19 @@ export interface PoolMembershipArgs extends Omit<MembershipArgs, "server" | "add
      * port, and, for the `healthcheck` drain method, its health-check file.
      */
     servers: pulumi.Input<pulumi.Input<InputFields<PoolServer>>[]>;
+    /**
+     * Shift traffic to the servers in steps, each analysed against the stable generation's servers (this
+     * stack's other servers in the backend), rolling back on its own when the analysis fails
+     * (rollout/rolloutSpec.ts, docs/OPERATING.md). @default none: the servers attach at full weight
+     */
+    rollout?: pulumi.Input<RolloutInput>;
+}
+
+/** A rollout as an input: times in ms; every field but `steps`' entries optional (defaults.ts, `DEFAULTS.rollout`). */
+export interface RolloutInput {
+    steps?: RolloutStep[];
+    analysis?: Partial<AnalysisSettings>;
+    replacesOwnersStartingWith?: string;
 }
 
 export class PoolMembership extends ProjectDynamicResource {

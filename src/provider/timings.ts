@@ -32,7 +32,37 @@ export interface StartTiming {
     listeningAt: number;
 }
 
-export type StepTiming = DrainTiming | StartTiming;
+/** One analysis window of a rollout step, summed over every load balancer (rollout/analysis.ts). */
+export interface RolloutWindowTiming {
+    kind: "rollout-window";
+    backend: string;
+    /** 1-based step number, and its percent. */
+    step: number;
+    percent: number;
+    startedAt: number;
+    endedAt: number;
+    candidate: { requests: number; errors: number; retries: number; responseTimeMs?: number };
+    stable: { requests: number; errors: number; retries: number; responseTimeMs?: number };
+    verdict: "pass" | "fail" | "inconclusive";
+    /** Why it failed or was inconclusive. */
+    reasons: string[];
+}
+
+/** A rollout's weights changed on every load balancer: a step began, or the rollout went back (`step` 0). */
+export interface RolloutWeightsTiming {
+    kind: "rollout-weights";
+    backend: string;
+    step: number;
+    percent: number;
+    /** When the change began, and when every load balancer had it. */
+    startedAt: number;
+    appliedAt: number;
+    candidateWeight: number;
+    /** The stable servers' weight (on the first load balancer: each computes its own from its stable servers). */
+    stableWeight: number;
+}
+
+export type StepTiming = DrainTiming | StartTiming | RolloutWindowTiming | RolloutWeightsTiming;
 
 /** Appends `timing` to the timings file, if one is named. Never throws: timings must not fail an update. */
 export function recordTiming(timing: StepTiming, env: NodeJS.ProcessEnv = process.env): void {

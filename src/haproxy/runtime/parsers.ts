@@ -114,7 +114,8 @@ function columnIndex(columns: readonly string[]): ReadonlyMap<string, number> {
 const STAT_NUMBERS = [
     "qcur", "qmax", "scur", "smax", "slim", "stot", "weight", "act", "bck", "chkfail", "chkdown", "lastchg",
     "downtime", "iid", "sid", "lbtot", "type", "check_code", "check_duration", "check_rise", "check_fall",
-    "check_health", "req_tot", "qlimit",
+    "check_health", "req_tot", "qlimit", "hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other",
+    "eresp", "econ", "wretr", "wredis", "rtime",
 ] as const;
 const STAT_STRINGS = ["status", "check_status", "check_desc", "last_chk", "addr", "mode", "tracked", "cookie"] as const;
 

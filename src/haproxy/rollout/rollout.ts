@@ -1,0 +1,186 @@
+/**
+ * A progressive rollout of a new generation (runbook step 11, in steps), run by the PoolMembership's
+ * create: the new servers attach at weight 0; each step gives them its share of new traffic on every
+ * load balancer and bakes, one analysis window after another (analysis.ts), until enough windows passed;
+ * the last step (100%) keeps the stable generation attached at weight 0, so going back is instant. Then
+ * the create returns, and the engine drains the old generation as in any flip.
+ *
+ * A failed analysis (more failed windows than `failureLimit`), or a bake still inconclusive at the end
+ * of its extension, goes back: the stable generation's full weights first, then the new generation's 0,
+ * on every load balancer at once; then (`rollback`) the new generation drains and detaches, or (`fail`)
+ * it stays attached at weight 0. The create fails with the measurements, so the stack records no new
+ * membership: a re-run tries the rollout again from its first step; setting `generation` back removes
+ * the failed generation's servers like any other.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { accessTo, firstLine } from "../loadBalancerAccess";
+import type { LoadBalancerRef, MembershipSpec } from "../membershipSpec";
+import { attach, describeServers, detachAll } from "../membershipSteps";
+import { progress } from "../../provider/providerLog";
+import { recordTiming } from "../../provider/timings";
+import { describeWindow, judgeWindow, measureWindow, type Verdict, type WindowMeasurement } from "./analysis";
+import type { CounterReading, MetricSource } from "./counters";
+import { describeSteps, type RolloutSpec, type RolloutStep } from "./rolloutSpec";
+import { setCandidateWeights, setStableWeights, stableServersOn, type StableServer } from "./stableServers";
+import { statCounters } from "./statCounters";
+import { shareOf, stepWeights } from "./weights";
+
+/** Raised when a rollout went back: its message holds the measurements that decided it. */
+export class RolloutFailedError extends Error {
+    readonly name = "RolloutFailedError";
+}
+
+/** One load balancer's part in the rollout. */
+interface Lane {
+    lb: LoadBalancerRef;
+    stable: StableServer[];
+}
+
+/** Rolls `members` out on `lbs` as `rollout` says; returns once they serve at full weight, or throws RolloutFailedError. */
+export async function rollOut(members: MembershipSpec[], lbs: LoadBalancerRef[], rollout: RolloutSpec, source?: MetricSource): Promise<void> {
+    const [first] = members;
+    const scope = rollout.replacesOwnersStartingWith;
+    const lanes: Lane[] = await Promise.all(lbs.map(async (lb) => ({ lb, stable: await stableServersOn(accessTo(lb, first), first, scope) })));
+    if (lanes.every((l) => l.stable.length === 0)) {
+        progress(`${describeServers(members)}: no stable generation of this stack in the backend to shift traffic from; attaching at full weight`);
+        await attach(members, lbs);
+        return;
+    }
+    const stableNames = [...new Set(lanes.flatMap((l) => l.stable.map((s) => s.name)))].sort();
+    progress(`${describeServers(members)}: rollout ${describeSteps(rollout.steps)} against ${stableNames.join(", ")}; analysis every ${rollout.analysis.windowMs / 1000} s`);
+    await attach(
+        members.map((m) => ({ ...m, weight: 0 })),
+        lbs,
+    );
+    const metrics = source ?? statCounters(new Map(lbs.map((lb) => [lb.name, accessTo(lb, first).client])));
+    const candidates = members.map((m) => m.server);
+    const lbNames = lbs.map((lb) => lb.name);
+    const run = new RolloutRun(members, lanes, rollout, metrics, candidates, stableNames, lbNames);
+    try {
+        await metrics.preflight(first.backend, [...candidates, ...stableNames], lbNames);
+        for (const [i, step] of rollout.steps.entries()) await run.step(i + 1, step);
+    } catch (err) {
+        await run.goBack(err);
+    }
+}
+
+class RolloutRun {
+    private failures = 0;
+
+    constructor(
+        private readonly members: MembershipSpec[],
+        private readonly lanes: Lane[],
+        private readonly rollout: RolloutSpec,
+        private readonly metrics: MetricSource,
+        private readonly candidates: string[],
+        private readonly stable: string[],
+        private readonly lbNames: string[],
+    ) {}
+
+    private get backend(): string {
+        return this.members[0].backend;
+    }
+
+    /** Sets the weights of `percent` on every load balancer: the side that gains first, then the side that loses. */
+    private async applyWeights(step: number, percent: number): Promise<void> {
+        const startedAt = Date.now();
+        const full = this.members[0].weight;
+        let first: { candidate: number; stable: number } | undefined;
+        await Promise.all(
+            this.lanes.map(async ({ lb, stable }) => {
+                const access = accessTo(lb, this.members[0]);
+                const w = stepWeights(percent, this.members.length, stable.length, full);
+                first ??= w;
+                const candidatesSide = () => setCandidateWeights(access, this.members, w.candidate);
+                const stableSide = () => setStableWeights(access, this.members[0], this.rollout.replacesOwnersStartingWith, stable, (s) => (percent === 0 ? s.fullWeight : w.stable));
+                const gaining = percent === 0 ? [stableSide, candidatesSide] : [candidatesSide, stableSide];
+                for (const side of gaining) await side();
+                progress(`${lb.name}: ${this.backend} at ${percent}% new: new servers weight ${w.candidate}, stable ${percent === 0 ? "full weight" : `weight ${w.stable}`} (share ${(shareOf(w, this.members.length, stable.length) * 100).toFixed(1)}%)`);
+            }),
+        );
+        recordTiming({ kind: "rollout-weights", backend: this.backend, step, percent, startedAt, appliedAt: Date.now(), candidateWeight: first?.candidate ?? 0, stableWeight: first?.stable ?? 0 });
+    }
+
+    private async read(): Promise<CounterReading[]> {
+        return this.metrics.read(this.backend, [...this.candidates, ...this.stable], this.lbNames);
+    }
+
+    /** One window: counters at its start and end, and the verdict. A reading that fails makes it inconclusive. */
+    private async window(): Promise<{ measurement?: WindowMeasurement; verdict: Verdict }> {
+        const { windowMs } = this.rollout.analysis;
+        let start: CounterReading[];
+        try {
+            start = await this.read();
+        } catch (err) {
+            await sleep(windowMs);
+            return { verdict: { result: "inconclusive", reason: `counters could not be read: ${firstLine(err)}` } };
+        }
+        await sleep(windowMs);
+        try {
+            const measurement = measureWindow(start, await this.read(), this.candidates, this.stable);
+            return { measurement, verdict: judgeWindow(measurement, this.rollout.analysis) };
+        } catch (err) {
+            return { verdict: { result: "inconclusive", reason: `counters could not be read: ${firstLine(err)}` } };
+        }
+    }
+
+    /** Step `n`: its weights, then windows until enough passed, too many failed, or the extension ran out. */
+    async step(n: number, step: RolloutStep): Promise<void> {
+        const { analysis, steps } = this.rollout;
+        await this.applyWeights(n, step.percent);
+        const needed = Math.ceil(step.bakeMs / analysis.windowMs);
+        const giveUpAt = Date.now() + step.bakeMs + analysis.inconclusiveExtensionMs;
+        let passed = 0;
+        const shares = { candidate: 0, stable: 0 };
+        const where = `${this.backend} step ${n}/${steps.length} (${step.percent}%)`;
+        while (passed < needed) {
+            const { measurement, verdict } = await this.window();
+            const reasons = verdict.result === "fail" ? verdict.reasons : verdict.result === "inconclusive" ? [verdict.reason] : [];
+            if (measurement) {
+                recordTiming({ kind: "rollout-window", backend: this.backend, step: n, percent: step.percent, startedAt: measurement.startedAt, endedAt: measurement.endedAt, candidate: measurement.candidate, stable: measurement.stable, verdict: verdict.result, reasons });
+            }
+            progress(`${where}: window ${verdict.result}${measurement ? `: ${describeWindow(measurement)}` : ""}${reasons.length > 0 ? ` (${reasons.join("; ")})` : ""}`);
+            if (verdict.result === "pass" && measurement) {
+                passed += 1;
+                shares.candidate += measurement.candidate.requests;
+                shares.stable += measurement.stable.requests;
+            } else if (verdict.result === "fail") {
+                this.failures += 1;
+                if (this.failures > analysis.failureLimit) throw new RolloutFailedError(`${where}: the analysis failed (${this.failures} failed windows, failureLimit ${analysis.failureLimit}):\n  ${failedWindow(measurement, reasons)}`);
+            } else if (Date.now() >= giveUpAt) {
+                throw new InconclusiveError(`${where}: the bake was still inconclusive ${(step.bakeMs + analysis.inconclusiveExtensionMs) / 1000} s after the step began (${passed} of ${needed} windows passed; last: ${reasons.join("; ")})`);
+            }
+        }
+        const share = shares.candidate / Math.max(1, shares.candidate + shares.stable);
+        progress(`${where}: passed ${passed} windows; the new generation got ${(share * 100).toFixed(1)}% of ${shares.candidate + shares.stable} requests`);
+    }
+
+    /** Back to the stable generation: its full weights, the new one at 0, then drained and detached unless the policy keeps it. */
+    async goBack(cause: unknown): Promise<never> {
+        const why = `rollout of ${describeServers(this.members)} went back: ${(cause as Error)?.message ?? String(cause)}`;
+        const keep = cause instanceof InconclusiveError && this.rollout.analysis.onInconclusive === "fail";
+        const startedAt = Date.now();
+        try {
+            await this.applyWeights(0, 0);
+            const back = `the stable generation back at full weight and the new one at weight 0 in ${Date.now() - startedAt} ms`;
+            if (!keep) await detachAll(this.members, this.lanes.map((l) => l.lb));
+            throw new RolloutFailedError(`${why}\n${back}; ${keep ? "the new generation stays attached at weight 0 (onInconclusive: fail)" : "the new generation drained and detached"}`);
+        } catch (err) {
+            if (err instanceof RolloutFailedError) throw err;
+            throw new RolloutFailedError(`${why}\nand going back did not finish: ${(err as Error).message}\nthe next pulumi up starts the rollout again from its first step (the stable servers' full weights stay in their servers-file lines)`);
+        }
+    }
+}
+
+/** Raised when a bake stays inconclusive past its extension. */
+class InconclusiveError extends Error {
+    readonly name = "InconclusiveError";
+}
+
+/** A failed window for the error message: the whole and per load balancer. */
+function failedWindow(measurement: WindowMeasurement | undefined, reasons: string[]): string {
+    if (!measurement) return reasons.join("; ");
+    const span = `${new Date(measurement.startedAt).toISOString()} .. ${new Date(measurement.endedAt).toISOString()}`;
+    const per = measurement.perLb.map((l) => `${l.lb}: new ${l.candidate.errors}/${l.candidate.requests} errors, stable ${l.stable.errors}/${l.stable.requests}`).join("; ");
+    return `${reasons.join("; ")}\n  window ${span}: ${describeWindow(measurement)}\n  ${per}`;
+}
