@@ -14,7 +14,7 @@ const LBS = ["lb1", "lb2", "lb3"];
 function flipOf(overrides: Partial<FaultyFlip["run"]> = {}, rest: Partial<FaultyFlip> = {}): FaultyFlip {
     const membership = LBS.map((lb) => ({ lb, servers: [{ name: "app-g8-1", status: "UP" }, { name: "app-g8-0", status: "UP" }] }));
     return {
-        run: { from: "g7", to: "g8", traffic: { answers: [], total: 1234, failed: [] }, startedAt: 0, endedAt: 21_400, phases: {} as FaultyFlip["run"]["phases"], membership, appStartSeconds: 1, ...overrides },
+        run: { from: "g7", to: "g8", traffic: { answers: [], total: 1234, failed: [] }, startedAt: 0, endedAt: 21_400, phases: {} as FaultyFlip["run"]["phases"], membership, appStartSeconds: 1, rollout: [], ...overrides },
         reached: { late: false },
         ...rest,
     };

@@ -1,0 +1,166 @@
+/**
+ * End to end, a progressive rollout (haproxy.rollout) through the real engine, real HAProxy and real app
+ * servers under load: a good release through 10/50/100 (the share each step really gave, from HAProxy's
+ * counters), a release that fails one request in five (rolled back during its first step), a bake
+ * without traffic (inconclusive, never a pass), and a master-worker reload in the middle of a step.
+ * The tests run in order; each starts from where the previous one left the stack.
+ */
+import * as assert from "node:assert/strict";
+import { join } from "node:path";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
+import { deployedState, flipUnderTraffic, membershipOf, type FlipRun } from "../../scripts/lib/flip";
+import type { RolloutWindowTiming } from "../../src/provider/timings";
+import { reloadLoadBalancer } from "../../src/targets/local/haproxyControl";
+import { scratchProject, type ScratchProject } from "../../lab/scratchProject";
+
+/** Short bakes so a rollout takes seconds: three steps of two 1.5 s windows each. */
+const ROLLOUT = {
+    steps: [
+        { percent: 10, bakeSeconds: 3 },
+        { percent: 50, bakeSeconds: 3 },
+        { percent: 100, bakeSeconds: 3 },
+    ],
+    analysis: { windowSeconds: 1.5, minRequests: 5, inconclusiveExtensionSeconds: 6 },
+};
+/** Enough short requests that a 10% step gets its minRequests in every window. */
+const TRAFFIC = { ratePerSecond: 80, clients: 4 };
+
+async function membersByLb(p: ScratchProject): Promise<Record<string, string[]>> {
+    const state = await deployedState(p.stack);
+    const membership = await membershipOf(state.loadBalancers, state.backend);
+    return Object.fromEntries(membership.map((m) => [m.lb, m.servers.map((s) => `${s.name} ${s.status}`).sort()]));
+}
+
+function assertOnlyGeneration(members: Record<string, string[]>, generation: string): void {
+    assert.deepEqual(Object.keys(members).sort(), ["lb1", "lb2"]);
+    for (const [lb, servers] of Object.entries(members)) assert.deepEqual(servers, [`app-${generation}-0 UP`, `app-${generation}-1 UP`], `${lb}: ${servers.join(", ")}`);
+}
+
+/** Per step, the share of requests the new generation got over the step's passed windows, in percent. */
+function sharesByStep(run: FlipRun): Map<number, { percent: number; share: number; requests: number }> {
+    const byStep = new Map<number, { percent: number; candidate: number; stable: number }>();
+    for (const t of run.rollout.filter((r): r is RolloutWindowTiming => r.kind === "rollout-window" && r.verdict === "pass")) {
+        const s = byStep.get(t.step) ?? { percent: t.percent, candidate: 0, stable: 0 };
+        s.candidate += t.candidate.requests;
+        s.stable += t.stable.requests;
+        byStep.set(t.step, s);
+    }
+    return new Map([...byStep].map(([step, s]) => [step, { percent: s.percent, share: (100 * s.candidate) / Math.max(1, s.candidate + s.stable), requests: s.candidate + s.stable }]));
+}
+
+describe("end to end: a progressive rollout under live traffic", function () {
+    this.timeout(600_000);
+    let p: ScratchProject;
+
+    before(async () => {
+        p = await scratchProject("rollout");
+        await p.setConfig("pool", {
+            size: 2,
+            namePrefix: "app",
+            spec: { appRef: "v1.0.0" },
+            generations: { g3: { appRef: "v1.1.0-bad", inputs: { APP_FAIL_FRACTION: "0.2" } } },
+        });
+        const config = (await p.stack.getAllConfig())["haproxy-bluegreen:haproxy"];
+        await p.setConfig("haproxy", { ...JSON.parse(config.value), rollout: ROLLOUT });
+    });
+    after(async () => {
+        await p?.stack.destroy().catch(() => undefined);
+        await p?.dispose();
+    });
+
+    it("brings up g1 at full weight: there is no stable generation to shift traffic from", async () => {
+        const lines: string[] = [];
+        await p.stack.up({ onEvent: (e: EngineEvent) => e.diagnosticEvent && lines.push(e.diagnosticEvent.message) });
+        assertOnlyGeneration(await membersByLb(p), "g1");
+        assert.ok(lines.some((l) => l.includes("no stable generation of this stack in the backend")), lines.join(""));
+    });
+
+    it("previews the rollout: the new membership's steps and thresholds", async () => {
+        await p.stack.setConfig("generation", { value: "g2" });
+        const preview = await p.stack.preview({ diff: true });
+        for (const word of ["rollout", "percent", "bakeMs", "maxErrorRate", "minRequests"]) assert.match(preview.stdout, new RegExp(word), `preview --diff shows ${word}`);
+    });
+
+    it("a good release g1 -> g2 through 10/50/100: no failed request, each step's share within 5 points of its percent", async () => {
+        const run = await flipUnderTraffic(p.stack, "g2", { traffic: TRAFFIC });
+        assert.equal(run.error, undefined, run.error?.message);
+        assert.ok(run.traffic.total > 500, `traffic: ${run.traffic.total}`);
+        assert.deepEqual(run.traffic.failed.map((f) => `${f.kind} ${f.url}: ${f.error}`), [], "no request failed");
+        const shares = sharesByStep(run);
+        assert.deepEqual([...shares.keys()], [1, 2, 3]);
+        for (const [step, s] of shares) {
+            console.log(`      step ${step}: asked ${s.percent}%, got ${s.share.toFixed(1)}% of ${s.requests} requests`);
+            assert.ok(Math.abs(s.share - s.percent) <= 5, `step ${step}: ${s.share.toFixed(1)}% for ${s.percent}%`);
+        }
+        assertOnlyGeneration(await membersByLb(p), "g2");
+    });
+
+    it("a release failing one request in five, g2 -> g3: rolled back in its first step, the update fails with the measurements, g2 back at full share", async () => {
+        const run = await flipUnderTraffic(p.stack, "g3", { traffic: TRAFFIC });
+        assert.ok(run.error, "the update failed");
+        const message = run.error.message;
+        assert.match(message, /step 1\/3 \(10%\): the analysis failed/);
+        assert.match(message, /error rate \d+\.\d+% \(\d+ of \d+\) above maxErrorRate 1\.00%/);
+        assert.match(message, /lb1: new \d+\/\d+ errors/);
+        assert.match(message, /the new generation drained and detached/);
+        const steps = new Set(run.rollout.filter((r) => r.kind === "rollout-window").map((r) => r.step));
+        assert.deepEqual([...steps], [1], "judged in the first step only");
+        assertOnlyGeneration(await membersByLb(p), "g2");
+        const failedOnG3 = run.traffic.failed.filter((f) => f.status === 500);
+        console.log(`      clients saw ${run.traffic.failed.length} failed of ${run.traffic.total} requests (${failedOnG3.length} from g3's 500s)`);
+        assert.ok(run.traffic.failed.length < run.traffic.total * 0.05, `${run.traffic.failed.length} failed of ${run.traffic.total}`);
+        assert.deepEqual(run.traffic.failed.filter((f) => f.status !== 500).map((f) => f.error), [], "no failure other than g3's own 500s");
+        // After the rollback every answer came from g2 again.
+        const back = run.rollout.find((r) => r.kind === "rollout-weights" && r.step === 0);
+        assert.ok(back, "the weights went back");
+        const late = run.traffic.answers.filter((a) => back.kind === "rollout-weights" && a.startedAt > back.appliedAt + 100);
+        assert.ok(late.length > 0 && late.every((a) => a.generation === "g2"), `after going back: ${[...new Set(late.map((a) => a.generation))].join(", ")}`);
+    });
+
+    it("setting generation back to g2 removes the failed generation's servers; nothing else changes", async () => {
+        await p.stack.setConfig("generation", { value: "g2" });
+        await p.stack.up();
+        assertOnlyGeneration(await membersByLb(p), "g2");
+        const preview = await p.stack.preview({ expectNoChanges: true } as never);
+        assert.equal(preview.changeSummary.create ?? 0, 0);
+    });
+
+    it("a bake without traffic is inconclusive, never a pass: rolled back when its extension ends", async () => {
+        await p.stack.setConfig("generation", { value: "g4" });
+        const err = await p.stack.up().then(
+            () => undefined,
+            (e: Error) => e,
+        );
+        assert.ok(err, "the update failed");
+        assert.match(err.message, /step 1\/3 \(10%\): the bake was still inconclusive/);
+        assert.match(err.message, /fewer than minRequests 5/);
+        assertOnlyGeneration(await membersByLb(p), "g2");
+        await p.stack.setConfig("generation", { value: "g2" });
+        await p.stack.up();
+        assertOnlyGeneration(await membersByLb(p), "g2");
+    });
+
+    it("a master-worker reload of lb1 in the middle of the 50% step: no false verdict, the share kept, no failed request", async () => {
+        const lbFolder = join(p.stateDir, "local", "rollout", "lb", "lb1");
+        let reload: Promise<unknown> | undefined;
+        const run = await flipUnderTraffic(p.stack, "g5", {
+            traffic: TRAFFIC,
+            up: (stack, clock) =>
+                stack.up({
+                    onEvent: (e: EngineEvent) => {
+                        clock.onEvent(e);
+                        if (!reload && e.diagnosticEvent?.message.includes("step 2/3 (50%): window")) reload = reloadLoadBalancer(lbFolder, "master");
+                    },
+                }),
+        });
+        assert.ok(reload, "the reload happened during the 50% step");
+        await reload;
+        assert.equal(run.error, undefined, run.error?.message);
+        assert.deepEqual(run.traffic.failed.map((f) => `${f.kind} ${f.url}: ${f.error}`), [], "no request failed");
+        const windows = run.rollout.filter((r): r is RolloutWindowTiming => r.kind === "rollout-window");
+        assert.deepEqual(windows.filter((w) => w.verdict === "fail").map((w) => w.reasons), [], "no window failed");
+        assert.ok(windows.some((w) => w.step === 2 && w.verdict === "inconclusive" && /another HAProxy process/.test(w.reasons.join())), "the reload's window was inconclusive");
+        for (const [step, s] of sharesByStep(run)) assert.ok(Math.abs(s.share - s.percent) <= 5, `step ${step}: ${s.share.toFixed(1)}% for ${s.percent}%`);
+        assertOnlyGeneration(await membersByLb(p), "g5");
+    });
+});
