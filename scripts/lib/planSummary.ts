@@ -8,6 +8,7 @@
  */
 import { DEFAULTS } from "../../src/defaults";
 import { STEP_TYPES, TYPES, generationOf } from "../../src/names";
+import { describeRollout, resolveRollout } from "../../src/haproxy/rollout/rolloutSpec";
 
 /** The parts of a preview step this summary reads. */
 export interface PreviewStep {
@@ -37,6 +38,8 @@ export interface UpgradePlan {
     migrations: string[];
     create: { name: string; differences: string[] }[];
     attach: string[];
+    /** How traffic shifts to the new generation, when in steps (haproxy.rollout). */
+    rollout?: string;
     /** Smoke checks of the new generation through the load balancers' frontends. */
     smoke: string[];
     drainFrom: { loadBalancers: string[]; timeoutSeconds?: number; onTimeout?: string };
@@ -90,6 +93,7 @@ export function summarizePreview(preview: PreviewJson): UpgradePlan {
             return serverNames(s, s.newState).map((name) => ({ name, differences }));
         }),
         attach: [...new Set(memberships(created).flatMap((s) => loadBalancerNames(s.newState?.inputs)))],
+        ...rolloutOf(memberships(created)),
         smoke: created.filter((s) => ofType([TYPES.healthGate])(s) && nameOf(s.urn).includes("-smoke-")).map((s) => nameOf(s.urn)),
         drainFrom: drainOf(memberships(deleted)),
         terminate: servers(deleted).flatMap((s) => serverNames(s, s.oldState)),
@@ -118,6 +122,17 @@ function isFlipBookkeeping(type: string): boolean {
 function serverNames(step: PreviewStep, resource: ResourceState | undefined): string[] {
     const names = resource?.inputs?.names;
     return Array.isArray(names) ? names.map((n) => `${nameOf(step.urn)}/${String(n)}`) : [nameOf(step.urn)];
+}
+
+/** The rollout of the membership created, described; an input the preview cannot read says so. */
+function rolloutOf(created: PreviewStep[]): Pick<UpgradePlan, "rollout"> {
+    const raw = created.map((s) => s.newState?.inputs?.rollout).find((r) => r !== undefined);
+    if (raw === undefined) return {};
+    try {
+        return { rollout: describeRollout(resolveRollout("rollout", raw)) };
+    } catch (err) {
+        return { rollout: `(not readable: ${(err as Error).message})` };
+    }
 }
 
 function loadBalancerNames(inputs: Record<string, unknown> | undefined): string[] {
@@ -151,7 +166,7 @@ export function formatPlan(plan: UpgradePlan): string {
         [`**Database snapshot**: ${list(plan.snapshots)}`],
         [`**Migration**: ${list(plan.migrations)}`],
         [`**Create ${plan.create.length} servers**${plan.create.length ? ", each passing its health check:" : ""}`, ...created],
-        [`**Attach to**: ${list(plan.attach)}`],
+        [`**Attach to**: ${list(plan.attach)}${plan.rollout ? `, at weight 0, then traffic in steps: ${plan.rollout}; a failed analysis rolls back on its own` : ""}`],
         [`**Smoke check**: ${list(plan.smoke)}`],
         [`**Drain from**: ${list(drain.loadBalancers)}${drain.loadBalancers.length ? limit : ""}`],
         [`**Terminate ${plan.terminate.length} servers**: ${list(plan.terminate)}`],

@@ -20,7 +20,7 @@ import { progress } from "../../provider/providerLog";
 import { recordTiming } from "../../provider/timings";
 import { describeWindow, judgeWindow, measureWindow, type Verdict, type WindowMeasurement } from "./analysis";
 import type { CounterReading, MetricSource } from "./counters";
-import { describeSteps, type RolloutSpec, type RolloutStep } from "./rolloutSpec";
+import { describeRollout, type RolloutSpec, type RolloutStep } from "./rolloutSpec";
 import { setCandidateWeights, setStableWeights, stableServersOn, type StableServer } from "./stableServers";
 import { statCounters } from "./statCounters";
 import { shareOf, stepWeights } from "./weights";
@@ -47,7 +47,7 @@ export async function rollOut(members: MembershipSpec[], lbs: LoadBalancerRef[],
         return;
     }
     const stableNames = [...new Set(lanes.flatMap((l) => l.stable.map((s) => s.name)))].sort();
-    progress(`${describeServers(members)}: rollout ${describeSteps(rollout.steps)} against ${stableNames.join(", ")}; analysis every ${rollout.analysis.windowMs / 1000} s`);
+    progress(`${describeServers(members)}: rollout against ${stableNames.join(", ")}: ${describeRollout(rollout)}`);
     await attach(
         members.map((m) => ({ ...m, weight: 0 })),
         lbs,

@@ -116,7 +116,19 @@ function validateSteps(field: string, value: unknown, windowMs: number): Rollout
     return steps;
 }
 
-/** One line per step, for previews and plan summaries: `10% for 60 s, 50% for 120 s, 100% for 120 s`. */
+/** The steps: `10% for 60 s, 50% for 120 s, 100% for 120 s`. */
 export function describeSteps(steps: RolloutStep[]): string {
     return steps.map((s) => `${s.percent}% for ${s.bakeMs / 1000} s`).join(", ");
+}
+
+/** The whole rollout in one sentence, for progress lines and plan summaries. */
+export function describeRollout(rollout: RolloutSpec): string {
+    const a = rollout.analysis;
+    const pct = (r: number) => `${+(r * 100).toFixed(3)}%`;
+    return (
+        `${describeSteps(rollout.steps)}; analysed every ${a.windowMs / 1000} s (at least ${a.minRequests} requests to the new generation, ` +
+        `error rate at most ${pct(a.maxErrorRate)} and at most ${pct(a.maxErrorRateIncrease)} over the stable generation's, ` +
+        `response time at most ${a.maxResponseTimeRatio}x the stable generation's, retries at most ${pct(a.maxRetryRate)}, ` +
+        `${a.failureLimit} failed windows tolerated); an inconclusive bake goes on ${a.inconclusiveExtensionMs / 1000} s more, then ${a.onInconclusive}`
+    );
 }

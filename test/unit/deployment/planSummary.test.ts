@@ -45,6 +45,16 @@ describe("plan summary", () => {
         assert.deepEqual(plan.unexpected, []);
     });
 
+    it("names a rollout's steps, bakes and thresholds in the attach step", () => {
+        const lbs = [{ name: "lb1" }];
+        const rollout = { steps: [{ percent: 10, bakeMs: 60_000 }, { percent: 100, bakeMs: 120_000 }], analysis: { maxErrorRate: 0.02 } };
+        const plan = summarizePreview({
+            steps: [{ op: "create", urn: `urn:pulumi:local::bluegreen::${TYPES.poolMembership}::site-members-g2`, newState: { type: TYPES.poolMembership, inputs: { loadBalancers: lbs, rollout } } }],
+        });
+        assert.match(plan.rollout ?? "", /^10% for 60 s, 100% for 120 s; analysed every 10 s \(at least 20 requests .*error rate at most 2% /);
+        assert.match(formatPlan(plan), /\*\*Attach to\*\*: lb1, at weight 0, then traffic in steps: 10% for 60 s/);
+    });
+
     it("lists exactly the changes of a flip g2 -> g1", () => {
         const plan = summarizePreview(fixture("flip-g2-to-g1"));
         assert.equal(plan.from, "g2");
