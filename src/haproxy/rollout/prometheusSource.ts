@@ -6,6 +6,10 @@
  * `process` is the exporter's `haproxy_process_start_time_seconds` (whole seconds; the exporter does not
  * serve the pid): two processes started within the same second of one another look the same. After a
  * reload, a read shows the new process once Prometheus has scraped it.
+ *
+ * `responseTimeMs` is the exporter's `rtime`, which always averages over 1024 requests, where `show stat`
+ * averages over those answered while fewer than 1024 were: it reads lower than `show stat` until the
+ * process has answered 1024 requests through that server (3 requests of 5 ms: 1 ms against 5).
  */
 import { validateName, RuntimeInputError } from "../runtime/validate";
 import type { CounterReading, MetricSource, ServerCounters } from "./counters";
