@@ -48,6 +48,8 @@ export interface HaproxyOptions {
     backendSettings?: string[];
     /** The operator's own lines under the servers file's backend line: `default-server ...` and `server <name> ...`. @default none */
     serversFileLines?: string[];
+    /** A second frontend, on a free port, serving HAProxy's Prometheus exporter at `/metrics` (`metricsUrl`). @default false */
+    prometheusExporter?: boolean;
 }
 
 export interface RunningHaproxy {
@@ -69,6 +71,8 @@ export interface RunningHaproxy {
     readonly tcpAdmin: string;
     /** `http://127.0.0.1:<port>` of the frontend. */
     readonly frontendUrl: string;
+    /** With `prometheusExporter`: `http://127.0.0.1:<port>/metrics`, the exporter's frontend. */
+    readonly metricsUrl?: string;
     /** Pid of the current worker (the process answering on the admin socket). */
     readonly pid: number;
     /** Everything HAProxy wrote to its log since the last start, reload or restart. */
@@ -92,6 +96,7 @@ function haproxyConfig(p: {
     adminPort: number;
     statsTimeoutMs?: number;
     backendSettings?: string[];
+    metricsPort?: number;
 }): string {
     const timeouts = ["  mode http", "  timeout connect 2s", "  timeout client 30s", "  timeout server 30s", "  timeout check 2s", "  load-server-state-from-file global"];
     return [
@@ -111,6 +116,9 @@ function haproxyConfig(p: {
         "frontend fe",
         `  bind 127.0.0.1:${p.frontendPort}`,
         `  default_backend ${p.backend}`,
+        ...(p.metricsPort === undefined
+            ? []
+            : ["frontend metrics", `  bind 127.0.0.1:${p.metricsPort}`, "  http-request use-service prometheus-exporter if { path /metrics }"]),
         "",
     ].join("\n");
 }
@@ -131,6 +139,7 @@ export async function startHaproxy(options: HaproxyOptions = {}): Promise<Runnin
     const backendDefaults = `backend-${backend}`;
     const frontendPort = options.frontendPort ?? (await freePort());
     const adminPort = await freePort();
+    const metricsPort = options.prometheusExporter ? await freePort() : undefined;
     const configPath = join(dir, CONFIG_FILE);
     const adminSocket = join(dir, ADMIN_SOCKET);
     const serversFile = join(dir, SERVERS_DIR, `${backend}.cfg`);
@@ -141,7 +150,7 @@ export async function startHaproxy(options: HaproxyOptions = {}): Promise<Runnin
     try {
         await mkdir(join(dir, SERVERS_DIR));
         const { backendSettings, statsTimeoutMs } = options;
-        await writeFile(configPath, haproxyConfig({ dir, backend, backendDefaults, frontendPort, adminPort, statsTimeoutMs, backendSettings }));
+        await writeFile(configPath, haproxyConfig({ dir, backend, backendDefaults, frontendPort, adminPort, statsTimeoutMs, backendSettings, metricsPort }));
         await writeFile(serversFile, operatorServersFile({ backend, backendDefaults }, options.serversFileLines ?? []));
         await writeFile(join(dir, SERVER_STATE_FILE), EMPTY_SERVER_STATE);
         workerPid = (await startLoadBalancer(dir, marker)).workerPid;
@@ -160,6 +169,7 @@ export async function startHaproxy(options: HaproxyOptions = {}): Promise<Runnin
         unixAdmin: `unix://${adminSocket}`,
         tcpAdmin: `tcp://127.0.0.1:${adminPort}`,
         frontendUrl: `http://127.0.0.1:${frontendPort}`,
+        metricsUrl: metricsPort === undefined ? undefined : `http://127.0.0.1:${metricsPort}/metrics`,
         get pid() {
             return workerPid;
         },

@@ -3,7 +3,8 @@
  * certificate in PEM).
  *
  * `GET /health` answers 200 (503 after `setHealthy(false)`), `GET /slow?ms=N` answers its name after
- * N ms, any other path answers its name at once: the body says which server answered. Every request
+ * N ms, any other path answers its name at once: the body says which server answered. Those answers
+ * have status 200, or the one `setStatus` gave. Every request
  * except `/health` is counted. A WebSocket upgrade on any path is accepted (lab/webSocket.ts): the
  * server says its name and answers each message.
  */
@@ -30,6 +31,8 @@ export interface TestHttpServer {
     readonly healthChecks: number;
     /** Makes `/health` answer 200 (true) or 503 (false). */
     setHealthy(healthy: boolean): void;
+    /** The status of every answer but `/health`'s from now on, e.g. 500. @default 200 */
+    setStatus(status: number): void;
     /** Drops all connections and stops listening. */
     stop(): Promise<void>;
 }
@@ -54,6 +57,7 @@ async function startServer(name: string, options: { tls?: TlsIdentity }): Promis
     let requests = 0;
     let healthChecks = 0;
     let healthy = true;
+    let status = 200;
     const pending = new Set<NodeJS.Timeout>();
     const serverNames = new Set<string>();
     const handler = (req: IncomingMessage, res: ServerResponse) => {
@@ -69,6 +73,7 @@ async function startServer(name: string, options: { tls?: TlsIdentity }): Promis
         const delayMs = url.pathname === "/slow" ? Number(url.searchParams.get("ms") ?? 0) : 0;
         const timer = setTimeout(() => {
             pending.delete(timer);
+            res.statusCode = status;
             res.end(name);
         }, delayMs);
         pending.add(timer);
@@ -102,6 +107,9 @@ async function startServer(name: string, options: { tls?: TlsIdentity }): Promis
         },
         setHealthy(value: boolean) {
             healthy = value;
+        },
+        setStatus(value: number) {
+            status = value;
         },
         stop() {
             pending.forEach(clearTimeout);

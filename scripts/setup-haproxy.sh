@@ -20,13 +20,16 @@ VERSIONS=(2.6 3.0 3.2)
 HAPROXY_32_SUITE="forky"
 cache="$BLUEGREEN_CACHE/haproxy"
 
-# verify <version> <command>: `<command> -vv` runs and reports HAProxy <version> (a release line such as
-# 3.0, or one release such as 3.0.11); prints its version line.
+# verify <version> <command>: `<command> -vv` runs, reports HAProxy <version> (a release line such as
+# 3.0, or one release such as 3.0.11) and was built with the Prometheus exporter (+PROMEX, which the
+# Prometheus metric source's test scrapes); prints its version line.
 verify() {
   local version="$1" command="$2" out
   out="$("$command" -vv 2>&1)" || { echo "setup: \`$command -vv\` failed: $out" >&2; return 1; }
   head -1 <<<"$out" | grep -Eq "^HAProxy version ${version//./\\.}([.-]| )" \
     || { echo "setup: \`$command -vv\` reports \"$(head -1 <<<"$out")\", expected HAProxy $version" >&2; return 1; }
+  grep -Eq '^Feature list :.* \+PROMEX( |$)' <<<"$out" \
+    || { echo "setup: \`$command -vv\` lists no +PROMEX: HAProxy $version was built without the Prometheus exporter" >&2; return 1; }
   head -1 <<<"$out"
 }
 
@@ -98,7 +101,7 @@ setup_30() {
   mkdir "$dir/src"
   tar -xf "$tarball" -C "$dir/src" --strip-components=1
   step "building HAProxy $release from its upstream tarball (about 90 s on 2 cores)"
-  make -C "$dir/src" -s -j"$(nproc)" TARGET=linux-glibc USE_OPENSSL=1 USE_PCRE2=1 USE_ZLIB=1 >"$dir/build.log" 2>&1 \
+  make -C "$dir/src" -s -j"$(nproc)" TARGET=linux-glibc USE_OPENSSL=1 USE_PCRE2=1 USE_ZLIB=1 USE_PROMEX=1 >"$dir/build.log" 2>&1 \
     || { tail -20 "$dir/build.log" >&2; echo "setup: building HAProxy $release failed ($dir/build.log)" >&2; exit 1; }
   install -m 755 "$dir/src/haproxy" "$dir/haproxy"
   local line

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes this machine ready to run the project: npm packages, socat, sshd and PostgreSQL from Debian, HAProxy
+# Makes this machine ready to run the project: npm packages, socat, sshd, Prometheus and PostgreSQL from Debian, HAProxy
 # (scripts/setup-haproxy.sh), the pinned Pulumi engine, the project's Pulumi home, file:// backend and
 # passphrase. Idempotent and cached: a second run only checks what is there.
 #
@@ -27,11 +27,13 @@ if [ "$(cat node_modules/.bluegreen-lock 2>/dev/null)" != "$lock_hash" ]; then
   echo "$lock_hash" > node_modules/.bluegreen-lock
 fi
 
-# Debian packages: socat, openssh-server (the SSH transport tests) and postgresql (the local target's
-# database: only its binaries are used, under /usr/lib/postgresql/<major>/bin; the local target runs its
-# own cluster, never the system's service, which the package may start and which nothing here needs;
-# BLUEGREEN_PG_BIN points at other binaries instead).
-packages=(socat openssh-server)
+# Debian packages: socat, openssh-server (the SSH transport tests), prometheus (the Prometheus metric
+# source's test starts /usr/bin/prometheus on a free port of its own; the package's service, which it may
+# start on :9090, is not used) and postgresql (the local target's database: only its binaries are used,
+# under /usr/lib/postgresql/<major>/bin; the local target runs its own cluster, never the system's service,
+# which the package may start and which nothing here needs; BLUEGREEN_PG_BIN points at other binaries
+# instead).
+packages=(socat openssh-server prometheus)
 [ -n "${BLUEGREEN_PG_BIN:-}" ] || packages+=(postgresql)
 apt_install "${packages[@]}"
 

@@ -1,0 +1,158 @@
+/**
+ * prometheusSource against a real HAProxy (lab/haproxy.ts, its Prometheus exporter on a second frontend)
+ * with two real HTTP servers, scraped every second by Debian's real Prometheus (/usr/bin/prometheus, on a
+ * free port, its storage in the test's temp dir). What `read()` returns is compared with `show stat`.
+ */
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startHaproxy, type RunningHaproxy } from "../../../lab/haproxy";
+import { fetchText, startHttpServer, type TestHttpServer } from "../../../lab/httpServer";
+import { freePort } from "../../../lab/ports";
+import { requireBinary, startProcess, type TestProcess } from "../../../lab/process";
+import { waitFor } from "../../../lab/wait";
+import type { CounterReading, MetricSource, ServerCounters } from "../../../src/haproxy/rollout/counters";
+import { prometheusSource } from "../../../src/haproxy/rollout/prometheusSource";
+import { parseCsv } from "../../../src/haproxy/runtime/parsers";
+import { adminCommand } from "../../../src/targets/local/haproxyControl";
+
+const PROMETHEUS = "/usr/bin/prometheus";
+const SERVERS = ["web1", "web2"];
+/** How long Prometheus may take to show what HAProxy counted (scrapes every 1 s). */
+const SCRAPED_WITHIN_MS = 30_000;
+const POLL = { timeoutMs: SCRAPED_WITHIN_MS, intervalMs: 200 };
+
+/** The `show stat` columns of `backend`'s servers, by server name. */
+async function showStat(lb: RunningHaproxy, backend: string): Promise<Map<string, Record<string, number>>> {
+    const [header, ...rows] = parseCsv(await adminCommand(lb.adminSocket, `show stat ${backend} 4 -1`));
+    const columns = [header[0].replace(/^# /, ""), ...header.slice(1)];
+    return new Map(rows.map((row) => [row[1], Object.fromEntries(columns.map((c, i) => [c, Number(row[i])]))]));
+}
+
+/** What `show stat` says a server's counters are (but `rtime`: the exporter averages it differently, see below). */
+function expectedCounters(stat: Record<string, number>): Omit<ServerCounters, "responseTimeMs"> {
+    const codes = ["hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other"];
+    return {
+        responses: codes.reduce((sum, c) => sum + stat[c], 0),
+        responses5xx: stat.hrsp_5xx,
+        responseErrors: stat.eresp,
+        connectionErrors: stat.econ,
+        retries: stat.wretr + stat.wredis,
+    };
+}
+
+describe("prometheusSource against a real Prometheus scraping HAProxy's exporter", () => {
+    let web1: TestHttpServer | undefined;
+    let web2: TestHttpServer | undefined;
+    let lb: RunningHaproxy;
+    let promDir: string | undefined;
+    let prometheus: TestProcess | undefined;
+    let source: MetricSource;
+    let instance: string;
+    let promUrl: string;
+
+    before(async () => {
+        requireBinary(PROMETHEUS, ["--version"], "bash scripts/setup.sh");
+        web1 = await startHttpServer("web1");
+        web2 = await startHttpServer("web2");
+        lb = await startHaproxy({
+            prometheusExporter: true,
+            serversFileLines: [`server web1 127.0.0.1:${web1.port}`, `server web2 127.0.0.1:${web2.port}`],
+        });
+        instance = new URL(lb.metricsUrl as string).host;
+        promDir = await mkdtemp(join(tmpdir(), "prometheus-test-"));
+        const config = join(promDir, "prometheus.yml");
+        await writeFile(
+            config,
+            [
+                "global:",
+                "  scrape_interval: 1s",
+                "  scrape_timeout: 1s",
+                "scrape_configs:",
+                "  - job_name: haproxy",
+                "    metrics_path: /metrics",
+                "    static_configs:",
+                `      - targets: ["${instance}"]`,
+                "",
+            ].join("\n"),
+        );
+        promUrl = `http://127.0.0.1:${await freePort()}`;
+        prometheus = await startProcess(
+            PROMETHEUS,
+            [`--config.file=${config}`, `--storage.tsdb.path=${join(promDir, "data")}`, `--web.listen-address=${new URL(promUrl).host}`],
+            async () => (await fetch(`${promUrl}/-/ready`).catch(() => undefined))?.status === 200,
+        );
+        source = prometheusSource({ url: promUrl, instances: { lb1: instance }, job: "haproxy" });
+    });
+
+    after(async () => {
+        await prometheus?.stop();
+        await lb?.stop();
+        await web1?.stop();
+        await web2?.stop();
+        if (promDir) await rm(promDir, { recursive: true, force: true });
+    });
+
+    it("reads each server's counters as show stat counts them, 5xx of one server included", async () => {
+        web2?.setStatus(500);
+        const statuses: number[] = [];
+        for (let i = 0; i < 10; i++) statuses.push((await fetchText(`${lb.frontendUrl}/slow?ms=5`)).status);
+        assert.deepEqual(statuses.sort(), [200, 200, 200, 200, 200, 500, 500, 500, 500, 500]);
+        const stat = await showStat(lb, "app");
+        const expected = new Map(SERVERS.map((s) => [s, expectedCounters(stat.get(s) as Record<string, number>)]));
+        assert.equal(expected.get("web2")?.responses5xx, 5);
+
+        const [reading] = await waitFor(async () => {
+            const r = await source.read("app", SERVERS, ["lb1"]);
+            return r[0]?.servers.get("web2")?.responses === 5 && r[0]?.servers.get("web1")?.responses === 5 ? r : undefined;
+        }, { what: "Prometheus to show the 10 responses", ...POLL });
+        assert.equal(reading.lb, "lb1");
+        assert.deepEqual([...reading.servers.keys()].sort(), SERVERS);
+        for (const server of SERVERS) {
+            const { responseTimeMs, ...counted } = reading.servers.get(server) as ServerCounters;
+            assert.deepEqual(counted, expected.get(server), server);
+            // `show stat` averages rtime over the requests so far (fewer than 1024), the exporter always over
+            // 1024: it reads lower until a process has answered 1024 requests.
+            assert.ok(responseTimeMs !== undefined && responseTimeMs >= 0 && responseTimeMs <= (stat.get(server) as Record<string, number>).rtime, `${server} rtime ${responseTimeMs}`);
+        }
+    });
+
+    it("passes the preflight for servers it has, fails it naming a server without series and a wrong instance", async () => {
+        await waitFor(() => source.preflight("app", SERVERS, ["lb1"]).then(() => true), { what: "the preflight to pass", ...POLL });
+
+        await assert.rejects(source.preflight("app", ["web1", "web9"], ["lb1"]), (err: Error) => {
+            assert.match(err.message, new RegExp(`^Prometheus at ${promUrl} has no series for what the rollout reads of backend app:`));
+            assert.ok(err.message.includes(`lb1 (instance "${instance}"): app/web9: no series of any metric`), err.message);
+            assert.ok(!err.message.includes("app/web1"), err.message);
+            assert.ok(err.message.includes(`queried: {__name__=~"haproxy_server_http_responses_total|`), err.message);
+            return true;
+        });
+
+        const wrong = prometheusSource({ url: promUrl, instances: { lb1: "127.0.0.1:1" } });
+        await assert.rejects(wrong.preflight("app", SERVERS, ["lb1"]), (err: Error) => {
+            assert.ok(err.message.includes(`lb1 (instance "127.0.0.1:1"): no haproxy_process_start_time_seconds`), err.message);
+            assert.ok(err.message.includes(`lb1 (instance "127.0.0.1:1"): app/web1: no series of any metric`), err.message);
+            assert.ok(err.message.includes(`haproxy_process_start_time_seconds{instance=~"127\\\\.0\\\\.0\\\\.1:1"}`), err.message);
+            return true;
+        });
+        // A label value that would end the string literal if it were not escaped: Prometheus takes the query.
+        const quoted = prometheusSource({ url: promUrl, instances: { lb1: `${instance}"} or vector(1) or {a="` } });
+        await assert.rejects(quoted.preflight("app", SERVERS, ["lb1"]), /lb1 \(instance ".*"\): no haproxy_process_start_time_seconds/);
+        await assert.rejects(wrong.read("app", SERVERS, ["lb1"]), /no haproxy_process_start_time_seconds series for load balancer lb1 \(instance "127\.0\.0\.1:1"\)/);
+    });
+
+    it("says another process counted after a reload, its counters started again", async () => {
+        const first = await waitFor(() => source.read("app", SERVERS, ["lb1"]).then(([r]) => r), { what: "a reading", ...POLL });
+        // The exporter gives the start time in whole seconds: reload once the old process's second is over.
+        const startedSecond = Number(first.process.split(" ").pop());
+        await waitFor(() => (Date.now() >= (startedSecond + 1) * 1000 ? true : undefined), { what: "the start second to pass" });
+        await lb.reload();
+        const reloaded: CounterReading = await waitFor(
+            () => source.read("app", SERVERS, ["lb1"]).then(([r]) => (r.process !== first.process ? r : undefined)),
+            { what: "Prometheus to show the new process", ...POLL },
+        );
+        assert.ok(Number(reloaded.process.split(" ").pop()) > startedSecond, reloaded.process);
+        assert.deepEqual(SERVERS.map((s) => reloaded.servers.get(s)?.responses), [0, 0]);
+    });
+});
