@@ -10,7 +10,6 @@ import { parseEndpoint } from "../src/haproxy/runtime/endpoint";
 import { knownHostsProblems } from "../src/haproxy/runtime/knownHosts";
 import { validateServerOptions, type ServerOptions } from "../src/haproxy/serverOptions";
 import { RuntimeInputError } from "../src/haproxy/runtime/validate";
-import { resolveRollout } from "../src/haproxy/rollout/rolloutSpec";
 import type { RolloutInput } from "../src/haproxy/poolMembership";
 import { DEFAULTS } from "../src/defaults";
 import { helpAt } from "./configHelp";
@@ -72,16 +71,13 @@ const rollout = z
             })
             .strict()
             .prefault({}),
+        prometheus: z
+            .object({ url: z.string(), instances: z.record(z.string(), z.string()), job: z.string().optional(), timeoutMs: z.number().int().optional() })
+            .strict()
+            .meta({ allowed: "{url, instances: {<load balancer>: <instance label>}, job?, timeoutMs?}: counters from Prometheus scraping each load balancer's HAProxy exporter", example: "{url: http://prometheus:9090, instances: {lb1: '10.0.1.10:8405'}}" })
+            .optional(),
     })
-    .strict()
-    .superRefine((value, ctx) => {
-        try {
-            resolveRollout("rollout", rolloutInput(value));
-        } catch (err) {
-            if (!(err instanceof RuntimeInputError)) throw err;
-            ctx.addIssue({ code: "custom", message: err.message.replace(/Ms\b/g, "Seconds (in ms)"), path: err.field.split(".").slice(1) });
-        }
-    });
+    .strict();
 
 /** A `haproxy.rollout` config value in the PoolMembership's units (seconds to ms). */
 export function rolloutInput(value: z.output<typeof rollout>): RolloutInput {
@@ -89,6 +85,7 @@ export function rolloutInput(value: z.output<typeof rollout>): RolloutInput {
     return {
         steps: value.steps.map((s) => ({ percent: s.percent, bakeMs: Math.round(s.bakeSeconds * 1000) })),
         analysis: { ...analysis, windowMs: Math.round(windowSeconds * 1000), inconclusiveExtensionMs: Math.round(inconclusiveExtensionSeconds * 1000) },
+        ...(value.prometheus ? { prometheus: value.prometheus } : {}),
     };
 }
 

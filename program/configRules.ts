@@ -6,6 +6,8 @@ import { parseEndpoint, type Endpoint } from "../src/haproxy/runtime/endpoint";
 import { keysForHost, knownHostName, knownHostsProblems, parseKnownHosts } from "../src/haproxy/runtime/knownHosts";
 import type { ServerSpec } from "../src/plan";
 import { DEFAULTS } from "../src/defaults";
+import { resolvePrometheusSettings, type PrometheusSettings } from "../src/haproxy/rollout/prometheusSettings";
+import { RuntimeInputError } from "../src/haproxy/runtime/validate";
 
 /** `ms` in seconds: the stack config gives the longer times in seconds. */
 export const seconds = (ms: number) => ms / 1000;
@@ -23,6 +25,11 @@ export interface LooseConfig {
         runtimeOnly?: unknown;
         serversFile?: unknown;
         backendDefaults?: unknown;
+        rollout?: {
+            steps?: { percent?: unknown; bakeSeconds?: unknown }[];
+            analysis?: { windowSeconds?: unknown };
+            prometheus?: { url?: unknown; instances?: Record<string, unknown>; job?: unknown; timeoutMs?: unknown };
+        };
     };
     forgetLoadBalancers?: unknown;
     database?: { kind?: unknown; volume?: unknown; rds?: { instanceIdentifier?: unknown; clusterIdentifier?: unknown }; port?: unknown; migration?: { version?: unknown; command?: unknown } };
@@ -68,6 +75,7 @@ export function crossFieldProblems(raw: LooseConfig, add: AddProblem): void {
     if (Array.isArray(raw.haproxy?.adopt) && raw.haproxy.adopt.length > 0 && raw.haproxy.runtimeOnly === true) {
         add("haproxy.adopt", "needs servers files (haproxy.runtimeOnly: false): adopted servers removed only at run time would come back at the next reload");
     }
+    rolloutProblems(raw.haproxy, add);
     if (target !== "aws" && (raw.haproxy?.serversFile !== undefined || raw.haproxy?.backendDefaults !== undefined)) {
         add(raw.haproxy?.serversFile !== undefined ? "haproxy.serversFile" : "haproxy.backendDefaults", "is for the aws target only; the local target writes its own");
     }
@@ -90,6 +98,34 @@ export function crossFieldProblems(raw: LooseConfig, add: AddProblem): void {
         if (db?.migration?.command !== undefined) add("database.migration.command", "is for the aws target only; the local target applies the SQL files of app/migrations");
         if (typeof db?.migration?.version === "string" && !/^\d{4,16}$/.test(db.migration.version)) {
             add("database.migration.version", `"${db.migration.version}" must be the version of a migration file (4 to 16 digits) on the local target`);
+        }
+    }
+}
+
+/** `haproxy.rollout`: rising percents ending at 100, bakes of a window or more, servers files, Prometheus naming every load balancer. */
+function rolloutProblems(haproxy: LooseConfig["haproxy"], add: AddProblem): void {
+    const rollout = haproxy?.rollout;
+    if (rollout === undefined) return;
+    if (haproxy?.runtimeOnly === true) add("haproxy.rollout", "needs servers files (haproxy.runtimeOnly: false): a reload would lose the step weights");
+    const steps = Array.isArray(rollout.steps) ? rollout.steps : [];
+    const window = typeof rollout.analysis?.windowSeconds === "number" ? rollout.analysis.windowSeconds : seconds(DEFAULTS.rollout.analysis.windowMs);
+    steps.forEach((step, i) => {
+        const previous = i > 0 ? steps[i - 1]?.percent : undefined;
+        if (typeof step?.percent === "number" && typeof previous === "number" && step.percent <= previous) add(`haproxy.rollout.steps.${i}.percent`, `is ${step.percent}, not above the step before (${previous})`);
+        if (typeof step?.bakeSeconds === "number" && step.bakeSeconds < window) add(`haproxy.rollout.steps.${i}.bakeSeconds`, `is ${step.bakeSeconds}, shorter than one analysis window (haproxy.rollout.analysis.windowSeconds ${window})`);
+    });
+    const last = steps[steps.length - 1]?.percent;
+    if (typeof last === "number" && last !== 100) add(`haproxy.rollout.steps.${steps.length - 1}.percent`, `is ${last}: the last step must be 100`);
+    const prometheus = rollout.prometheus;
+    if (prometheus !== undefined) {
+        try {
+            resolvePrometheusSettings(prometheus as PrometheusSettings);
+        } catch (err) {
+            if (!(err instanceof RuntimeInputError)) throw err;
+            add(`haproxy.${err.field}`, err.message.slice(err.field.length + 2));
+        }
+        for (const lb of Array.isArray(haproxy?.loadBalancers) ? haproxy.loadBalancers : []) {
+            if (typeof lb?.name === "string" && !(lb.name in (prometheus.instances ?? {}))) add(`haproxy.rollout.prometheus.instances.${lb.name}`, "is missing: the instance label of that load balancer's exporter target");
         }
     }
 }

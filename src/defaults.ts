@@ -108,6 +108,8 @@ export const DEFAULTS = deepFreeze({
             /** What a bake still inconclusive at its extension's end does: `rollback`, or `fail` (the new generation kept attached at weight 0). */
             onInconclusive: "rollback",
         },
+        /** Timeout of every HTTP call to Prometheus (`rollout.prometheus`), in ms. */
+        prometheusTimeoutMs: 5000,
     },
     /** The aws target's. */
     aws: {

@@ -11,6 +11,7 @@ import { ownerInThisStack, type MembershipArgs } from "./membership";
 import type { PoolServer } from "./membershipSpec";
 import type { ServerOwner } from "./ownership";
 import type { AnalysisSettings, RolloutStep } from "./rollout/rolloutSpec";
+import type { PrometheusSettings } from "./rollout/prometheusSettings";
 
 export interface PoolMembershipArgs extends Omit<MembershipArgs, "server" | "address" | "port"> {
     /**
@@ -31,6 +32,7 @@ export interface RolloutInput {
     steps?: RolloutStep[];
     analysis?: Partial<AnalysisSettings>;
     replacesOwnersStartingWith?: string;
+    prometheus?: PrometheusSettings;
 }
 
 export class PoolMembership extends ProjectDynamicResource {

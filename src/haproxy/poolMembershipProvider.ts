@@ -18,7 +18,10 @@ const POOL: MembershipShape = {
     rollout(inputs, [member]) {
         if (inputs.rollout === undefined) return undefined;
         if (member.runtimeOnly) throw new RuntimeInputError("rollout", "(set)", "no rollout for a runtime-only membership: its step weights must be in the servers files");
-        return resolveRollout("rollout", inputs.rollout);
+        const rollout = resolveRollout("rollout", inputs.rollout);
+        const unnamed = member.loadBalancers.filter((lb) => rollout.prometheus && !(lb.name in rollout.prometheus.instances));
+        if (unnamed.length > 0) throw new RuntimeInputError(`rollout.prometheus.instances.${unnamed[0].name}`, "(missing)", "the instance label of that load balancer's exporter target");
+        return rollout;
     },
     replaceFields: ["backend"],
     withPlaceholders(inputs) {

@@ -2,11 +2,9 @@
  * Settings of the Prometheus metric source (prometheusSource.ts), as the stack config gives them under
  * `rollout.prometheus`, validated before anything is queried; defaults are resolved here.
  */
+import { DEFAULTS } from "../../defaults";
 import { redactPassword } from "../runtime/endpoint";
 import { quote, RuntimeInputError } from "../runtime/validate";
-
-/** Timeout of every HTTP call to Prometheus when `timeoutMs` is not set, in ms. */
-export const DEFAULT_PROMETHEUS_TIMEOUT_MS = 5000;
 
 /** What the Prometheus source is given. */
 export interface PrometheusSettings {
@@ -16,7 +14,7 @@ export interface PrometheusSettings {
     instances: Record<string, string>;
     /** The `job` label of those targets. @default any job */
     job?: string;
-    /** Timeout of every HTTP call to Prometheus, in ms (1..60000). @default 5000 (`DEFAULT_PROMETHEUS_TIMEOUT_MS`) */
+    /** Timeout of every HTTP call to Prometheus, in ms (1..60000). @default 5000 (`DEFAULTS.rollout.prometheusTimeoutMs`) */
     timeoutMs?: number;
 }
 
@@ -36,7 +34,7 @@ export function resolvePrometheusSettings(settings: PrometheusSettings): Resolve
     }
     for (const [lb, instance] of Object.entries(instances)) labelValue(`${FIELD}.instances.${lb}`, instance);
     const job = settings.job === undefined ? undefined : labelValue(`${FIELD}.job`, settings.job);
-    const timeoutMs = settings.timeoutMs ?? DEFAULT_PROMETHEUS_TIMEOUT_MS;
+    const timeoutMs = settings.timeoutMs ?? DEFAULTS.rollout.prometheusTimeoutMs;
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) {
         throw new RuntimeInputError(`${FIELD}.timeoutMs`, timeoutMs, "a whole number of ms from 1 to 60000");
     }

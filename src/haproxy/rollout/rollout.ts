@@ -22,6 +22,7 @@ import { describeWindow, judgeWindow, measureWindow, type Verdict, type WindowMe
 import type { CounterReading, MetricSource } from "./counters";
 import { describeRollout, type RolloutSpec, type RolloutStep } from "./rolloutSpec";
 import { setCandidateWeights, setStableWeights, stableServersOn, type StableServer } from "./stableServers";
+import { prometheusSource } from "./prometheusSource";
 import { statCounters } from "./statCounters";
 import { shareOf, stepWeights } from "./weights";
 
@@ -37,7 +38,7 @@ interface Lane {
 }
 
 /** Rolls `members` out on `lbs` as `rollout` says; returns once they serve at full weight, or throws RolloutFailedError. */
-export async function rollOut(members: MembershipSpec[], lbs: LoadBalancerRef[], rollout: RolloutSpec, source?: MetricSource): Promise<void> {
+export async function rollOut(members: MembershipSpec[], lbs: LoadBalancerRef[], rollout: RolloutSpec): Promise<void> {
     const [first] = members;
     const scope = rollout.replacesOwnersStartingWith;
     const lanes: Lane[] = await Promise.all(lbs.map(async (lb) => ({ lb, stable: await stableServersOn(accessTo(lb, first), first, scope) })));
@@ -52,7 +53,7 @@ export async function rollOut(members: MembershipSpec[], lbs: LoadBalancerRef[],
         members.map((m) => ({ ...m, weight: 0 })),
         lbs,
     );
-    const metrics = source ?? statCounters(new Map(lbs.map((lb) => [lb.name, accessTo(lb, first).client])));
+    const metrics = rollout.prometheus ? prometheusSource(rollout.prometheus) : statCounters(new Map(lbs.map((lb) => [lb.name, accessTo(lb, first).client])));
     const candidates = members.map((m) => m.server);
     const lbNames = lbs.map((lb) => lb.name);
     const run = new RolloutRun(members, lanes, rollout, metrics, candidates, stableNames, lbNames);

@@ -5,6 +5,7 @@
  */
 import { DEFAULTS } from "../../defaults";
 import { RuntimeInputError, validateInteger, validateKeys } from "../runtime/validate";
+import { resolvePrometheusSettings, type PrometheusSettings, type ResolvedPrometheusSettings } from "./prometheusSettings";
 
 /** One step: the new generation's share of new traffic, and how long it bakes there. */
 export interface RolloutStep {
@@ -51,6 +52,8 @@ export interface RolloutSpec {
      * recorded owner resource starts with this. @default any other resource of this stack
      */
     replacesOwnersStartingWith?: string;
+    /** Counters from Prometheus scraping HAProxy's exporter instead of each load balancer's `show stat`. @default none */
+    prometheus?: ResolvedPrometheusSettings;
 }
 
 /** Most steps a rollout may have. */
@@ -70,7 +73,7 @@ function validateRatio(field: string, value: unknown): number {
 
 /** Validates a rollout input and fills defaults; throws RuntimeInputError naming the field (`rollout.steps[1].percent`, ...). */
 export function resolveRollout(field: string, value: unknown): RolloutSpec {
-    const o = validateKeys(field, value, ["steps", "analysis", "replacesOwnersStartingWith"]);
+    const o = validateKeys(field, value, ["steps", "analysis", "replacesOwnersStartingWith", "prometheus"]);
     const a = validateKeys(`${field}.analysis`, o.analysis ?? {}, Object.keys(DEFAULTS.rollout.analysis));
     const d = DEFAULTS.rollout.analysis;
     const at = (k: string) => `${field}.analysis.${k}`;
@@ -92,7 +95,12 @@ export function resolveRollout(field: string, value: unknown): RolloutSpec {
     if (scope !== undefined && (typeof scope !== "string" || !/^[A-Za-z0-9._~!*'()%-]{1,256}$/.test(scope))) {
         throw new RuntimeInputError(`${field}.replacesOwnersStartingWith`, scope, "1 to 256 characters of a URI-encoded resource name");
     }
-    return { steps, analysis, ...(scope === undefined ? {} : { replacesOwnersStartingWith: scope as string }) };
+    return {
+        steps,
+        analysis,
+        ...(scope === undefined ? {} : { replacesOwnersStartingWith: scope as string }),
+        ...(o.prometheus === undefined ? {} : { prometheus: resolvePrometheusSettings(validateKeys(`${field}.prometheus`, o.prometheus, ["url", "instances", "job", "timeoutMs"]) as unknown as PrometheusSettings) }),
+    };
 }
 
 function validatePolicy(field: string, value: unknown): InconclusivePolicy {
@@ -129,6 +137,7 @@ export function describeRollout(rollout: RolloutSpec): string {
         `${describeSteps(rollout.steps)}; analysed every ${a.windowMs / 1000} s (at least ${a.minRequests} requests to the new generation, ` +
         `error rate at most ${pct(a.maxErrorRate)} and at most ${pct(a.maxErrorRateIncrease)} over the stable generation's, ` +
         `response time at most ${a.maxResponseTimeRatio}x the stable generation's, retries at most ${pct(a.maxRetryRate)}, ` +
-        `${a.failureLimit} failed windows tolerated); an inconclusive bake goes on ${a.inconclusiveExtensionMs / 1000} s more, then ${a.onInconclusive}`
+        `${a.failureLimit} failed windows tolerated${rollout.prometheus ? `; counters from Prometheus at ${rollout.prometheus.url}` : ""}); ` +
+        `an inconclusive bake goes on ${a.inconclusiveExtensionMs / 1000} s more, then ${a.onInconclusive}`
     );
 }

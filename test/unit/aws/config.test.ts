@@ -36,6 +36,12 @@ const badConfigs: { what: string; raw: Record<string, unknown>; message: string 
     { what: "frontendUrl missing on aws", raw: withHaproxy({ loadBalancers: [{ ...lb1, frontendUrl: undefined }] }), message: "haproxy.loadBalancers.0.frontendUrl: is required on the aws target" },
     { what: "frontendPort on aws", raw: withHaproxy({ loadBalancers: [{ ...lb1, frontendPort: 18080 }] }), message: "haproxy.loadBalancers.0.frontendPort: is for the local target only" },
     { what: "unknown key", raw: rawAwsConfigWith({ pool: { ...base.pool, sise: 3 } }), message: "pool.sise: unknown key" },
+    { what: "rollout steps not ending at 100", raw: withHaproxy({ rollout: { steps: [{ percent: 10, bakeSeconds: 60 }] } }), message: "haproxy.rollout.steps.0.percent: is 10: the last step must be 100" },
+    { what: "rollout percents not rising", raw: withHaproxy({ rollout: { steps: [{ percent: 50, bakeSeconds: 60 }, { percent: 20, bakeSeconds: 60 }, { percent: 100, bakeSeconds: 60 }] } }), message: "haproxy.rollout.steps.1.percent: is 20, not above the step before (50)" },
+    { what: "rollout bake shorter than a window", raw: withHaproxy({ rollout: { steps: [{ percent: 100, bakeSeconds: 5 }] } }), message: "haproxy.rollout.steps.0.bakeSeconds: is 5, shorter than one analysis window (haproxy.rollout.analysis.windowSeconds 10)" },
+    { what: "rollout prometheus without an instance for a load balancer", raw: withHaproxy({ rollout: { prometheus: { url: "http://prom:9090", instances: { [lb1.name as string]: "a" } } } }), message: `haproxy.rollout.prometheus.instances.${lb2.name}: is missing` },
+    { what: "rollout onInconclusive invalid", raw: withHaproxy({ rollout: { analysis: { onInconclusive: "promote" } } }), message: "haproxy.rollout.analysis.onInconclusive: is invalid" },
+    { what: "rollout prometheus url with a password", raw: withHaproxy({ rollout: { prometheus: { url: "http://u:hunter2@prom:9090", instances: { [lb1.name as string]: "a", [lb2.name as string]: "b" } } } }), message: "(no user name or password in the URL)" },
     { what: "drain.onTimeout invalid", raw: withHaproxy({ drain: { ...base.haproxy.drain, onTimeout: "wait" } }), message: "haproxy.drain.onTimeout: is invalid" },
     { what: "image missing on aws", raw: rawAwsConfigWith({ pool: { ...base.pool, spec: { ...(base.pool.spec as object), image: undefined } } }), message: "pool.spec.image: is required on the aws target" },
     { what: "an app ref git would read as an option", raw: rawAwsConfigWith({ pool: { ...base.pool, spec: { ...(base.pool.spec as object), appRef: "--x" } } }), message: "pool.spec.appRef: is invalid" },
@@ -56,6 +62,16 @@ describe("aws stack config: refused configs", function () {
             assert.match(text, /\(1 problem\):/);
         });
     }
+
+    it("maps haproxy.rollout to the membership's rollout in ms, with the defaults", function () {
+        const config = parseDeploymentConfig(withHaproxy({ rollout: { steps: [{ percent: 25, bakeSeconds: 30 }, { percent: 100, bakeSeconds: 45 }], analysis: { windowSeconds: 5 } } }));
+        const { rolloutInput } = require("../../../program/config") as typeof import("../../../program/config");
+        const input = rolloutInput(config.haproxy.rollout!);
+        assert.deepEqual(input.steps, [{ percent: 25, bakeMs: 30_000 }, { percent: 100, bakeMs: 45_000 }]);
+        assert.equal(input.analysis?.windowMs, 5000);
+        assert.equal(input.analysis?.maxErrorRate, DEFAULTS.rollout.analysis.maxErrorRate);
+        assert.equal(input.analysis?.inconclusiveExtensionMs, DEFAULTS.rollout.analysis.inconclusiveExtensionMs);
+    });
 
     it("reports every problem of the schema at once", function () {
         const text = problemsOf({

@@ -2,7 +2,8 @@
  * The Prometheus source's settings: checked before any query, errors naming the `rollout.prometheus` field.
  */
 import assert from "node:assert/strict";
-import { DEFAULT_PROMETHEUS_TIMEOUT_MS, resolvePrometheusSettings } from "../../../src/haproxy/rollout/prometheusSettings";
+import { DEFAULTS } from "../../../src/defaults";
+import { resolvePrometheusSettings } from "../../../src/haproxy/rollout/prometheusSettings";
 import { prometheusSource } from "../../../src/haproxy/rollout/prometheusSource";
 
 const instances = { lb1: "127.0.0.1:8405" };
@@ -13,7 +14,7 @@ describe("Prometheus settings", () => {
             url: "http://127.0.0.1:9090",
             instances,
             job: undefined,
-            timeoutMs: DEFAULT_PROMETHEUS_TIMEOUT_MS,
+            timeoutMs: DEFAULTS.rollout.prometheusTimeoutMs,
         });
         assert.equal(resolvePrometheusSettings({ url: "https://mon.example/prometheus", instances, job: "haproxy", timeoutMs: 200 }).url, "https://mon.example/prometheus");
         assert.equal(prometheusSource({ url: "http://127.0.0.1:9090", instances }).description, "Prometheus at http://127.0.0.1:9090");
