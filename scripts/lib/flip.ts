@@ -10,7 +10,8 @@ import { dirname, join } from "node:path";
 import { DEFAULTS } from "../../src/defaults";
 import { RuntimeClient } from "../../src/haproxy/runtime/client";
 import { RuntimeConnectionError } from "../../src/haproxy/runtime/transport";
-import { readTimings, TIMINGS_FILE_ENV, type RolloutWeightsTiming, type RolloutWindowTiming } from "../../src/provider/timings";
+import { readTimings, TIMINGS_FILE_ENV } from "../../src/provider/timings";
+import type { RolloutTiming } from "./rolloutSteps";
 import { PhaseClock, type Span } from "./phases";
 import { flipPicture } from "./flipPicture";
 import { PROJECT_ROOT } from "./localStack";
@@ -76,7 +77,7 @@ export interface FlipRun extends FlipFacts {
     /** Seconds from the first new server's spawn to the last one accepting connections. */
     appStartSeconds: number;
     /** A rollout's weight changes and analysis windows, in order (none without a rollout). */
-    rollout: (RolloutWindowTiming | RolloutWeightsTiming)[];
+    rollout: RolloutTiming[];
 }
 
 /** Flips `stack` to generation `to` under traffic and returns the facts for the report. */
@@ -105,7 +106,7 @@ export async function flipUnderTraffic(stack: Stack, to: string, options: FlipOp
     }
     const endedAt = Date.now();
     clock.addTimingsFile(timings);
-    const rollout = readTimings(timings).filter((t): t is RolloutWindowTiming | RolloutWeightsTiming => t.kind === "rollout-window" || t.kind === "rollout-weights");
+    const rollout = readTimings(timings).filter((t): t is RolloutTiming => t.kind === "rollout-window" || t.kind === "rollout-weights");
     await rm(dirname(timings), { recursive: true, force: true });
     await new Promise((r) => setTimeout(r, 500));
     const result = await traffic.stop();

@@ -2,7 +2,7 @@
  * The picture of one flip, as SVG text: requests per second answered by each generation over time (the
  * handover from the old one to the new one), failed requests marked in red, and the runbook's phases
  * (snapshot, migration, create, gate, attach, smoke, drain, detach, terminate) as bands over the chart
- * and as one lane each below it. Written beside the flip's report by the main job and the flip benchmark.
+ * and as one lane each below it; a rollout's steps as markers with the share each asked and got. Written beside the flip's report by the main job and the flip benchmark.
  *
  * Pure: data in, SVG text out; exported for tests.
  *
@@ -15,6 +15,7 @@
  */
 import { PHASES, type Phase, type Span } from "./phases";
 import type { Answer } from "./traffic";
+import { rolloutSteps, wentBackAt, type RolloutTiming } from "./rolloutSteps";
 
 export interface FlipPictureInput {
     from: string;
@@ -25,6 +26,8 @@ export interface FlipPictureInput {
     endedAt: number;
     /** When each phase ran (epoch ms). */
     phaseSpans: Partial<Record<Phase, Span>>;
+    /** A rollout's timings: each step drawn as a marker with the share it asked and got, and the errors per generation. @default none */
+    rollout?: RolloutTiming[];
 }
 
 export interface PictureOptions {
@@ -160,6 +163,20 @@ export function flipPicture(input: FlipPictureInput, options: PictureOptions = {
     ] as const) {
         out.push(`<line x1="${n(x(t))}" y1="${top}" x2="${n(x(t))}" y2="${top + chartHeight}" stroke="#333333" stroke-dasharray="4 3"/>`);
         out.push(`<text x="${n(x(t) + 3)}" y="${top + 11}" fill="#333333">${label}</text>`);
+    }
+
+    // A rollout's steps: where each step's weights were on, with the share asked and got and each generation's errors.
+    for (const step of rolloutSteps(input.rollout ?? [])) {
+        if (step.appliedAt === undefined) continue;
+        const px = n(x(step.appliedAt));
+        const label = `${step.percent}%: got ${step.sharePercent.toFixed(0)}%, errors ${step.candidateErrorPercent.toFixed(1)}% / ${step.stableErrorPercent.toFixed(1)}%`;
+        out.push(`<line class="rollout-step" data-step="${step.step}" x1="${px}" y1="${top}" x2="${px}" y2="${top + chartHeight}" stroke="${NEW_COLOR}" stroke-dasharray="2 2"/>`);
+        out.push(`<text x="${n(x(step.appliedAt) + 3)}" y="${top + 24 + 13 * (step.step - 1)}" fill="${NEW_COLOR}">${escapeXml(label)}</text>`);
+    }
+    const back = wentBackAt(input.rollout ?? []);
+    if (back !== undefined) {
+        out.push(`<line class="rollout-back" x1="${n(x(back))}" y1="${top}" x2="${n(x(back))}" y2="${top + chartHeight}" stroke="${FAILED_COLOR}" stroke-dasharray="2 2"/>`);
+        out.push(`<text x="${n(x(back) + 3)}" y="${top + chartHeight - 20}" fill="${FAILED_COLOR}">went back</text>`);
     }
 
     // One step line per generation.

@@ -3,6 +3,7 @@
  * were in flight on the old generation when its drain started, time per phase, and the final membership
  * of every load balancer. Pure formatting: exported for tests.
  */
+import { formatRolloutSteps, type RolloutTiming } from "./rolloutSteps";
 import type { Phase, Span } from "./phases";
 import type { Answer, TrafficResult } from "./traffic";
 
@@ -20,6 +21,8 @@ export interface FlipFacts {
     phaseSpans?: Partial<Record<Phase, Span>>;
     /** Per load balancer: its servers and their status after the flip. */
     membership: { lb: string; servers: { name: string; status: string }[] }[];
+    /** A rollout's weight changes and analysis windows, in order. @default none (no rollout) */
+    rollout?: RolloutTiming[];
 }
 
 /** Long requests answered by the old generation that were in flight when the drain started. */
@@ -63,6 +66,7 @@ export function formatReport(facts: FlipFacts): string {
     const long = longCompletedOnOld(facts);
     lines.push("", `Long requests in flight on ${facts.from} when its drain started, completed: ${long.length}`);
     for (const a of long) lines.push(`  ${a.server}: ${a.endedAt - a.startedAt} ms, ended ${a.endedAt - (facts.drainStartedAt ?? a.endedAt)} ms after the drain started`);
+    if (facts.rollout?.length) lines.push("", "Rollout steps (from the load balancers' counters):", ...formatRolloutSteps(facts.rollout, facts.startedAt));
     lines.push("", "Phases (s):");
     for (const [phase, seconds] of Object.entries(facts.phases)) lines.push(`  ${phase.padEnd(10)} ${seconds === undefined ? "-" : seconds.toFixed(2)}`);
     lines.push("", "Membership after the flip:");

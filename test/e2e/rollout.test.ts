@@ -8,7 +8,8 @@
 import * as assert from "node:assert/strict";
 import { join } from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { deployedState, flipUnderTraffic, membershipOf, type FlipRun } from "../../scripts/lib/flip";
+import { deployedState, flipUnderTraffic, membershipOf } from "../../scripts/lib/flip";
+import { rolloutSteps, wentBackAt } from "../../scripts/lib/rolloutSteps";
 import type { RolloutWindowTiming } from "../../src/provider/timings";
 import { reloadLoadBalancer } from "../../src/targets/local/haproxyControl";
 import { scratchProject, type ScratchProject } from "../../lab/scratchProject";
@@ -34,18 +35,6 @@ async function membersByLb(p: ScratchProject): Promise<Record<string, string[]>>
 function assertOnlyGeneration(members: Record<string, string[]>, generation: string): void {
     assert.deepEqual(Object.keys(members).sort(), ["lb1", "lb2"]);
     for (const [lb, servers] of Object.entries(members)) assert.deepEqual(servers, [`app-${generation}-0 UP`, `app-${generation}-1 UP`], `${lb}: ${servers.join(", ")}`);
-}
-
-/** Per step, the share of requests the new generation got over the step's passed windows, in percent. */
-function sharesByStep(run: FlipRun): Map<number, { percent: number; share: number; requests: number }> {
-    const byStep = new Map<number, { percent: number; candidate: number; stable: number }>();
-    for (const t of run.rollout.filter((r): r is RolloutWindowTiming => r.kind === "rollout-window" && r.verdict === "pass")) {
-        const s = byStep.get(t.step) ?? { percent: t.percent, candidate: 0, stable: 0 };
-        s.candidate += t.candidate.requests;
-        s.stable += t.stable.requests;
-        byStep.set(t.step, s);
-    }
-    return new Map([...byStep].map(([step, s]) => [step, { percent: s.percent, share: (100 * s.candidate) / Math.max(1, s.candidate + s.stable), requests: s.candidate + s.stable }]));
 }
 
 describe("end to end: a progressive rollout under live traffic", function () {
@@ -86,11 +75,11 @@ describe("end to end: a progressive rollout under live traffic", function () {
         assert.equal(run.error, undefined, run.error?.message);
         assert.ok(run.traffic.total > 500, `traffic: ${run.traffic.total}`);
         assert.deepEqual(run.traffic.failed.map((f) => `${f.kind} ${f.url}: ${f.error}`), [], "no request failed");
-        const shares = sharesByStep(run);
-        assert.deepEqual([...shares.keys()], [1, 2, 3]);
-        for (const [step, s] of shares) {
-            console.log(`      step ${step}: asked ${s.percent}%, got ${s.share.toFixed(1)}% of ${s.requests} requests`);
-            assert.ok(Math.abs(s.share - s.percent) <= 5, `step ${step}: ${s.share.toFixed(1)}% for ${s.percent}%`);
+        const steps = rolloutSteps(run.rollout);
+        assert.deepEqual(steps.map((s) => s.step), [1, 2, 3]);
+        for (const s of steps) {
+            console.log(`      step ${s.step}: asked ${s.percent}%, got ${s.sharePercent.toFixed(1)}% of ${s.requests} requests`);
+            assert.ok(Math.abs(s.sharePercent - s.percent) <= 5, `step ${s.step}: ${s.sharePercent.toFixed(1)}% for ${s.percent}%`);
         }
         assertOnlyGeneration(await membersByLb(p), "g2");
     });
@@ -111,9 +100,9 @@ describe("end to end: a progressive rollout under live traffic", function () {
         assert.ok(run.traffic.failed.length < run.traffic.total * 0.05, `${run.traffic.failed.length} failed of ${run.traffic.total}`);
         assert.deepEqual(run.traffic.failed.filter((f) => f.status !== 500).map((f) => f.error), [], "no failure other than g3's own 500s");
         // After the rollback every answer came from g2 again.
-        const back = run.rollout.find((r) => r.kind === "rollout-weights" && r.step === 0);
-        assert.ok(back, "the weights went back");
-        const late = run.traffic.answers.filter((a) => back.kind === "rollout-weights" && a.startedAt > back.appliedAt + 100);
+        const back = wentBackAt(run.rollout);
+        assert.ok(back !== undefined, "the weights went back");
+        const late = run.traffic.answers.filter((a) => a.startedAt > back + 100);
         assert.ok(late.length > 0 && late.every((a) => a.generation === "g2"), `after going back: ${[...new Set(late.map((a) => a.generation))].join(", ")}`);
     });
 
@@ -160,7 +149,7 @@ describe("end to end: a progressive rollout under live traffic", function () {
         const windows = run.rollout.filter((r): r is RolloutWindowTiming => r.kind === "rollout-window");
         assert.deepEqual(windows.filter((w) => w.verdict === "fail").map((w) => w.reasons), [], "no window failed");
         assert.ok(windows.some((w) => w.step === 2 && w.verdict === "inconclusive" && /another HAProxy process/.test(w.reasons.join())), "the reload's window was inconclusive");
-        for (const [step, s] of sharesByStep(run)) assert.ok(Math.abs(s.share - s.percent) <= 5, `step ${step}: ${s.share.toFixed(1)}% for ${s.percent}%`);
+        for (const s of rolloutSteps(run.rollout)) assert.ok(Math.abs(s.sharePercent - s.percent) <= 5, `step ${s.step}: ${s.sharePercent.toFixed(1)}% for ${s.percent}%`);
         assertOnlyGeneration(await membersByLb(p), "g5");
     });
 });

@@ -25,6 +25,19 @@ function facts(answers: Answer[]): FlipFacts {
 }
 
 describe("flip report", () => {
+    it("shows each rollout step's share asked and got, and each generation's errors, and when it went back", () => {
+        const window = (step: number, percent: number, newRequests: number, newErrors: number, verdict: "pass" | "fail") => ({
+            kind: "rollout-window" as const, backend: "app", step, percent, startedAt: 0, endedAt: 1000, verdict, reasons: [],
+            candidate: { requests: newRequests, errors: newErrors, retries: 0 }, stable: { requests: 100 - newRequests, errors: 0, retries: 0 },
+        });
+        const weights = (step: number, percent: number, at: number) => ({ kind: "rollout-weights" as const, backend: "app", step, percent, startedAt: at, appliedAt: at + 5, candidateWeight: 1, stableWeight: 9 });
+        const rollout = [weights(1, 10, 1000), window(1, 10, 10, 0, "pass"), window(1, 10, 11, 0, "pass"), weights(2, 50, 3000), window(2, 50, 50, 10, "fail"), weights(0, 0, 4000)];
+        const report = formatReport({ ...facts([answer({})]), rollout });
+        assert.match(report, /step 1 \(10%\): the new generation got 10\.5% of 200 requests; errors new 0\.00%, stable 0\.00%; windows 2 passed, 0 failed, 0 inconclusive/);
+        assert.match(report, /step 2 \(50%\): the new generation got 50\.0% of 100 requests; errors new 20\.00%, stable 0\.00%; windows 0 passed, 1 failed/);
+        assert.match(report, /went back to the stable generation at 4\.0 s/);
+    });
+
     it("counts long requests in flight on the old generation when the drain started", () => {
         const answers = [
             answer({ kind: "long", startedAt: 1000, endedAt: 5500 }), // in flight at 5000, old: counts
