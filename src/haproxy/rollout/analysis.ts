@@ -3,6 +3,11 @@
  * over the same window, as differences between two readings of every load balancer. Pure functions; the
  * rollout (rollout.ts) reads the counters and acts on the verdict.
  *
+ * Response times are HAProxy's own averages over each server's last 1024 responses (`rtime`): a server
+ * that answered fewer has an average over a handful, which one slow request (a long poll, a download)
+ * skews. So a server's response time counts only once it answered 1024; without such servers on both
+ * sides the response-time comparison is left out of the window's verdict.
+ *
  * A window is inconclusive, never a pass, when the new generation got fewer than `minRequests` requests
  * or when any load balancer's counters started again (a reload, a server re-added) during it.
  */
@@ -17,7 +22,7 @@ export interface GenerationWindow {
     errors: number;
     /** Retries and redispatches. */
     retries: number;
-    /** Average response time, weighted by each server's requests, in ms; `undefined` without requests. */
+    /** Average response time, weighted by each server's requests, in ms; `undefined` without requests from servers that answered RESPONSE_TIME_SAMPLE. */
     responseTimeMs?: number;
 }
 
@@ -33,6 +38,9 @@ export interface WindowMeasurement {
 }
 
 export type Verdict = { result: "pass" } | { result: "fail"; reasons: string[] } | { result: "inconclusive"; reason: string };
+
+/** How many responses HAProxy averages `rtime` over: below it, a server's average is not comparable. */
+export const RESPONSE_TIME_SAMPLE = 1024;
 
 const EMPTY: GenerationWindow = { requests: 0, errors: 0, retries: 0 };
 
@@ -63,7 +71,7 @@ function delta(start: CounterReading, end: CounterReading, servers: readonly str
         requests += d.requests;
         errors += d.errors;
         retries += d.retries;
-        if (d.requests > 0 && b.responseTimeMs !== undefined) {
+        if (d.requests > 0 && b.responseTimeMs !== undefined && b.responses >= RESPONSE_TIME_SAMPLE) {
             timed += d.requests;
             timeSum += d.requests * b.responseTimeMs;
         }

@@ -86,9 +86,17 @@ describe("rollout: the analysis of a window", () => {
     });
 
     it("fails a response time over maxResponseTimeRatio times the stable one's, and passes a small difference", () => {
-        const slow = (newMs: number) => [reading("lb1", "1@1", { "new-0": counters(30, 0, { responseTimeMs: newMs }), "new-1": counters(30, 0, { responseTimeMs: newMs }), "old-0": counters(200, 1, { responseTimeMs: 20 }), "old-1": counters(200, 0, { responseTimeMs: 20 }) })];
-        assert.equal(judgeWindow(measureWindow(start, slow(400), candidates, stable), settings).result, "fail");
-        assert.equal(judgeWindow(measureWindow(start, slow(60), candidates, stable), settings).result, "pass");
+        const warm = [reading("lb1", "1@1", { "new-0": counters(2000), "new-1": counters(2000), "old-0": counters(5000), "old-1": counters(5000) })];
+        const slow = (newMs: number) => [reading("lb1", "1@1", { "new-0": counters(2030, 0, { responseTimeMs: newMs }), "new-1": counters(2030, 0, { responseTimeMs: newMs }), "old-0": counters(5200, 0, { responseTimeMs: 20 }), "old-1": counters(5200, 0, { responseTimeMs: 20 }) })];
+        assert.equal(judgeWindow(measureWindow(warm, slow(400), candidates, stable), settings).result, "fail");
+        assert.equal(judgeWindow(measureWindow(warm, slow(60), candidates, stable), settings).result, "pass");
+    });
+
+    it("leaves response times out while a server has answered fewer than 1024 requests (HAProxy's average of a handful)", () => {
+        const end = [reading("lb1", "1@1", { "new-0": counters(30, 0, { responseTimeMs: 400 }), "new-1": counters(30, 0, { responseTimeMs: 400 }), "old-0": counters(2000, 1, { responseTimeMs: 20 }), "old-1": counters(2000, 0, { responseTimeMs: 20 }) })];
+        const w = measureWindow(start, end, candidates, stable);
+        assert.equal(w.candidate.responseTimeMs, undefined);
+        assert.deepEqual(judgeWindow(w, settings), { result: "pass" });
     });
 });
 
