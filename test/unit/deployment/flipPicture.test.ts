@@ -58,6 +58,21 @@ describe("flip picture", () => {
         assert.equal(g2[10], "610,58");
     });
 
+    it("marks each rollout step with the share asked and got, and where the rollout went back", () => {
+        const base = input();
+        const at = base.startedAt + 1000;
+        const rollout = [
+            { kind: "rollout-weights" as const, backend: "app", step: 1, percent: 10, startedAt: at, appliedAt: at, candidateWeight: 1, stableWeight: 9 },
+            { kind: "rollout-window" as const, backend: "app", step: 1, percent: 10, startedAt: at, endedAt: at + 500, verdict: "fail" as const, reasons: [], candidate: { requests: 10, errors: 2, retries: 0 }, stable: { requests: 90, errors: 0, retries: 0 } },
+            { kind: "rollout-weights" as const, backend: "app", step: 0, percent: 0, startedAt: at + 600, appliedAt: at + 610, candidateWeight: 0, stableWeight: 0 },
+        ];
+        const svg = flipPicture({ ...base, rollout });
+        assert.match(svg, /class="rollout-step" data-step="1"/);
+        assert.match(svg, />10%: got 10%, errors 20\.0% \/ 0\.0%</);
+        assert.match(svg, /class="rollout-back"/);
+        assert.doesNotMatch(flipPicture(base), /rollout-/);
+    });
+
     it("marks each failed request where it ended", () => {
         const svg = flipPicture(input(), { binMs: 1000, width: 1130 });
         assert.equal((svg.match(/class="failed"/g) ?? []).length, 1);
