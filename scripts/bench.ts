@@ -1,5 +1,5 @@
 /**
- * Benchmarks, on demand (not part of the test run): `npm run bench -- [flip|drain|cycle|scale|preview|ansible ...]`.
+ * Benchmarks, on demand (not part of the test run): `npm run bench -- [flip|drain|cycle|scale|preview|blast|ansible ...]`.
  * Prints medians of at least 5 runs; BENCHMARKS.md records them with the machine and the date.
  * `drain` and `cycle` run side by side with Ansible's community.general.haproxy module (installed from
  * Debian by scripts/setup-ansible.sh when missing); `ansible` names both.
@@ -10,6 +10,7 @@ import { cycleSideBySide } from "./bench/ansibleCycle";
 import { drainSideBySide } from "./bench/ansibleDrain";
 import { flipBenchmark } from "./bench/flip";
 import { previewBenchmark } from "./bench/preview";
+import { blastRadiusBenchmark } from "./bench/blastRadius";
 
 const BENCHMARKS: Record<string, () => Promise<Figures>> = {
     flip: () => flipBenchmark(),
@@ -17,6 +18,7 @@ const BENCHMARKS: Record<string, () => Promise<Figures>> = {
     cycle: () => cycleSideBySide(),
     scale: () => scaleBenchmark(),
     preview: () => previewBenchmark(),
+    blast: () => blastRadiusBenchmark(),
 };
 
 /** Names that stand for several benchmarks. */

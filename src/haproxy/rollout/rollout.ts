@@ -26,6 +26,9 @@ import { prometheusSource } from "./prometheusSource";
 import { statCounters } from "./statCounters";
 import { shareOf, stepWeights } from "./weights";
 
+/** How often a window's counters are read before its end, to end a failing window early, in ms. */
+const FAIL_FAST_POLL_MS = 1000;
+
 /** Raised when a rollout went back: its message holds the measurements that decided it. */
 export class RolloutFailedError extends Error {
     readonly name = "RolloutFailedError";
@@ -106,22 +109,32 @@ class RolloutRun {
         return this.metrics.read(this.backend, [...this.candidates, ...this.stable], this.lbNames);
     }
 
-    /** One window: counters at its start and end, and the verdict. A reading that fails makes it inconclusive. */
+    /**
+     * One window: counters at its start and end, and the verdict. The counters are also read every
+     * `FAIL_FAST_POLL_MS` in between: a window that already fails with `minRequests` ends there, so a
+     * bad release goes back as soon as there is enough evidence (a pass still needs the whole window).
+     * A reading that fails makes the window inconclusive.
+     */
     private async window(): Promise<{ measurement?: WindowMeasurement; verdict: Verdict }> {
         const { windowMs } = this.rollout.analysis;
+        const endsAt = Date.now() + windowMs;
         let start: CounterReading[];
         try {
             start = await this.read();
         } catch (err) {
-            await sleep(windowMs);
+            await sleep(Math.max(0, endsAt - Date.now()));
             return { verdict: { result: "inconclusive", reason: `counters could not be read: ${firstLine(err)}` } };
         }
-        await sleep(windowMs);
-        try {
-            const measurement = measureWindow(start, await this.read(), this.candidates, this.stable);
-            return { measurement, verdict: judgeWindow(measurement, this.rollout.analysis) };
-        } catch (err) {
-            return { verdict: { result: "inconclusive", reason: `counters could not be read: ${firstLine(err)}` } };
+        for (;;) {
+            const last = Date.now() + FAIL_FAST_POLL_MS >= endsAt;
+            await sleep(Math.max(0, last ? endsAt - Date.now() : FAIL_FAST_POLL_MS));
+            try {
+                const measurement = measureWindow(start, await this.read(), this.candidates, this.stable);
+                const verdict = judgeWindow(measurement, this.rollout.analysis);
+                if (last || verdict.result === "fail") return { measurement, verdict };
+            } catch (err) {
+                if (last) return { verdict: { result: "inconclusive", reason: `counters could not be read: ${firstLine(err)}` } };
+            }
         }
     }
 
