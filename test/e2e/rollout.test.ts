@@ -11,7 +11,7 @@ import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { deployedState, flipUnderTraffic, membershipOf } from "../../scripts/lib/flip";
 import { rolloutSteps, wentBackAt } from "../../scripts/lib/rolloutSteps";
 import type { RolloutWindowTiming } from "../../src/provider/timings";
-import { reloadLoadBalancer } from "../../src/targets/local/haproxyControl";
+import { adminCommand, reloadLoadBalancer } from "../../src/targets/local/haproxyControl";
 import { scratchProject, type ScratchProject } from "../../lab/scratchProject";
 
 /** Short bakes so a rollout takes seconds: three steps of two 1.5 s windows each. */
@@ -129,21 +129,31 @@ describe("end to end: a progressive rollout under live traffic", function () {
         assertOnlyGeneration(await membersByLb(p), "g2");
     });
 
-    it("a master-worker reload of lb1 in the middle of the 50% step: no false verdict, the share kept, no failed request", async () => {
+    it("a master-worker reload of lb1 in the middle of the 50% step: no false verdict, the share kept, no failed request; a weight changed by hand on lb2 is set back", async () => {
         const lbFolder = join(p.stateDir, "local", "rollout", "lb", "lb1");
+        const lb2 = (await deployedState(p.stack)).loadBalancers.find((lb) => lb.name === "lb2")!;
         let reload: Promise<unknown> | undefined;
+        let byHand: Promise<unknown> | undefined;
+        const lines: string[] = [];
         const run = await flipUnderTraffic(p.stack, "g5", {
             traffic: TRAFFIC,
             up: (stack, clock) =>
                 stack.up({
                     onEvent: (e: EngineEvent) => {
                         clock.onEvent(e);
-                        if (!reload && e.diagnosticEvent?.message.includes("step 2/3 (50%): window")) reload = reloadLoadBalancer(lbFolder, "master");
+                        const message = e.diagnosticEvent?.message ?? "";
+                        lines.push(message);
+                        if (!reload && message.includes("step 2/3 (50%): window")) reload = reloadLoadBalancer(lbFolder, "master");
+                        // At 100% the stable servers are at weight 0: a new server's weight changed by hand leaves the share at 100%.
+                        if (!byHand && message.includes("app at 100% new:")) byHand = adminCommand(lb2.endpoint.replace(/^unix:\/\//, ""), "set server app/app-g5-0 weight 3");
                     },
                 }),
         });
         assert.ok(reload, "the reload happened during the 50% step");
         await reload;
+        assert.ok(byHand, "the weight was changed by hand during the 100% step");
+        await byHand;
+        assert.ok(lines.some((l) => /lb2: app: app-g5-0 weight 3, not the step's: setting the step's weights again/.test(l)), "the weight was set back");
         assert.equal(run.error, undefined, run.error?.message);
         assert.deepEqual(run.traffic.failed.map((f) => `${f.kind} ${f.url}: ${f.error}`), [], "no request failed");
         const windows = run.rollout.filter((r): r is RolloutWindowTiming => r.kind === "rollout-window");

@@ -70,6 +70,8 @@ export async function rollOut(members: MembershipSpec[], lbs: LoadBalancerRef[],
 
 class RolloutRun {
     private failures = 0;
+    /** The share of the weights set last, in percent. */
+    private percent = 0;
 
     constructor(
         private readonly members: MembershipSpec[],
@@ -85,24 +87,58 @@ class RolloutRun {
         return this.members[0].backend;
     }
 
-    /** Sets the weights of `percent` on every load balancer: the side that gains first, then the side that loses. */
+    /** The weights of `percent` on one load balancer: per new server, and per stable server (its full weight at 0%). */
+    private weightsOf(lane: Lane, percent: number): { candidate: number; stableOf: (s: StableServer) => number; share: number } {
+        const w = stepWeights(percent, this.members.length, lane.stable.length, this.members[0].weight);
+        return { candidate: w.candidate, stableOf: (s) => (percent === 0 ? s.fullWeight : w.stable), share: shareOf(w, this.members.length, lane.stable.length) };
+    }
+
+    /** Sets the weights of `percent` on one load balancer: the side that gains first, then the side that loses. */
+    private async applyOn(lane: Lane, percent: number): Promise<void> {
+        const access = accessTo(lane.lb, this.members[0]);
+        const w = this.weightsOf(lane, percent);
+        const candidatesSide = () => setCandidateWeights(access, this.members, w.candidate);
+        const stableSide = () => setStableWeights(access, this.members[0], this.rollout.replacesOwnersStartingWith, lane.stable, w.stableOf);
+        for (const side of percent === 0 ? [stableSide, candidatesSide] : [candidatesSide, stableSide]) await side();
+    }
+
+    /** Sets the weights of `percent` on every load balancer at once. */
     private async applyWeights(step: number, percent: number): Promise<void> {
         const startedAt = Date.now();
-        const full = this.members[0].weight;
-        let first: { candidate: number; stable: number } | undefined;
+        this.percent = percent;
         await Promise.all(
-            this.lanes.map(async ({ lb, stable }) => {
-                const access = accessTo(lb, this.members[0]);
-                const w = stepWeights(percent, this.members.length, stable.length, full);
-                first ??= w;
-                const candidatesSide = () => setCandidateWeights(access, this.members, w.candidate);
-                const stableSide = () => setStableWeights(access, this.members[0], this.rollout.replacesOwnersStartingWith, stable, (s) => (percent === 0 ? s.fullWeight : w.stable));
-                const gaining = percent === 0 ? [stableSide, candidatesSide] : [candidatesSide, stableSide];
-                for (const side of gaining) await side();
-                progress(`${lb.name}: ${this.backend} at ${percent}% new: new servers weight ${w.candidate}, stable ${percent === 0 ? "full weight" : `weight ${w.stable}`} (share ${(shareOf(w, this.members.length, stable.length) * 100).toFixed(1)}%)`);
+            this.lanes.map(async (lane) => {
+                await this.applyOn(lane, percent);
+                const w = this.weightsOf(lane, percent);
+                progress(`${lane.lb.name}: ${this.backend} at ${percent}% new: new servers weight ${w.candidate}, stable ${percent === 0 ? "full weight" : `weight ${w.stableOf(lane.stable[0])}`} (share ${(w.share * 100).toFixed(1)}%)`);
             }),
         );
-        recordTiming({ kind: "rollout-weights", backend: this.backend, step, percent, startedAt, appliedAt: Date.now(), candidateWeight: first?.candidate ?? 0, stableWeight: first?.stable ?? 0 });
+        const first = this.weightsOf(this.lanes[0], percent);
+        recordTiming({ kind: "rollout-weights", backend: this.backend, step, percent, startedAt, appliedAt: Date.now(), candidateWeight: first.candidate, stableWeight: this.lanes[0].stable.length > 0 ? first.stableOf(this.lanes[0].stable[0]) : 0 });
+    }
+
+    /**
+     * Makes every load balancer have the step's weights again where HAProxy says otherwise (someone's
+     * `set weight`, an agent check); a reload keeps them already (the servers file). A load balancer
+     * that cannot be asked now is left to the next window.
+     */
+    private async repairWeights(): Promise<void> {
+        await Promise.all(
+            this.lanes.map(async (lane) => {
+                const w = this.weightsOf(lane, this.percent);
+                // The configured weight (`srv_uweight`), not show stat's effective one, which slowstart lowers for a while.
+                const rows = await accessTo(lane.lb, this.members[0]).client.showServersState(this.backend).catch(() => undefined);
+                if (!rows) return;
+                const weightOf = (name: string) => rows.find((r) => r.be_name === this.backend && r.srv_name === name)?.srv_uweight;
+                const off = [
+                    ...this.candidates.filter((c) => weightOf(c) !== w.candidate).map((c) => `${c} weight ${weightOf(c)}`),
+                    ...lane.stable.filter((s) => weightOf(s.name) !== w.stableOf(s)).map((s) => `${s.name} weight ${weightOf(s.name)}`),
+                ];
+                if (off.length === 0) return;
+                progress(`${lane.lb.name}: ${this.backend}: ${off.join(", ")}, not the step's: setting the step's weights again`);
+                await this.applyOn(lane, this.percent);
+            }),
+        );
     }
 
     private async read(): Promise<CounterReading[]> {
@@ -148,6 +184,7 @@ class RolloutRun {
         const shares = { candidate: 0, stable: 0 };
         const where = `${this.backend} step ${n}/${steps.length} (${step.percent}%)`;
         while (passed < needed) {
+            await this.repairWeights();
             const { measurement, verdict } = await this.window();
             const reasons = verdict.result === "fail" ? verdict.reasons : verdict.result === "inconclusive" ? [verdict.reason] : [];
             if (measurement) {
