@@ -151,6 +151,23 @@ export function judgeWindow(window: WindowMeasurement, settings: AnalysisSetting
     return reasons.length > 0 ? { result: "fail", reasons } : { result: "pass" };
 }
 
+/**
+ * The verdict on a window still under way, only when it already fails: `judgeWindow`'s fail once the new
+ * generation got `minRequests`, or before that, errors that already exceed what `maxErrorRate` allows
+ * over `minRequests` requests (with the defaults, one error: 1% of 20 is 0.2), which no success to come
+ * can bring back under the ceiling at `minRequests`.
+ */
+export function judgeEarly(window: WindowMeasurement, settings: AnalysisSettings): Verdict | undefined {
+    if (window.reset) return undefined;
+    const verdict = judgeWindow(window, settings);
+    if (verdict.result === "fail") return verdict;
+    const { errors, requests } = window.candidate;
+    if (requests < settings.minRequests && errors > settings.maxErrorRate * settings.minRequests) {
+        return { result: "fail", reasons: [`${errors} errors in the new generation's first ${requests} requests, more than maxErrorRate ${percent(settings.maxErrorRate)} of minRequests ${settings.minRequests} allows`] };
+    }
+    return undefined;
+}
+
 /** One line for progress and reports: requests, errors and share per generation. */
 export function describeWindow(window: WindowMeasurement): string {
     const { candidate: c, stable: s } = window;

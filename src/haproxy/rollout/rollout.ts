@@ -18,7 +18,7 @@ import type { LoadBalancerRef, MembershipSpec } from "../membershipSpec";
 import { attach, describeServers, detachAll } from "../membershipSteps";
 import { progress } from "../../provider/providerLog";
 import { recordTiming } from "../../provider/timings";
-import { describeWindow, judgeWindow, measureWindow, type Verdict, type WindowMeasurement } from "./analysis";
+import { describeWindow, judgeEarly, judgeWindow, measureWindow, type Verdict, type WindowMeasurement } from "./analysis";
 import type { CounterReading, MetricSource } from "./counters";
 import { describeRollout, type RolloutSpec, type RolloutStep } from "./rolloutSpec";
 import { setCandidateWeights, setStableWeights, stableServersOn, type StableServer } from "./stableServers";
@@ -27,7 +27,7 @@ import { statCounters } from "./statCounters";
 import { shareOf, stepWeights } from "./weights";
 
 /** How often a window's counters are read before its end, to end a failing window early, in ms. */
-const FAIL_FAST_POLL_MS = 1000;
+const FAIL_FAST_POLL_MS = 250;
 
 /** Raised when a rollout went back: its message holds the measurements that decided it. */
 export class RolloutFailedError extends Error {
@@ -147,8 +147,8 @@ class RolloutRun {
 
     /**
      * One window: counters at its start and end, and the verdict. The counters are also read every
-     * `FAIL_FAST_POLL_MS` in between: a window that already fails with `minRequests` ends there, so a
-     * bad release goes back as soon as there is enough evidence (a pass still needs the whole window).
+     * `FAIL_FAST_POLL_MS` in between: a window that already fails (analysis.ts, `judgeEarly`) ends there,
+     * so a bad release goes back as soon as there is enough evidence (a pass still needs the whole window).
      * A reading that fails makes the window inconclusive.
      */
     private async window(): Promise<{ measurement?: WindowMeasurement; verdict: Verdict }> {
@@ -166,8 +166,8 @@ class RolloutRun {
             await sleep(Math.max(0, last ? endsAt - Date.now() : FAIL_FAST_POLL_MS));
             try {
                 const measurement = measureWindow(start, await this.read(), this.candidates, this.stable);
-                const verdict = judgeWindow(measurement, this.rollout.analysis);
-                if (last || verdict.result === "fail") return { measurement, verdict };
+                const verdict = last ? judgeWindow(measurement, this.rollout.analysis) : judgeEarly(measurement, this.rollout.analysis);
+                if (verdict) return { measurement, verdict };
             } catch (err) {
                 if (last) return { verdict: { result: "inconclusive", reason: `counters could not be read: ${firstLine(err)}` } };
             }

@@ -3,7 +3,7 @@
  * lines, and the settings' validation.
  */
 import * as assert from "node:assert/strict";
-import { judgeWindow, measureWindow } from "../../../src/haproxy/rollout/analysis";
+import { judgeEarly, judgeWindow, measureWindow } from "../../../src/haproxy/rollout/analysis";
 import type { CounterReading, ServerCounters } from "../../../src/haproxy/rollout/counters";
 import { resolveRollout } from "../../../src/haproxy/rollout/rolloutSpec";
 import { fullWeightOfLine, lineAtWeight } from "../../../src/haproxy/rollout/stableLines";
@@ -70,6 +70,16 @@ describe("rollout: the analysis of a window", () => {
         const verdict = judgeWindow(measureWindow(start, end, candidates, stable), settings);
         assert.equal(verdict.result, "inconclusive");
         assert.match((verdict as { reason: string }).reason, /lb1: another HAProxy process \(1@1 -> 2@9\)/);
+    });
+
+    it("fails a window under way already when its errors exceed what maxErrorRate allows over minRequests, and never passes it early", () => {
+        const early = (newErrors: number) => [reading("lb1", "1@1", { "new-0": counters(4, newErrors), "new-1": counters(3), "old-0": counters(130, 1), "old-1": counters(130) })];
+        const verdict = judgeEarly(measureWindow(start, early(1), candidates, stable), settings);
+        assert.equal(verdict?.result, "fail");
+        assert.match((verdict as { reasons: string[] }).reasons[0], /1 errors in the new generation's first 7 requests, more than maxErrorRate 1\.00% of minRequests 20 allows/);
+        assert.equal(judgeEarly(measureWindow(start, early(0), candidates, stable), settings), undefined);
+        const tolerant = { ...settings, maxErrorRate: 0.1 };
+        assert.equal(judgeEarly(measureWindow(start, early(1), candidates, stable), tolerant), undefined, "1 error is within 10% of 20");
     });
 
     it("is inconclusive when a counter went down without another process (a server added again)", () => {
