@@ -3,7 +3,7 @@
 # (BLUEGREEN_HAPROXY_VERSION, docs/HAPROXY_VERSIONS.md):
 #   - without arguments: every test (unit, integration against real HAProxy, engine and end-to-end
 #     through the real Pulumi engine) with the selected version (2.6 unless set), then the HAProxy
-#     integration tests again with 3.0 and with 3.2, and the end-to-end flip with 3.2;
+#     integration tests again with 3.0 and with 3.2, and the end-to-end flip and rollout with 3.2;
 #   - with arguments: they go to mocha (a file, --grep ...), one run with the selected version.
 # Pending (skipped) tests fail a run. Ends with one line per run, `tests (haproxy 3.2): N passed, N failed`,
 # and the summary line `tests: N passed, N failed` (the sums); any failure gives a non-zero exit.
@@ -17,7 +17,7 @@ HAPROXY_SPECS=('test/integration/haproxy/**/*.test.ts' test/integration/local/ha
 EXTRA_VERSIONS=(3.0 3.2)
 extra_specs() { # extra_specs <version>: the specs of that version's extra run
   printf '%s\n' "${HAPROXY_SPECS[@]}"
-  [ "$1" != 3.2 ] || echo test/e2e/flip.test.ts
+  [ "$1" != 3.2 ] || printf '%s\n' test/e2e/flip.test.ts test/e2e/rollout.test.ts
 }
 
 selected="${BLUEGREEN_HAPROXY_VERSION:-2.6}"
