@@ -163,7 +163,7 @@ export function judgeEarly(window: WindowMeasurement, settings: AnalysisSettings
     if (verdict.result === "fail") return verdict;
     const { errors, requests } = window.candidate;
     if (requests < settings.minRequests && errors > settings.maxErrorRate * settings.minRequests) {
-        return { result: "fail", reasons: [`${errors} errors in the new generation's first ${requests} requests, more than maxErrorRate ${percent(settings.maxErrorRate)} of minRequests ${settings.minRequests} allows`] };
+        return { result: "fail", reasons: [`${errors} error${errors === 1 ? "" : "s"} in the new generation's first ${requests} requests, more than maxErrorRate ${percent(settings.maxErrorRate)} of minRequests ${settings.minRequests} allows`] };
     }
     return undefined;
 }

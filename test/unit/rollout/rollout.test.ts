@@ -76,7 +76,7 @@ describe("rollout: the analysis of a window", () => {
         const early = (newErrors: number) => [reading("lb1", "1@1", { "new-0": counters(4, newErrors), "new-1": counters(3), "old-0": counters(130, 1), "old-1": counters(130) })];
         const verdict = judgeEarly(measureWindow(start, early(1), candidates, stable), settings);
         assert.equal(verdict?.result, "fail");
-        assert.match((verdict as { reasons: string[] }).reasons[0], /1 errors in the new generation's first 7 requests, more than maxErrorRate 1\.00% of minRequests 20 allows/);
+        assert.match((verdict as { reasons: string[] }).reasons[0], /1 error in the new generation's first 7 requests, more than maxErrorRate 1\.00% of minRequests 20 allows/);
         assert.equal(judgeEarly(measureWindow(start, early(0), candidates, stable), settings), undefined);
         const tolerant = { ...settings, maxErrorRate: 0.1 };
         assert.equal(judgeEarly(measureWindow(start, early(1), candidates, stable), tolerant), undefined, "1 error is within 10% of 20");
