@@ -6,7 +6,9 @@
  * The tests run in order; each starts from where the previous one left the stack.
  */
 import * as assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { interruptedUp } from "../../lab/interruptedUp";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { deployedState, flipUnderTraffic, membershipOf } from "../../scripts/lib/flip";
 import { rolloutSteps, wentBackAt } from "../../scripts/lib/rolloutSteps";
@@ -161,5 +163,27 @@ describe("end to end: a progressive rollout under live traffic", function () {
         assert.ok(windows.some((w) => w.step === 2 && w.verdict === "inconclusive" && /another HAProxy process/.test(w.reasons.join())), "the reload's window was inconclusive");
         for (const s of rolloutSteps(run.rollout)) assert.ok(Math.abs(s.sharePercent - s.percent) <= 5, `step ${s.step}: ${s.sharePercent.toFixed(1)}% for ${s.percent}%`);
         assertOnlyGeneration(await membersByLb(p), "g5");
+    });
+
+    it("an up killed during the 100% step: the old servers' lines (at weight 0) keep their full weight, and the re-run rolls out from weight 0 with no failed request", async () => {
+        const serversFile = join(p.stateDir, "local", "rollout", "lb", "lb1", "servers", "app.cfg");
+        let linesAtKill = "";
+        const run = await flipUnderTraffic(p.stack, "g6", {
+            traffic: TRAFFIC,
+            up: async (stack) => {
+                const { seen, output } = await interruptedUp(p, stack, /app at 100% new/, (group) => {
+                    linesAtKill = readFileSync(serversFile, "utf8");
+                    process.kill(-group, "SIGKILL");
+                });
+                assert.ok(seen, `the 100% step began before the kill:\n${output.slice(-2000)}`);
+                return stack.up();
+            },
+        });
+        assert.match(linesAtKill, /server app-g5-0 .* weight 0 .*# owner \S+ \S+-members-g5 full-weight 1\n/, linesAtKill);
+        assert.equal(run.error, undefined, run.error?.message);
+        assert.deepEqual(run.traffic.failed.map((f) => `${f.kind} ${f.url}: ${f.error}`), [], "no request failed");
+        assert.deepEqual(rolloutSteps(run.rollout).map((s) => s.step), [1, 2, 3], "the re-run went through every step");
+        assertOnlyGeneration(await membersByLb(p), "g6");
+        assert.doesNotMatch(readFileSync(serversFile, "utf8"), /full-weight/);
     });
 });
