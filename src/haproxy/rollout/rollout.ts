@@ -61,7 +61,9 @@ export async function rollOut(members: MembershipSpec[], lbs: LoadBalancerRef[],
     const lbNames = lbs.map((lb) => lb.name);
     const run = new RolloutRun(members, lanes, rollout, metrics, candidates, stableNames, lbNames);
     try {
-        await metrics.preflight(first.backend, [...candidates, ...stableNames], lbNames);
+        // The stable servers only: they prove the source's labels, and Prometheus cannot have scraped the
+        // new servers, just added, yet (a window without their counters is inconclusive, see analysis.ts).
+        await metrics.preflight(first.backend, stableNames, lbNames);
         for (const [i, step] of rollout.steps.entries()) await run.step(i + 1, step);
     } catch (err) {
         await run.goBack(err);

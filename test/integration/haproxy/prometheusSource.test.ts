@@ -1,26 +1,20 @@
 /**
  * prometheusSource against a real HAProxy (lab/haproxy.ts, its Prometheus exporter on a second frontend)
- * with two real HTTP servers, scraped every second by Debian's real Prometheus (/usr/bin/prometheus, on a
- * free port, its storage in the test's temp dir). What `read()` returns is compared with `show stat`.
+ * with two real HTTP servers, scraped every second by Debian's real Prometheus (lab/prometheus.ts:
+ * /usr/bin/prometheus on a free port, its storage in a temp dir). What `read()` returns is compared
+ * with `show stat`.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { startHaproxy, type RunningHaproxy } from "../../../lab/haproxy";
 import { fetchText, startHttpServer, type TestHttpServer } from "../../../lab/httpServer";
-import { freePort } from "../../../lab/ports";
-import { requireBinary, startProcess, type TestProcess } from "../../../lab/process";
+import { instanceOf, PROMETHEUS_JOB, SCRAPED_WITHIN_MS, startPrometheus, type RunningPrometheus } from "../../../lab/prometheus";
 import { waitFor } from "../../../lab/wait";
 import type { CounterReading, MetricSource, ServerCounters } from "../../../src/haproxy/rollout/counters";
 import { prometheusSource } from "../../../src/haproxy/rollout/prometheusSource";
 import { parseCsv } from "../../../src/haproxy/runtime/parsers";
 import { adminCommand } from "../../../src/targets/local/haproxyControl";
 
-const PROMETHEUS = "/usr/bin/prometheus";
 const SERVERS = ["web1", "web2"];
-/** How long Prometheus may take to show what HAProxy counted (scrapes every 1 s). */
-const SCRAPED_WITHIN_MS = 30_000;
 const POLL = { timeoutMs: SCRAPED_WITHIN_MS, intervalMs: 200 };
 
 /** The `show stat` columns of `backend`'s servers, by server name. */
@@ -46,44 +40,22 @@ describe("prometheusSource against a real Prometheus scraping HAProxy's exporter
     let web1: TestHttpServer | undefined;
     let web2: TestHttpServer | undefined;
     let lb: RunningHaproxy;
-    let promDir: string | undefined;
-    let prometheus: TestProcess | undefined;
+    let prometheus: RunningPrometheus | undefined;
     let source: MetricSource;
     let instance: string;
     let promUrl: string;
 
     before(async () => {
-        requireBinary(PROMETHEUS, ["--version"], "bash scripts/setup.sh");
         web1 = await startHttpServer("web1");
         web2 = await startHttpServer("web2");
         lb = await startHaproxy({
             prometheusExporter: true,
             serversFileLines: [`server web1 127.0.0.1:${web1.port}`, `server web2 127.0.0.1:${web2.port}`],
         });
-        instance = new URL(lb.metricsUrl as string).host;
-        promDir = await mkdtemp(join(tmpdir(), "prometheus-test-"));
-        const config = join(promDir, "prometheus.yml");
-        await writeFile(
-            config,
-            [
-                "global:",
-                "  scrape_interval: 1s",
-                "  scrape_timeout: 1s",
-                "scrape_configs:",
-                "  - job_name: haproxy",
-                "    metrics_path: /metrics",
-                "    static_configs:",
-                `      - targets: ["${instance}"]`,
-                "",
-            ].join("\n"),
-        );
-        promUrl = `http://127.0.0.1:${await freePort()}`;
-        prometheus = await startProcess(
-            PROMETHEUS,
-            [`--config.file=${config}`, `--storage.tsdb.path=${join(promDir, "data")}`, `--web.listen-address=${new URL(promUrl).host}`],
-            async () => (await fetch(`${promUrl}/-/ready`).catch(() => undefined))?.status === 200,
-        );
-        source = prometheusSource({ url: promUrl, instances: { lb1: instance }, job: "haproxy" });
+        instance = instanceOf(lb.metricsUrl as string);
+        prometheus = await startPrometheus([instance]);
+        promUrl = prometheus.url;
+        source = prometheusSource({ url: promUrl, instances: { lb1: instance }, job: PROMETHEUS_JOB });
     });
 
     after(async () => {
@@ -91,7 +63,6 @@ describe("prometheusSource against a real Prometheus scraping HAProxy's exporter
         await lb?.stop();
         await web1?.stop();
         await web2?.stop();
-        if (promDir) await rm(promDir, { recursive: true, force: true });
     });
 
     it("reads each server's counters as show stat counts them, 5xx of one server included", async () => {
