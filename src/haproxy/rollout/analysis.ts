@@ -101,7 +101,7 @@ export function measureWindow(start: CounterReading[], end: CounterReading[], ca
         const c = delta(a, b, candidate);
         const s = delta(a, b, stable);
         if (!c || !s) {
-            resets.push(`${a.lb}: a server's counters started again`);
+            resets.push(`${a.lb}: a server's counters started again, or were not there at both ends of the window`);
             continue;
         }
         perLb.push({ lb: a.lb, candidate: c, stable: s });

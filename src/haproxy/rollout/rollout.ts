@@ -52,18 +52,21 @@ export async function rollOut(members: MembershipSpec[], lbs: LoadBalancerRef[],
     }
     const stableNames = [...new Set(lanes.flatMap((l) => l.stable.map((s) => s.name)))].sort();
     progress(`${describeServers(members)}: rollout against ${stableNames.join(", ")}: ${describeRollout(rollout)}`);
+    const metrics = rollout.prometheus ? prometheusSource(rollout.prometheus) : statCounters(new Map(lbs.map((lb) => [lb.name, accessTo(lb, first).client])));
+    const lbNames = lbs.map((lb) => lb.name);
+    // Before anything changes, and of the stable servers only: they prove the source's labels, and
+    // Prometheus cannot have scraped the new servers yet (a window without their counters is inconclusive).
+    await metrics.preflight(first.backend, stableNames, lbNames);
+    // A rollout killed halfway may have left the stable generation below its full weight (at 0 in the last
+    // step): it serves at full weight again before the new servers attach at weight 0, so that no moment
+    // has the backend's weight gone.
+    await Promise.all(lanes.map((lane) => setStableWeights(accessTo(lane.lb, first), first, scope, lane.stable, (s) => s.fullWeight)));
     await attach(
         members.map((m) => ({ ...m, weight: 0 })),
         lbs,
     );
-    const metrics = rollout.prometheus ? prometheusSource(rollout.prometheus) : statCounters(new Map(lbs.map((lb) => [lb.name, accessTo(lb, first).client])));
-    const candidates = members.map((m) => m.server);
-    const lbNames = lbs.map((lb) => lb.name);
-    const run = new RolloutRun(members, lanes, rollout, metrics, candidates, stableNames, lbNames);
+    const run = new RolloutRun(members, lanes, rollout, metrics, members.map((m) => m.server), stableNames, lbNames);
     try {
-        // The stable servers only: they prove the source's labels, and Prometheus cannot have scraped the
-        // new servers, just added, yet (a window without their counters is inconclusive, see analysis.ts).
-        await metrics.preflight(first.backend, stableNames, lbNames);
         for (const [i, step] of rollout.steps.entries()) await run.step(i + 1, step);
     } catch (err) {
         await run.goBack(err);

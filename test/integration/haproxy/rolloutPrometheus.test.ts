@@ -173,12 +173,10 @@ describe("A progressive rollout judged on a real Prometheus scraping HAProxy's e
         log.length = 0;
     });
 
-    it("fails at the pre-flight when the instance label is wrong: the new generation detached, the old one at weight 1", async () => {
+    it("fails at the pre-flight when the instance label is wrong, before anything changes: the new generation never attached, the old one at weight 1", async () => {
         await assert.rejects(rollOut(generation(2), lbs, rolloutSpec("127.0.0.1:1")), (err: Error) => {
-            assert.ok(err instanceof RolloutFailedError, String(err));
             assert.match(err.message, new RegExp(`Prometheus at ${prometheus?.url} has no series for what the rollout reads of backend app`));
             assert.ok(err.message.includes(`lb1 (instance "127.0.0.1:1"): no haproxy_process_start_time_seconds`), err.message);
-            assert.match(err.message, /the new generation drained and detached/);
             return true;
         });
         await assertOldGenerationAlone();
