@@ -16,7 +16,9 @@ const MAX_WEIGHT = 256;
 
 /**
  * The weights giving `candidates` new servers `percent` of the traffic against `stables` stable ones;
- * 100 percent is the new servers' full weight (`candidateFull`) and the stable ones at 0.
+ * 100 percent is the new servers' full weight (`candidateFull`) and the stable ones at 0. Without stable
+ * servers (a load balancer the old generation is not on) the new ones keep their full weight at every
+ * step, going back included: there is nothing to shift from, and weight 0 would leave nothing serving.
  */
 export function stepWeights(percent: number, candidates: number, stables: number, candidateFull: number): StepWeights {
     if (percent >= 100 || stables === 0) return { candidate: candidateFull, stable: 0 };
