@@ -6,7 +6,7 @@ import { parseEndpoint, type Endpoint } from "../src/haproxy/runtime/endpoint";
 import { keysForHost, knownHostName, knownHostsProblems, parseKnownHosts } from "../src/haproxy/runtime/knownHosts";
 import type { ServerSpec } from "../src/plan";
 import { DEFAULTS } from "../src/defaults";
-import { resolvePrometheusSettings, type PrometheusSettings } from "../src/haproxy/rollout/prometheusSettings";
+import { INSTANCE_MISSING, resolvePrometheusSettings, withoutInstance, type PrometheusSettings } from "../src/haproxy/rollout/prometheusSettings";
 import { RuntimeInputError } from "../src/haproxy/runtime/validate";
 
 /** `ms` in seconds: the stack config gives the longer times in seconds. */
@@ -124,9 +124,8 @@ function rolloutProblems(haproxy: LooseConfig["haproxy"], add: AddProblem): void
             if (!(err instanceof RuntimeInputError)) throw err;
             add(`haproxy.${err.field}`, err.message.slice(err.field.length + 2));
         }
-        for (const lb of Array.isArray(haproxy?.loadBalancers) ? haproxy.loadBalancers : []) {
-            if (typeof lb?.name === "string" && !(lb.name in (prometheus.instances ?? {}))) add(`haproxy.rollout.prometheus.instances.${lb.name}`, "is missing: the instance label of that load balancer's exporter target");
-        }
+        const names = (Array.isArray(haproxy?.loadBalancers) ? haproxy.loadBalancers : []).flatMap((lb) => (typeof lb?.name === "string" ? [lb.name] : []));
+        for (const lb of withoutInstance(prometheus.instances, names)) add(`haproxy.rollout.prometheus.instances.${lb}`, `is missing: ${INSTANCE_MISSING}`);
     }
 }
 

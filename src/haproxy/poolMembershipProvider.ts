@@ -8,6 +8,7 @@
 import { membershipProvider, serverPlaceholders, specInputs, type MembershipShape } from "./membershipProvider";
 import { poolSpecOf, resolvePoolMembers } from "./membershipSpec";
 import { resolveRollout } from "./rollout/rolloutSpec";
+import { INSTANCE_MISSING, withoutInstance } from "./rollout/prometheusSettings";
 import { RuntimeInputError } from "./runtime/validate";
 
 const POOL: MembershipShape = {
@@ -19,8 +20,8 @@ const POOL: MembershipShape = {
         if (inputs.rollout === undefined) return undefined;
         if (member.runtimeOnly) throw new RuntimeInputError("rollout", "(set)", "no rollout for a runtime-only membership: its step weights must be in the servers files");
         const rollout = resolveRollout("rollout", inputs.rollout);
-        const unnamed = member.loadBalancers.filter((lb) => rollout.prometheus && !(lb.name in rollout.prometheus.instances));
-        if (unnamed.length > 0) throw new RuntimeInputError(`rollout.prometheus.instances.${unnamed[0].name}`, "(missing)", "the instance label of that load balancer's exporter target");
+        const [unnamed] = rollout.prometheus ? withoutInstance(rollout.prometheus.instances, member.loadBalancers.map((lb) => lb.name)) : [];
+        if (unnamed !== undefined) throw new RuntimeInputError(`rollout.prometheus.instances.${unnamed}`, "(missing)", INSTANCE_MISSING);
         return rollout;
     },
     replaceFields: ["backend"],

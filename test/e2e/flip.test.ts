@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { deployedState, flipUnderTraffic, membershipOf, type FlipRun } from "../../scripts/lib/flip";
+import { deployedState, flipUnderTraffic, type FlipRun } from "../../scripts/lib/flip";
 import { longCompletedOnOld } from "../../scripts/lib/report";
 import { runningHaproxyVersion } from "../../src/targets/local/haproxyBinary";
 import { adminCommand } from "../../src/targets/local/haproxyControl";
@@ -18,22 +18,9 @@ import { postgresBinDir, psqlQuery, runClient, type Connection } from "../../src
 import { TYPES } from "../../src/names";
 import { httpGet } from "../../lab/localProcesses";
 import { scratchProject, type ScratchProject } from "../../lab/scratchProject";
+import { assertOnlyGeneration, membersByLb } from "../support/servingGeneration";
 import { PROJECT_ROOT } from "../../lab/engine";
 import { interruptedUp } from "../../lab/interruptedUp";
-
-/** Server names per load balancer, from HAProxy itself. */
-async function membersByLb(p: ScratchProject): Promise<Record<string, string[]>> {
-    const state = await deployedState(p.stack);
-    const membership = await membershipOf(state.loadBalancers, state.backend);
-    return Object.fromEntries(membership.map((m) => [m.lb, m.servers.map((s) => `${s.name} ${s.status}`).sort()]));
-}
-
-function assertOnlyGeneration(members: Record<string, string[]>, generation: string): void {
-    assert.deepEqual(Object.keys(members).sort(), ["lb1", "lb2"]);
-    for (const [lb, servers] of Object.entries(members)) {
-        assert.deepEqual(servers, [`app-${generation}-0 UP`, `app-${generation}-1 UP`], `${lb}: ${servers.join(", ")}`);
-    }
-}
 
 /** The stack's database connection, from its state (the password decrypted in memory). */
 async function connectionOf(p: ScratchProject): Promise<Connection> {

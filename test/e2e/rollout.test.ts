@@ -10,11 +10,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { interruptedUp } from "../../lab/interruptedUp";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
-import { deployedState, flipUnderTraffic, membershipOf } from "../../scripts/lib/flip";
+import { deployedState, flipUnderTraffic } from "../../scripts/lib/flip";
 import { rolloutSteps, wentBackAt } from "../../scripts/lib/rolloutSteps";
 import type { RolloutWindowTiming } from "../../src/provider/timings";
 import { adminCommand, reloadLoadBalancer } from "../../src/targets/local/haproxyControl";
 import { scratchProject, type ScratchProject } from "../../lab/scratchProject";
+import { assertOnlyGeneration, membersByLb } from "../support/servingGeneration";
 
 /** Short bakes so a rollout takes seconds: three steps of two 1.5 s windows each. */
 const ROLLOUT = {
@@ -27,17 +28,6 @@ const ROLLOUT = {
 };
 /** Enough short requests that a 10% step gets its minRequests in every window. */
 const TRAFFIC = { ratePerSecond: 80, clients: 4 };
-
-async function membersByLb(p: ScratchProject): Promise<Record<string, string[]>> {
-    const state = await deployedState(p.stack);
-    const membership = await membershipOf(state.loadBalancers, state.backend);
-    return Object.fromEntries(membership.map((m) => [m.lb, m.servers.map((s) => `${s.name} ${s.status}`).sort()]));
-}
-
-function assertOnlyGeneration(members: Record<string, string[]>, generation: string): void {
-    assert.deepEqual(Object.keys(members).sort(), ["lb1", "lb2"]);
-    for (const [lb, servers] of Object.entries(members)) assert.deepEqual(servers, [`app-${generation}-0 UP`, `app-${generation}-1 UP`], `${lb}: ${servers.join(", ")}`);
-}
 
 describe("end to end: a progressive rollout under live traffic", function () {
     this.timeout(600_000);

@@ -41,6 +41,14 @@ export function resolvePrometheusSettings(settings: PrometheusSettings): Resolve
     return { url, instances: { ...instances }, job, timeoutMs };
 }
 
+/** Those of `loadBalancers` that `instances` gives no instance label: each must have one. */
+export function withoutInstance(instances: Record<string, unknown> | undefined, loadBalancers: string[]): string[] {
+    return loadBalancers.filter((lb) => !(lb in (instances ?? {})));
+}
+
+/** What a load balancer without an instance label is told. */
+export const INSTANCE_MISSING = "the instance label of that load balancer's exporter target";
+
 /** An http:// or https:// URL without user name, password, query or fragment; returned without a trailing `/`. */
 function validateUrl(field: string, value: unknown): string {
     const expected = "an http:// or https:// URL without credentials, query or fragment, e.g. http://127.0.0.1:9090";

@@ -40,6 +40,11 @@ interface Lane {
     stable: StableServer[];
 }
 
+/** The stable servers' names on any of `lanes`' load balancers, sorted. */
+function stableNamesOf(lanes: Lane[]): string[] {
+    return [...new Set(lanes.flatMap((l) => l.stable.map((s) => s.name)))].sort();
+}
+
 /** Rolls `members` out on `lbs` as `rollout` says; returns once they serve at full weight, or throws RolloutFailedError. */
 export async function rollOut(members: MembershipSpec[], lbs: LoadBalancerRef[], rollout: RolloutSpec): Promise<void> {
     const [first] = members;
@@ -50,7 +55,7 @@ export async function rollOut(members: MembershipSpec[], lbs: LoadBalancerRef[],
         await attach(members, lbs);
         return;
     }
-    const stableNames = [...new Set(lanes.flatMap((l) => l.stable.map((s) => s.name)))].sort();
+    const stableNames = stableNamesOf(lanes);
     progress(`${describeServers(members)}: rollout against ${stableNames.join(", ")}: ${describeRollout(rollout)}`);
     const metrics = rollout.prometheus ? prometheusSource(rollout.prometheus) : statCounters(new Map(lbs.map((lb) => [lb.name, accessTo(lb, first).client])));
     const lbNames = lbs.map((lb) => lb.name);
@@ -65,7 +70,7 @@ export async function rollOut(members: MembershipSpec[], lbs: LoadBalancerRef[],
         members.map((m) => ({ ...m, weight: 0 })),
         lbs,
     );
-    const run = new RolloutRun(members, lanes, rollout, metrics, members.map((m) => m.server), stableNames, lbNames);
+    const run = new RolloutRun(members, lanes, rollout, metrics);
     try {
         for (const [i, step] of rollout.steps.entries()) await run.step(i + 1, step);
     } catch (err) {
@@ -78,15 +83,21 @@ class RolloutRun {
     /** The share of the weights set last, in percent. */
     private percent = 0;
 
+    /** Names of the new servers, of the stable ones on any load balancer, and of the load balancers. */
+    private readonly candidates: string[];
+    private readonly stable: string[];
+    private readonly lbNames: string[];
+
     constructor(
         private readonly members: MembershipSpec[],
         private readonly lanes: Lane[],
         private readonly rollout: RolloutSpec,
         private readonly metrics: MetricSource,
-        private readonly candidates: string[],
-        private readonly stable: string[],
-        private readonly lbNames: string[],
-    ) {}
+    ) {
+        this.candidates = members.map((m) => m.server);
+        this.stable = stableNamesOf(lanes);
+        this.lbNames = lanes.map((l) => l.lb.name);
+    }
 
     private get backend(): string {
         return this.members[0].backend;

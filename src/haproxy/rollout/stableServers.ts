@@ -8,6 +8,7 @@
  * reload in the middle of a step keeps its share (stableLines.ts).
  */
 import type { LoadBalancerAccess } from "../loadBalancerAccess";
+import { backendStats } from "../runtime/backendStats";
 import type { MembershipSpec } from "../membershipSpec";
 import { ownerOfLine, sameOwner, type ServerOwner } from "../ownership";
 import { fullWeightOfLine, isDisabledLine, lineAtWeight } from "./stableLines";
@@ -27,7 +28,7 @@ export function isStableOwner(recorded: ServerOwner | undefined, owner: ServerOw
 export async function stableServersOn(access: LoadBalancerAccess, spec: MembershipSpec, scope: string | undefined): Promise<StableServer[]> {
     if (!spec.owner) return [];
     const owner = spec.owner;
-    const [lines, rows] = await Promise.all([access.serverLines(), access.client.showStat(spec.backend)]);
+    const [lines, rows] = await Promise.all([access.serverLines(), backendStats(access.client, spec.backend).rows()]);
     const present = new Set(rows.filter((r) => r.pxname === spec.backend && r.status !== "MAINT").map((r) => r.svname));
     return [...lines.entries()]
         .filter(([name, line]) => present.has(name) && isStableOwner(ownerOfLine(line), owner, scope) && !isDisabledLine(line) && fullWeightOfLine(line) > 0)

@@ -1,7 +1,9 @@
 /**
  * The default metric source of a rollout: each load balancer's own counters, read with `show stat
- * <backend>` on the process that answers now (its identity read on the same connection first).
+ * <backend>` on the process that answers now (its identity read on the same connection first), shared
+ * with any other read of the backend under way (backendStats.ts).
  */
+import { backendStats } from "../runtime/backendStats";
 import type { RuntimeClient } from "../runtime/client";
 import { describeProcess, type StatRow } from "../runtime/parsers";
 import type { CounterReading, MetricSource, ServerCounters } from "./counters";
@@ -29,7 +31,7 @@ export function statCounters(clients: ReadonlyMap<string, RuntimeClient>): Metri
     const readOne = async (backend: string, servers: string[], lb: string): Promise<CounterReading> => {
         const client = clientOf(lb);
         const process = describeProcess(await client.currentProcess());
-        const rows = await client.showStat(backend);
+        const rows = await backendStats(client, backend).rows();
         const wanted = new Set(servers);
         const found = rows.filter((r) => r.pxname === backend && wanted.has(r.svname));
         return { lb, process, at: Date.now(), servers: new Map(found.map((r) => [r.svname, countersOfRow(r)])) };
