@@ -117,6 +117,28 @@ export const DEFAULTS = deepFreeze({
         databaseUser: "ops",
         /** What is snapshotted: a self-managed server's EBS volume. */
         databaseKind: "ebs",
+        /** An Auto Scaling group per generation (`aws.autoScaling`, src/targets/aws/scalingGroup/). */
+        autoScaling: {
+            /**
+             * The scaling processes suspended on a group held still (runbook step 10): the old generation's
+             * group from the new generation's attach until it is deleted, and a new group until its flip is
+             * done (step 16). Launches, scale-ins, health replacements, AZ rebalancing, alarms and scheduled
+             * actions: its desired capacity and its instances stay as they are.
+             */
+            heldProcesses: ["Launch", "Terminate", "HealthCheck", "ReplaceUnhealthy", "AZRebalance", "AlarmNotification", "ScheduledActions"],
+            /** Longest wait for a group's instances to be InService, healthy and running, in ms. */
+            discoveryTimeoutMs: 600_000,
+            /** Pause between two reads of a group's instances, in ms. */
+            discoveryIntervalMs: 5_000,
+            /** How long a scale-in's instance waits in `Terminating:Wait` for the next `pulumi up` to drain it, in s (then it terminates). */
+            drainHookTimeoutSeconds: 3_600,
+            /** The name of the groups' termination lifecycle hook. */
+            drainHookName: "bluegreen-drain",
+            /** The tag that records the deployment a group belongs to (`<project>/<stack>/<poolName>`). */
+            ownerTagKey: "bluegreen:pool",
+            /** The tag that records which hold suspended a group's processes, and which ones. */
+            heldByTagKey: "bluegreen:held-by",
+        },
     },
     /** Keys only the stack config has (program/config.ts). */
     stack: {

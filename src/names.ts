@@ -22,11 +22,16 @@ export const TYPES = {
     localSnapshot: "pulumi-nodejs:dynamic/local:Snapshot",
     localMigration: "pulumi-nodejs:dynamic/local:Migration",
     localDatabase: "pulumi-nodejs:dynamic/local:Database",
+    awsGroupInstances: "pulumi-nodejs:dynamic/aws:GroupInstances",
+    awsScalingHold: "pulumi-nodejs:dynamic/aws:ScalingHold",
+    awsScalingRelease: "pulumi-nodejs:dynamic/aws:ScalingRelease",
 } as const;
 
 /** Type tokens of what the aws target registers (@pulumi/aws, @pulumi/command). */
 export const AWS_TYPES = {
     instance: "aws:ec2/instance:Instance",
+    launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
+    autoScalingGroup: "aws:autoscaling/group:Group",
     ebsSnapshot: "aws:ebs/snapshot:Snapshot",
     rdsSnapshot: "aws:rds/snapshot:Snapshot",
     rdsClusterSnapshot: "aws:rds/clusterSnapshot:ClusterSnapshot",

@@ -15,7 +15,10 @@
  * - `healthGate`: `HealthGate`, waits until every target answers its health check;
  * - `frozenGenerations`: `FrozenGenerations`, what each serving or remembered generation was built from;
  * - `localLoadBalancer`, `localAppServers`, `localDatabase`, `localSnapshot`, `localMigration`: the local
- *   target's HAProxy, app servers of a generation, PostgreSQL, snapshot and migration.
+ *   target's HAProxy, app servers of a generation, PostgreSQL, snapshot and migration;
+ * - `awsGroupInstances`, `awsScalingHold`, `awsScalingRelease`: the aws target's serving instances of an
+ *   Auto Scaling group, the hold of the other generations' groups (step 10) and the new group's release
+ *   (step 16).
  */
 import type * as pulumi from "@pulumi/pulumi";
 
@@ -32,6 +35,9 @@ const PROVIDERS = {
     localDatabase: () => require("../targets/local/databaseProvider") as typeof import("../targets/local/databaseProvider"),
     localSnapshot: () => require("../targets/local/snapshotProvider") as typeof import("../targets/local/snapshotProvider"),
     localMigration: () => require("../targets/local/migrationProvider") as typeof import("../targets/local/migrationProvider"),
+    awsGroupInstances: () => require("../targets/aws/scalingGroup/groupInstancesProvider") as typeof import("../targets/aws/scalingGroup/groupInstancesProvider"),
+    awsScalingHold: () => require("../targets/aws/scalingGroup/scalingHoldProvider") as typeof import("../targets/aws/scalingGroup/scalingHoldProvider"),
+    awsScalingRelease: () => require("../targets/aws/scalingGroup/scalingReleaseProvider") as typeof import("../targets/aws/scalingGroup/scalingReleaseProvider"),
 } satisfies Record<string, () => { default: pulumi.dynamic.ResourceProvider }>;
 
 /** A kind of dynamic resource this package provides (see the file's comment). */

@@ -80,6 +80,9 @@ describe("provider entry point (haproxy-bluegreen/provider)", () => {
             "localDatabase",
             "localSnapshot",
             "localMigration",
+            "awsGroupInstances",
+            "awsScalingHold",
+            "awsScalingRelease",
         ]);
         const served = new Set(PROVIDER_KINDS.map(provider));
         for (const module of providerModules(join(ROOT, "src"))) {

@@ -1,0 +1,57 @@
+/**
+ * `GroupInstances`: the instances of one Auto Scaling group that serve, as a resource (runbook steps 7
+ * and 11 for a server array). Its create waits until the group's InService, healthy, running instances
+ * are as many as its desired capacity, and lists them sorted by instance id, without pending or
+ * terminated instances. Its diff reads the group again (in `pulumi preview` too): an instance the group
+ * added, or one it is taking out (`Terminating:Wait`, held by the drain lifecycle hook), is a change, so
+ * the next `pulumi up` attaches and drains them. Type token: `pulumi-nodejs:dynamic/aws:GroupInstances`.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { DEFAULTS } from "../../../defaults";
+import { ProjectDynamicResource } from "../../../provider/providerShim";
+import type { AwsEndpoint } from "./awsEndpoint";
+
+/** One serving instance of a group. */
+export interface GroupInstance {
+    instanceId: string;
+    privateIp: string;
+    availabilityZone: string;
+}
+
+export interface GroupInstancesArgs {
+    aws: pulumi.Input<AwsEndpoint>;
+    /** The group's name. */
+    groupName: pulumi.Input<string>;
+    /** Longest wait for the instances, in ms. @default DEFAULTS.aws.autoScaling.discoveryTimeoutMs (600 s) */
+    timeoutMs?: pulumi.Input<number>;
+    /** Pause between two reads, in ms. @default DEFAULTS.aws.autoScaling.discoveryIntervalMs (5 s) */
+    intervalMs?: pulumi.Input<number>;
+}
+
+export class GroupInstances extends ProjectDynamicResource {
+    /** The serving instances, sorted by instance id. */
+    declare readonly instances: pulumi.Output<GroupInstance[]>;
+    /** Instances the group is taking out, waiting in `Terminating:Wait` for their drain, sorted. */
+    declare readonly leaving: pulumi.Output<string[]>;
+    /** The group's desired capacity when the instances were read. */
+    declare readonly desiredCapacity: pulumi.Output<number>;
+
+    constructor(name: string, args: GroupInstancesArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            "awsGroupInstances",
+            "aws",
+            "GroupInstances",
+            name,
+            {
+                aws: args.aws,
+                groupName: args.groupName,
+                timeoutMs: args.timeoutMs ?? DEFAULTS.aws.autoScaling.discoveryTimeoutMs,
+                intervalMs: args.intervalMs ?? DEFAULTS.aws.autoScaling.discoveryIntervalMs,
+                instances: undefined,
+                leaving: undefined,
+                desiredCapacity: undefined,
+            },
+            opts,
+        );
+    }
+}
