@@ -288,9 +288,22 @@ const schema = z
                 instanceProfile: z.string().regex(/^[A-Za-z0-9+=,.@_-]{1,128}$/).meta({ allowed: "an IAM instance profile name", example: "app-server" }).optional(),
                 databaseHost: z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/).meta({ allowed: "the host the migration runs on over SSH", example: "10.0.2.5" }),
                 databaseUser: withDefault(z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/), DEFAULTS.aws.databaseUser, "the SSH user on the database host"),
+                autoScaling: z
+                    .object({
+                        minSize: z.number().int().min(0).max(1000).meta({ allowed: "the serving group's minimum size once released, 0 to 1000", example: "2" }),
+                        maxSize: z.number().int().min(1).max(1000).meta({ allowed: "the serving group's maximum size once released, 1 to 1000", example: "12" }),
+                        drainHookTimeoutSeconds: withDefault(
+                            z.number().int().min(30).max(7200),
+                            DEFAULTS.aws.autoScaling.drainHookTimeoutSeconds,
+                            "how long a scaled-in instance waits in Terminating:Wait for the next pulumi up to drain it, 30 to 7200 s",
+                        ),
+                    })
+                    .strict()
+                    .meta({ allowed: "an Auto Scaling group per generation: {minSize, maxSize, drainHookTimeoutSeconds}", example: "{minSize: 2, maxSize: 12}" })
+                    .optional(),
             })
             .strict()
-            .meta({ allowed: "an object with region, subnetIds, securityGroupIds, keyName, instanceProfile, databaseHost", example: "{subnetIds: [subnet-0123abcd]}" })
+            .meta({ allowed: "an object with region, subnetIds, securityGroupIds, keyName, instanceProfile, databaseHost, databaseUser, autoScaling", example: "{subnetIds: [subnet-0123abcd]}" })
             .optional(),
         sshHostKeySha256: fingerprint.optional(),
         sshKnownHosts: z

@@ -33,7 +33,7 @@ export interface LooseConfig {
     };
     forgetLoadBalancers?: unknown;
     database?: { kind?: unknown; volume?: unknown; rds?: { instanceIdentifier?: unknown; clusterIdentifier?: unknown }; port?: unknown; migration?: { version?: unknown; command?: unknown } };
-    aws?: { databaseHost?: unknown };
+    aws?: { databaseHost?: unknown; region?: unknown; autoScaling?: { minSize?: unknown; maxSize?: unknown } };
     sshHostKeySha256?: unknown;
     sshKnownHosts?: unknown;
     sshAllowUnknownHostKeys?: unknown;
@@ -91,6 +91,7 @@ export function crossFieldProblems(raw: LooseConfig, add: AddProblem): void {
             if (!spec[key]) add(`pool.spec.${key}`, "is required on the aws target (in pool.spec or pool.generations)");
         }
         hostKeyProblems(raw, add);
+        autoScalingProblems(raw, size, add);
     } else {
         const db = raw.database;
         if (db?.kind !== undefined && db.kind !== "postgres") add("database.kind", `"${db.kind}" is for the aws target; the local target runs its own PostgreSQL (postgres)`);
@@ -183,5 +184,18 @@ function hostKeyProblems(raw: LooseConfig, add: AddProblem): void {
             "sshKnownHosts",
             `has no line for aws.databaseHost ${databaseHost}, whose host key the migration's SSH connection verifies: add the output of \`ssh-keyscan ${databaseHost}\` (sshHostKeySha256 cannot be used there), ${unverified}`,
         );
+    }
+}
+
+/** Server arrays (`aws.autoScaling`): a region for the plugin's own calls, no canaries, the pool's size within the bounds. */
+function autoScalingProblems(raw: LooseConfig, size: number, add: AddProblem): void {
+    const scaling = raw.aws?.autoScaling;
+    if (scaling === undefined) return;
+    if (raw.aws?.region === undefined) add("aws.region", "is required with aws.autoScaling: the plugin suspends, resumes and reads the groups in that region");
+    if (typeof raw.canarySize === "number" && raw.canarySize > 0) add("canarySize", "must be 0 with aws.autoScaling: an Auto Scaling group starts its servers together");
+    const { minSize, maxSize } = scaling;
+    if (typeof minSize === "number" && typeof maxSize === "number") {
+        if (minSize > maxSize) add("aws.autoScaling.minSize", `is ${minSize}, above maxSize ${maxSize}`);
+        else if (size < minSize || size > maxSize) add("pool.size", `is ${size}, outside aws.autoScaling's ${minSize} to ${maxSize}: the released group must keep the flip's size`);
     }
 }

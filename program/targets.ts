@@ -63,6 +63,16 @@ export function targetFor(config: DeploymentConfig, deploymentName: string, ssh?
         runtimeOnly: config.haproxy.runtimeOnly,
         network: { subnetIds: aws.subnetIds, securityGroupIds: aws.securityGroupIds, keyName: aws.keyName, instanceProfile: aws.instanceProfile },
         poolName: config.pool.namePrefix,
+        ...(aws.autoScaling
+            ? {
+                  autoScaling: {
+                      api: { region: aws.region as string },
+                      minSize: aws.autoScaling.minSize,
+                      maxSize: aws.autoScaling.maxSize,
+                      drainHookTimeoutSeconds: aws.autoScaling.drainHookTimeoutSeconds,
+                  },
+              }
+            : {}),
         database: {
             ...awsDatabaseStore(config.database),
             host: aws.databaseHost,

@@ -3,7 +3,9 @@
  *
  * snapshot -> migration -> pool of this generation -> health gate -> membership on every load balancer
  * -> smoke check through every frontend -> the old generation (and an adopted fleet, and servers of this
- * stack that no resource claims) drained and detached -> its servers terminated. What each child is and does comes from the plan (plan.ts).
+ * stack that no resource claims) drained and detached -> its servers terminated. With server arrays the
+ * other generations' arrays are held still before the membership (step 10) and the new one is released
+ * after the smoke check (step 16). What each child is and does comes from the plan (plan.ts).
  * Everything generation-scoped carries the generation in its name, so changing `generation` makes the
  * engine create the new generation while the program runs and delete the old one afterwards, dependents
  * first: the old generation's membership drains and detaches all its servers at once before they are
@@ -85,10 +87,17 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
         // A rollout shifts traffic from this deployment's other generations only (its memberships' owners).
         const membershipScope = ownerInThisStack(childNames(name).membership("")).resource;
         const rollout = plan.membership.rollout ? { rollout: { ...plan.membership.rollout, replacesOwnersStartingWith: membershipScope } } : {};
+        // Runbook step 10 for server arrays: the other generations' arrays are held still (no launches,
+        // scale-ins or replacements) once the new one passed its gate, before anything of it attaches.
+        const keep = [args.generation, ...(plan.standby ? [plan.standby.generation] : [])];
+        const hold = pool.array && target.arrays ? [target.arrays.hold(plan.holdName, keep, { ...scoped, dependsOn: [pool.gate] })] : [];
+        const servers = pool.array
+            ? pool.array.servers.apply((found) => found.map((server) => poolServer(plan.membership, server)))
+            : pool.servers.map((server) => poolServer(plan.membership, server));
         const membership = new PoolMembership(
             plan.membershipName,
-            { ...sharedMembershipArgs(plan.membership, lbs, args.ssh), servers: pool.servers.map((server) => poolServer(plan.membership, server)), ...rollout },
-            { ...scoped, dependsOn: [pool.gate] },
+            { ...sharedMembershipArgs(plan.membership, lbs, args.ssh), servers, ...rollout },
+            { ...scoped, dependsOn: [pool.gate, ...hold] },
         );
         const smoke = new HealthGate(
             plan.smokeName,
@@ -133,13 +142,17 @@ export class BlueGreenDeployment extends pulumi.ComponentResource {
                 { ...scoped, dependsOn: [smoke] },
             );
         }
-        if (protect) new ProtectionGuard(plan.guardName, { parent: this, dependsOn: [smoke, ...(adoption ? [adoption] : []), ...(sweep ? [sweep] : [])] });
+        // Runbook step 16 for server arrays: the new array scales again once it serves everywhere.
+        const release = pool.array && target.arrays ? [target.arrays.release(plan.releaseName, pool.array, { ...scoped, dependsOn: [smoke] })] : [];
+        if (protect) new ProtectionGuard(plan.guardName, { parent: this, dependsOn: [smoke, ...release, ...(adoption ? [adoption] : []), ...(sweep ? [sweep] : [])] });
 
         // Known only once the generation passed the smoke check through every load balancer: a flip that
         // fails before that records no stack outputs, so the stack's history never names a generation that
         // did not serve.
         this.activeGeneration = smoke.id.apply(() => args.generation);
-        this.servers = pulumi.all(pool.servers.map((s) => pulumi.all([s.address, s.port]).apply(([address, port]) => ({ name: s.name, address, port }))));
+        this.servers = pool.array
+            ? pool.array.servers.apply((found) => found.map(({ name, address, port }) => ({ name, address, port })))
+            : pulumi.all(pool.servers.map((s) => pulumi.all([s.address, s.port]).apply(([address, port]) => ({ name: s.name, address, port }))));
         this.loadBalancers = pulumi.all(
             lbs.map((lb) => pulumi.all([lb.endpoint, lb.frontendUrl]).apply(([endpoint, frontendUrl]) => ({ name: lb.name, endpoint, frontendUrl }))),
         );
@@ -185,7 +198,7 @@ function sharedMembershipArgs(plan: MembershipPlan, lbs: LoadBalancerOutputs[], 
 }
 
 /** One server as a PoolMembership lists it; its health-check file only for the `healthcheck` drain method. */
-function poolServer(plan: MembershipPlan, server: ServerOutputs) {
+function poolServer(plan: MembershipPlan, server: Pick<ServerOutputs, "name" | "healthFile"> & { address: pulumi.Input<string>; port: pulumi.Input<number> }) {
     return {
         server: server.name,
         address: server.address,

@@ -114,6 +114,8 @@ export interface GateSettings {
 export interface PoolPlan {
     name: string;
     generation: string;
+    /** First part of the servers' names. */
+    namePrefix: string;
     port: number;
     healthCheckPath: string;
     servers: PlannedServer[];
@@ -158,6 +160,9 @@ export interface DeploymentPlan {
     membership: MembershipPlan;
     smokeName: string;
     smoke: GateSettings & { path: string };
+    /** The hold of the other generations' server arrays (step 10) and the new array's release (step 16), on a target with arrays. */
+    holdName: string;
+    releaseName: string;
     /** The existing fleet to retire after the smoke check, if any. */
     adoption?: { name: string; servers: string[] };
 }
@@ -186,6 +191,7 @@ export function planPool(name: string, generation: string, pool: PoolSettings, h
     return {
         name,
         generation,
+        namePrefix: prefix,
         port: pool.port ?? DEFAULTS.pool.port,
         healthCheckPath: hc.path,
         servers: Array.from({ length: pool.size }, (_, index) => ({ resourceName: names.server(index), serverName: serverName(prefix, generation, index), index, spec })),
@@ -231,6 +237,8 @@ export function planDeployment(name: string, settings: DeploymentSettings, stand
         membershipName: names.membership(generation),
         membership: planMembership(settings, generation),
         smokeName: names.smoke(generation),
+        holdName: names.hold(generation),
+        releaseName: names.release(generation),
         smoke: { path: hc.path, expectedStatus: hc.expectedStatus, timeoutMs: hc.timeoutMs, intervalMs: hc.intervalMs },
         ...(adopt.length > 0 ? { adoption: { name: names.adopted, servers: adopt } } : {}),
     };

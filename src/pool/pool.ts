@@ -2,12 +2,14 @@
  * `AppServerPool` (runbook steps 3-9): the servers of one generation, built from the shared spec plus
  * the generation's overrides, and the health gate they must pass. With a canary size N, the first N
  * servers must pass a gate of their own before the rest are created (step 8, plan.ts `canaryBatches`).
+ * A target with server arrays (`Target.arrays`) makes the generation one array instead, whose servers
+ * are found rather than listed; it has no canaries.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { HealthGate } from "../gate/healthGate";
 import { TYPES } from "../names";
 import { planPool, type HealthCheckSettings, type PoolSettings } from "../plan";
-import type { ServerOutputs, Target } from "../targets/target";
+import type { ServerArray, ServerOutputs, Target } from "../targets/target";
 
 export interface AppServerPoolArgs extends PoolSettings {
     /** Where the servers run (localTarget, awsTarget). */
@@ -21,7 +23,10 @@ export interface AppServerPoolArgs extends PoolSettings {
 }
 
 export class AppServerPool extends pulumi.ComponentResource {
+    /** The servers, one entry each; none for an array. */
     public readonly servers: ServerOutputs[];
+    /** The generation's server array, on a target with arrays. @default none */
+    public readonly array?: ServerArray;
     /** Passed once every server answers its health check. */
     public readonly gate: HealthGate;
 
@@ -37,6 +42,18 @@ export class AppServerPool extends pulumi.ComponentResource {
             );
 
         this.servers = [];
+        if (target.arrays) {
+            if (plan.canaryGateName) throw new Error(`${name}: canarySize must be 0 with server arrays: an Auto Scaling group starts its servers together`);
+            const { port, healthCheckPath, namePrefix } = plan;
+            this.array = target.arrays.servers(
+                { poolName: name, generation, spec: plan.servers[0].spec, size: plan.servers.length, namePrefix, port, healthCheckPath },
+                { parent: this, dependsOn: args.after ?? [] },
+            );
+            const targets = this.array.servers.apply((found) => found.map((s) => ({ name: s.name, url: s.healthUrl })));
+            this.gate = new HealthGate(plan.gateName, { targets, ...plan.gate }, { parent: this, dependsOn: [this.array.resource] });
+            this.registerOutputs({ servers: this.array.servers.apply((found) => found.map((s) => ({ name: s.name, address: s.address }))) });
+            return;
+        }
         let waitFor: pulumi.Resource[] = args.after ?? [];
         plan.batches.forEach((batch, b) => {
             const servers = batch.map((index) => {

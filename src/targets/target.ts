@@ -61,6 +61,57 @@ export interface ServerBatch {
     servers: ServerRequest[];
 }
 
+/** One server of a server array, as found once its group has it InService and healthy. */
+export interface FoundServer {
+    /** The HAProxy server name, e.g. `app-g2-i-0a1b2c3d4e5f60001` (names.ts `arrayServerName`). */
+    name: string;
+    address: string;
+    port: number;
+    /** The URL the health gate checks. */
+    healthUrl: string;
+}
+
+/** What a server array of one generation is built from. */
+export interface ServerArrayRequest {
+    /** The pool's resource name, e.g. `site-pool-g2`: the array's resources are named after it. */
+    poolName: string;
+    generation: string;
+    /** The generation's spec: shared spec plus its overrides (the array's launch template, step 15). */
+    spec: ServerSpec;
+    /** Servers the group holds during the flip (its desired capacity, minimum and maximum until released). */
+    size: number;
+    /** First part of the servers' names. */
+    namePrefix: string;
+    port: number;
+    healthCheckPath: string;
+}
+
+/** The servers of one generation as a group of the target's own that starts them (an Auto Scaling group). */
+export interface ServerArray {
+    /** The group's name at its provider, for its release. */
+    name: pulumi.Output<string>;
+    /** The serving servers, sorted; found again at every `pulumi up` and preview, so the list follows the group. */
+    servers: pulumi.Output<FoundServer[]>;
+    /** Instances the group is taking out, to drain and then let go (ServerArrays' `release`). */
+    leaving: pulumi.Output<string[]>;
+    /** The resource that found the servers, for dependencies. */
+    resource: pulumi.Resource;
+}
+
+/**
+ * Server arrays (runbook steps 10, 15 and 16): a target whose generations are groups that start their
+ * own servers (aws with `autoScaling`). The deployment asks for the array of a generation, holds the
+ * other generations' arrays still before it attaches, and releases the new one once it serves.
+ */
+export interface ServerArrays {
+    /** The array of one generation (step 15: its template is the generation's frozen spec), held at `size`. */
+    servers(request: ServerArrayRequest, opts: pulumi.CustomResourceOptions): ServerArray;
+    /** Step 10: the deployment's other generations' arrays launch, terminate and replace nothing from now on. */
+    hold(resourceName: string, keepGenerations: string[], opts: pulumi.CustomResourceOptions): pulumi.Resource;
+    /** Step 16: the array gets its scaling back; instances it takes out go once drained. */
+    release(resourceName: string, array: ServerArray, opts: pulumi.CustomResourceOptions): pulumi.Resource;
+}
+
 /** What the load balancers must know of the deployment. */
 export interface LoadBalancerRequest {
     /** The backend the app servers join. */
@@ -92,4 +143,6 @@ export interface Target {
     migration(resourceName: string, migrationVersion: string, opts: pulumi.CustomResourceOptions): pulumi.Resource;
     /** The app servers of one batch, in its order: one resource per server or one for the batch, as the target sees fit. */
     servers(batch: ServerBatch, opts: pulumi.CustomResourceOptions): ServerOutputs[];
+    /** Server arrays instead of `servers`: a group per generation that starts its own servers. @default none */
+    arrays?: ServerArrays;
 }

@@ -11,6 +11,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS } from "../../defaults";
 import type { SshCredentials } from "../../haproxy/runtime/transport";
 import type { Target } from "../target";
+import { required } from "./requiredSpec";
+import { autoScalingArrays, type AutoScalingSettings } from "./scalingGroup/serverArrays";
 import { shellCommandLine } from "./shellQuote";
 import { renderUserData } from "./userData";
 
@@ -32,8 +34,13 @@ export interface AwsTargetArgs {
     runtimeOnly?: boolean;
     /** Where the instances go. */
     network: { subnetIds: string[]; securityGroupIds?: string[]; keyName?: string; instanceProfile?: string };
-    /** `Pool` tag of the instances. @default "app" */
+    /** `Pool` tag of the instances (and groups). @default "app" */
     poolName?: string;
+    /**
+     * An Auto Scaling group per generation instead of one instance per server (scalingGroup/serverArrays.ts,
+     * runbook steps 10, 15 and 16). @default none: one EC2 instance per server
+     */
+    autoScaling?: AutoScalingSettings;
     /**
      * The database: what is snapshotted (an EBS volume or RDS), the host the migration runs on over SSH
      * (the database server itself, or a host that reaches RDS with `psql`), and the migration's argv.
@@ -64,6 +71,10 @@ export function awsTarget(args: AwsTargetArgs): Target {
                 ...(args.runtimeOnly ? {} : { serversFile: pulumi.output(args.serversFile ?? defaultServersFile(backend)) }),
                 ...(args.backendDefaults ? { backendDefaults: pulumi.output(args.backendDefaults) } : {}),
             })),
+
+        ...(args.autoScaling
+            ? { arrays: autoScalingArrays({ settings: args.autoScaling, network, poolName: args.poolName ?? DEFAULTS.pool.namePrefix, stack, project: pulumi.getProject() }) }
+            : {}),
 
         // One EC2 instance per server, whatever the batch.
         servers: (batch, opts) => batch.servers.map((request) => {
@@ -137,12 +148,6 @@ export function rdsSnapshotIdentifier(stack: string, resourceName: string): stri
         .slice(0, 255)
         .replace(/-+$/, "");
     return id;
-}
-
-/** A value the aws target needs; the program's config check requires it, a missing one names the key. */
-function required(value: string | undefined, key: string): string {
-    if (value === undefined) throw new Error(`${key} is required on the aws target`);
-    return value;
 }
 
 /** Where the servers file of `backend` lives on the load balancer hosts when none is given. */

@@ -5,7 +5,8 @@
  *   branch or tag, a full clone and `git checkout` for a commit),
  * - writes `spec.inputs` and the target's own variables (PORT, HOST=0.0.0.0, HEALTH_FILE, SERVER_NAME,
  *   GENERATION, APP_REF: the settings of the demo app in app/) to the environment file of the `app`
- *   systemd unit,
+ *   systemd unit; an Auto Scaling group's instance reads its id from the instance metadata (IMDSv2,
+ *   with curl) for its SERVER_NAME,
  * - creates the health-check file (runbook step 12 drains a server by removing it),
  * - starts the unit, which runs `bin/start` of the app as the user `app`.
  * The image must provide git, systemd and useradd; the app must listen on $HOST:$PORT and answer its
@@ -32,8 +33,11 @@ export interface UserDataArgs {
     spec: ServerSpec;
     /** The port the app listens on (`pool.port`), given to it as PORT. */
     port: number;
-    /** The HAProxy server name, given to the app as SERVER_NAME. */
-    serverName: string;
+    /**
+     * The HAProxy server name, given to the app as SERVER_NAME; for an Auto Scaling group's instance
+     * `{ prefix }`: SERVER_NAME is `<prefix>-<instance id>` (names.ts `arrayServerName`), known at boot.
+     */
+    serverName: string | { prefix: string };
     /** Given to the app as GENERATION. */
     generation: string;
 }
@@ -65,7 +69,7 @@ export function userDataProblems(args: UserDataArgs): string[] {
         problems.push(`pool.spec.inputs.${reserved} is set by the aws target and cannot be an input`);
     }
     if (problems.length === 0 && appRepository && appRef) {
-        const bytes = Buffer.byteLength(render(appRepository, appRef, environment(args)));
+        const bytes = Buffer.byteLength(render(appRepository, appRef, environment(args), args.serverName));
         if (bytes > MAX_USER_DATA_BYTES) {
             problems.push(`the user data is ${bytes} bytes, EC2 allows ${MAX_USER_DATA_BYTES}: shorten pool.spec.inputs`);
         }
@@ -80,7 +84,7 @@ export function renderUserData(args: UserDataArgs): string {
     if (problems.length > 0 || !appRepository || !appRef) {
         throw new Error(`cannot render the user data of an app server:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     }
-    return render(appRepository, appRef, environment(args));
+    return render(appRepository, appRef, environment(args), args.serverName);
 }
 
 /** The variables the target sets itself; they cannot be inputs. */
@@ -89,15 +93,16 @@ function ownVariables(args: UserDataArgs): Record<string, string> {
         PORT: String(args.port),
         HOST: "0.0.0.0",
         HEALTH_FILE,
-        SERVER_NAME: args.serverName,
+        SERVER_NAME: typeof args.serverName === "string" ? args.serverName : `${args.serverName.prefix}-i-0123456789abcdef0`,
         GENERATION: args.generation,
         APP_REF: args.spec.appRef ?? "",
     };
 }
 
-/** The inputs, then the target's own variables. */
+/** The inputs, then the target's own variables known before boot (an instance's SERVER_NAME is not). */
 function environment(args: UserDataArgs): Record<string, string> {
-    return { ...args.spec.inputs, ...ownVariables(args) };
+    const { SERVER_NAME, ...known } = ownVariables(args);
+    return { ...args.spec.inputs, ...known, ...(typeof args.serverName === "string" ? { SERVER_NAME } : {}) };
 }
 
 /**
@@ -108,8 +113,20 @@ export function environmentLine(name: string, value: string): string {
     return `${name}="${value.replace(/[\\"`$]/g, "\\$&")}"`;
 }
 
+/** The lines that append an instance's SERVER_NAME, `<prefix>-<instance id>`, read from IMDSv2. */
+function instanceServerName(prefix: string): string[] {
+    const imds = "http://169.254.169.254/latest";
+    return [
+        `token="$(curl -fsS -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' ${imds}/api/token)"`,
+        `instance_id="$(curl -fsS -H "X-aws-ec2-metadata-token: $token" ${imds}/meta-data/instance-id)"`,
+        // An instance id is `i-` and hex digits: nothing systemd or the shell would read specially.
+        `case "$instance_id" in i-*[!0-9a-f]*|i-) exit 1 ;; i-*) ;; *) exit 1 ;; esac`,
+        `printf 'SERVER_NAME="%s-%s"\\n' ${shellQuote(prefix)} "$instance_id" >> ${shellQuote(ENV_FILE)}`,
+    ];
+}
+
 /** The script, every value in it single-quoted. */
-function render(repository: string, ref: string, environment: Record<string, string>): string {
+function render(repository: string, ref: string, environment: Record<string, string>, serverName: UserDataArgs["serverName"]): string {
     const [repo, rev, app] = [repository, ref, APP_DIR].map(shellQuote);
     const lines = Object.entries(environment).map(([name, value]) => shellQuote(environmentLine(name, value)));
     return [
@@ -125,6 +142,7 @@ function render(repository: string, ref: string, environment: Record<string, str
         `install -d -m 0755 ${shellQuote(posix.dirname(ENV_FILE))} ${shellQuote(posix.dirname(HEALTH_FILE))}`,
         `install -m 0640 -g app /dev/null ${shellQuote(ENV_FILE)}`,
         `printf '%s\\n' ${lines.join(" ")} > ${shellQuote(ENV_FILE)}`,
+        ...(typeof serverName === "string" ? [] : instanceServerName(serverName.prefix)),
         `install -m 0644 /dev/null ${shellQuote(HEALTH_FILE)}`,
         `cat > ${shellQuote(UNIT_FILE)} <<'UNIT'`,
         UNIT + "UNIT",
