@@ -5,6 +5,7 @@
  * returns the recorder and the deployment.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { GenerationHistory } from "../../../src/generationHistory";
 import type { SshCredentials } from "../../../src/haproxy/runtime/transport";
 import { inputsAsOutputs, programDone, useStrictMocks, type MockOutputs } from "../../support/mocks";
 
@@ -20,6 +21,11 @@ export const TYPES = {
     orphanSweep: "pulumi-nodejs:dynamic/haproxy:OrphanSweep",
     gate: "pulumi-nodejs:dynamic/gate:HealthGate",
     frozenGenerations: "pulumi-nodejs:dynamic/generations:FrozenGenerations",
+    launchTemplate: "aws:ec2/launchTemplate:LaunchTemplate",
+    group: "aws:autoscaling/group:Group",
+    groupInstances: "pulumi-nodejs:dynamic/aws:GroupInstances",
+    scalingHold: "pulumi-nodejs:dynamic/aws:ScalingHold",
+    scalingRelease: "pulumi-nodejs:dynamic/aws:ScalingRelease",
 } as const;
 
 /** The component types of a deployment. */
@@ -36,6 +42,13 @@ export function privateIpOf(resourceName: string): string {
     return `10.30.0.${10 + Number(/(\d+)$/.exec(resourceName)?.[1])}`;
 }
 
+/** The instances the group `<pool>-group` (its mock name `<pool>-group-asg`) has InService: three, ids ending 1..3. */
+export function groupInstancesOf(groupName: string): { instanceId: string; privateIp: string; availabilityZone: string }[] {
+    const generation = /-pool-([a-z][a-z0-9]*)-group/.exec(groupName)?.[1] ?? "g0";
+    const base = generation === "g1" ? 0xa1 : 0xb2;
+    return [1, 2, 3].map((n) => ({ instanceId: `i-0${base.toString(16)}00000000000${n}`, privateIp: `10.30.${base % 200}.${n}`, availabilityZone: n % 2 ? "eu-west-1a" : "eu-west-1b" }));
+}
+
 /** Mock outputs: inputs plus what the provider would compute. */
 const AWS_OUTPUTS: Record<string, MockOutputs> = {
     [TYPES.instance]: (args) => ({ ...args.inputs, privateIp: privateIpOf(args.name) }),
@@ -48,6 +61,11 @@ const AWS_OUTPUTS: Record<string, MockOutputs> = {
     [TYPES.orphanSweep]: inputsAsOutputs,
     [TYPES.gate]: inputsAsOutputs,
     [TYPES.frozenGenerations]: inputsAsOutputs,
+    [TYPES.launchTemplate]: (args) => ({ ...args.inputs, latestVersion: 1 }),
+    [TYPES.group]: (args) => ({ ...args.inputs, name: `${args.name}-asg` }),
+    [TYPES.groupInstances]: (args) => ({ ...args.inputs, instances: groupInstancesOf(String(args.inputs.groupName)), leaving: [], desiredCapacity: 3 }),
+    [TYPES.scalingHold]: (args) => ({ ...args.inputs, held: [] }),
+    [TYPES.scalingRelease]: (args) => ({ ...args.inputs, released: [] }),
 };
 
 export const STACK = "prod";
@@ -132,22 +150,41 @@ export function sshSecret(): pulumi.Output<SshCredentials> {
     return pulumi.secret({ privateKey: PRIVATE_KEY, passphrase: PASSPHRASE });
 }
 
-/** Installs fresh strict mocks, then loads the modules under test, so that they load after `setMocks`. */
-export async function loadUnderMocks() {
-    const recorder = await useStrictMocks({ customs: AWS_OUTPUTS, components: COMPONENT_TYPES, stack: STACK });
+/** `rawAwsConfig()` with an Auto Scaling group per generation (aws.autoScaling, 2 to 6), in eu-west-1. */
+export function rawArrayConfig(changes: Record<string, unknown> = {}): Record<string, unknown> {
+    const raw = rawAwsConfig();
+    return { ...raw, aws: { ...(raw.aws as object), region: "eu-west-1", autoScaling: { minSize: 2, maxSize: 6 } }, ...changes };
+}
+
+/** Installs fresh strict mocks, then loads the modules under test, so that they load after `setMocks`. `failing`: a resource whose registration fails, as a failed create would. */
+export async function loadUnderMocks(failing?: string) {
+    const customs = failing
+        ? Object.fromEntries(
+              Object.entries(AWS_OUTPUTS).map(([type, outputs]) => [
+                  type,
+                  (args: pulumi.runtime.MockResourceArgs) => {
+                      if (args.name === failing) throw new Error(`${failing} failed`);
+                      return outputs(args);
+                  },
+              ]),
+          )
+        : AWS_OUTPUTS;
+    const recorder = await useStrictMocks({ customs, components: COMPONENT_TYPES, stack: STACK });
     const { parseDeploymentConfig } = await import("../../../program/config");
     const { BlueGreenDeployment } = await import("../../../src/deployment");
     const { deploymentSettings, targetFor } = await import("../../../program/targets");
     return { recorder, parseDeploymentConfig, BlueGreenDeployment, deploymentSettings, targetFor };
 }
 
-/** Builds the program of index.ts under fresh strict mocks and waits until every resource is registered. */
-export async function buildAwsProgram(raw: Record<string, unknown>) {
+/**
+ * Builds the program of index.ts under fresh strict mocks and waits until every resource is registered.
+ * @default history nothing remembered yet (a stack's first update)
+ */
+export async function buildAwsProgram(raw: Record<string, unknown>, history: GenerationHistory = {}) {
     const { recorder, parseDeploymentConfig, BlueGreenDeployment, deploymentSettings, targetFor } = await loadUnderMocks();
     const config = parseDeploymentConfig(raw);
     const ssh = sshSecret();
-    // As index.ts on a stack's first update: nothing remembered yet.
-    const deployment = new BlueGreenDeployment("site", { ...deploymentSettings(config), target: targetFor(config, "site", ssh), ssh, history: {} });
+    const deployment = new BlueGreenDeployment("site", { ...deploymentSettings(config), target: targetFor(config, "site", ssh), ssh, history });
     await programDone(recorder);
     return { recorder, deployment };
 }
