@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { formatPlan, summarizePreview, type PreviewJson } from "../../../scripts/lib/planSummary";
-import { TYPES } from "../../../src/names";
+import { AWS_TYPES, TYPES } from "../../../src/names";
 
 const ROOT = join(__dirname, "..", "..", "..");
 const fixture = (name: string): PreviewJson => JSON.parse(readFileSync(join(ROOT, "test", "fixtures", "preview", `${name}.json`), "utf8"));
@@ -43,6 +43,56 @@ describe("plan summary", () => {
         assert.deepEqual(plan.drainFrom, { loadBalancers: ["lb1", "lb2"], timeoutSeconds: 300, onTimeout: "fail" });
         assert.deepEqual(plan.terminate, ["site-pool-g1-servers/app-g1-0", "site-pool-g1-servers/app-g1-1"]);
         assert.deepEqual(plan.unexpected, []);
+    });
+
+    it("names the Auto Scaling groups of a flip with server arrays and what happens to them at each step", () => {
+        const lbs = [{ name: "lb1" }, { name: "lb2" }];
+        const urn = (type: string, name: string) => `urn:pulumi:prod::bluegreen::${type}::${name}`;
+        const step = (op: string, type: string, name: string, inputs: Record<string, unknown>) => ({
+            op,
+            urn: urn(type, name),
+            [op === "create" ? "newState" : "oldState"]: { type, inputs, outputs: inputs },
+        });
+        const held = ["Launch", "Terminate"];
+        const plan = summarizePreview({
+            steps: [
+                step("create", AWS_TYPES.launchTemplate, "site-pool-g2-template", { imageId: "ami-0b", instanceType: "m6i.large" }),
+                step("create", AWS_TYPES.autoScalingGroup, "site-pool-g2-group", { desiredCapacity: 3, suspendedProcesses: held }),
+                step("create", TYPES.awsGroupInstances, "site-pool-g2-instances", {}),
+                step("create", TYPES.awsScalingHold, "site-hold-g2", { owner: "shop/prod/app", keepGenerations: ["g2"], processes: held }),
+                step("create", TYPES.poolMembership, "site-members-g2", { loadBalancers: lbs }),
+                step("create", TYPES.awsScalingRelease, "site-release-g2", { processes: held, minSize: 2, maxSize: 6 }),
+                step("delete", TYPES.poolMembership, "site-members-g1", { loadBalancers: lbs }),
+                step("delete", TYPES.awsScalingRelease, "site-release-g1", {}),
+                step("delete", TYPES.awsScalingHold, "site-hold-g1", {}),
+                step("delete", TYPES.awsGroupInstances, "site-pool-g1-instances", {}),
+                step("delete", AWS_TYPES.autoScalingGroup, "site-pool-g1-group", {}),
+                step("delete", AWS_TYPES.launchTemplate, "site-pool-g1-template", { imageId: "ami-0a", instanceType: "m6i.large" }),
+            ],
+        });
+        assert.deepEqual(plan.arrays, {
+            create: [{ name: "site-pool-g2-group", size: 3, suspended: held, differences: ['imageId: "ami-0a" -> "ami-0b"'] }],
+            hold: { name: "site-hold-g2", owner: "shop/prod/app", keep: ["g2"], processes: held },
+            release: { name: "site-release-g2", processes: held, minSize: 2, maxSize: 6 },
+            rescan: [],
+            delete: ["site-pool-g1-group"],
+        });
+        assert.deepEqual(plan.unexpected, [], "the old generation's array goes with the flip");
+        const text = formatPlan(plan);
+        const order = [/Create 1 Auto Scaling group\*\* \(runbook step 15\)/, /site-pool-g2-group: held at 3 instances, Launch, Terminate suspended until its release \(launch template differs: imageId/, /Hold still\*\* \(runbook step 10, site-hold-g2\): every group of shop\/prod\/app but generation g2: suspend Launch, Terminate/, /Attach to\*\*: lb1, lb2/, /Release\*\* \(runbook step 16, site-release-g2\): the new group resumes Launch, Terminate, bounds 2 to 6/, /Drain from/, /Delete 1 Auto Scaling group\*\* with their instances, once drained: site-pool-g1-group/];
+        let at = 0;
+        for (const expected of order) {
+            const found = text.slice(at).search(expected);
+            assert.ok(found >= 0, `${expected} after position ${at} in:\n${text}`);
+            at += found;
+        }
+    });
+
+    it("names a group whose instances changed between flips: attach the added, drain the leaving", () => {
+        const urn = `urn:pulumi:prod::bluegreen::${TYPES.awsGroupInstances}::site-pool-g2-instances`;
+        const plan = summarizePreview({ steps: [{ op: "update", urn, newState: { type: TYPES.awsGroupInstances, inputs: {} }, oldState: { type: TYPES.awsGroupInstances, inputs: {} } }] });
+        assert.deepEqual(plan.arrays.rescan, ["site-pool-g2-instances"]);
+        assert.match(formatPlan(plan), /\*\*Group instances changed\*\* since the last update: site-pool-g2-instances; instances added are health-checked and attached, instances leaving are drained, then let go/);
     });
 
     it("names a rollout's steps, bakes and thresholds in the attach step", () => {
