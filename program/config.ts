@@ -292,14 +292,9 @@ const schema = z
                     .object({
                         minSize: z.number().int().min(0).max(1000).meta({ allowed: "the serving group's minimum size once released, 0 to 1000", example: "2" }),
                         maxSize: z.number().int().min(1).max(1000).meta({ allowed: "the serving group's maximum size once released, 1 to 1000", example: "12" }),
-                        drainHookTimeoutSeconds: withDefault(
-                            z.number().int().min(30).max(7200),
-                            DEFAULTS.aws.autoScaling.drainHookTimeoutSeconds,
-                            "how long a scaled-in instance waits in Terminating:Wait for the next pulumi up to drain it, 30 to 7200 s",
-                        ),
                     })
                     .strict()
-                    .meta({ allowed: "an Auto Scaling group per generation: {minSize, maxSize, drainHookTimeoutSeconds}", example: "{minSize: 2, maxSize: 12}" })
+                    .meta({ allowed: "an Auto Scaling group per generation: {minSize, maxSize}", example: "{minSize: 2, maxSize: 12}" })
                     .optional(),
             })
             .strict()

@@ -69,7 +69,6 @@ export function targetFor(config: DeploymentConfig, deploymentName: string, ssh?
                       api: { region: aws.region as string },
                       minSize: aws.autoScaling.minSize,
                       maxSize: aws.autoScaling.maxSize,
-                      drainHookTimeoutSeconds: aws.autoScaling.drainHookTimeoutSeconds,
                   },
               }
             : {}),

@@ -130,10 +130,6 @@ export const DEFAULTS = deepFreeze({
             discoveryTimeoutMs: 600_000,
             /** Pause between two reads of a group's instances, in ms. */
             discoveryIntervalMs: 5_000,
-            /** How long a scale-in's instance waits in `Terminating:Wait` for the next `pulumi up` to drain it, in s (then it terminates). */
-            drainHookTimeoutSeconds: 3_600,
-            /** The name of the groups' termination lifecycle hook. */
-            drainHookName: "bluegreen-drain",
             /** The tag that records the deployment a group belongs to (`<project>/<stack>/<poolName>`). */
             ownerTagKey: "bluegreen:pool",
             /** The tag that records which hold suspended a group's processes, and which ones. */

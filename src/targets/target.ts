@@ -92,7 +92,7 @@ export interface ServerArray {
     name: pulumi.Output<string>;
     /** The serving servers, sorted; found again at every `pulumi up` and preview, so the list follows the group. */
     servers: pulumi.Output<FoundServer[]>;
-    /** Instances the group is taking out, to drain and then let go (ServerArrays' `release`). */
+    /** Instances the group has beyond its desired capacity after a scale-in, to drain and then end (ServerArrays' `release`). */
     leaving: pulumi.Output<string[]>;
     /** The resource that found the servers, for dependencies. */
     resource: pulumi.Resource;

@@ -55,7 +55,7 @@ describe("aws target with server arrays (aws.autoScaling) under strict mocks", f
             assert.match(script, /printf 'SERVER_NAME="%s-%s"\\n' 'app-g1' "\$instance_id"/);
         });
 
-        it("holds the group at the pool's size, every held process suspended, a drain hook on termination, owner-tagged, deleted with force", function () {
+        it("holds the group at the pool's size, every held process suspended, its instances protected from scale-in, owner-tagged, deleted with force", function () {
             const group = recorder.byName("site-pool-g1-group");
             const g = group.inputs;
             assert.deepEqual([g.minSize, g.maxSize, g.desiredCapacity], [3, 3, 3]);
@@ -63,9 +63,7 @@ describe("aws target with server arrays (aws.autoScaling) under strict mocks", f
             assert.deepEqual(g.vpcZoneIdentifiers, ["subnet-0a1b2c3d4e5f61001", "subnet-0a1b2c3d4e5f61002"]);
             assert.deepEqual(g.launchTemplate, { id: "site-pool-g1-template-id", version: "1" });
             assert.equal(g.forceDelete, true);
-            assert.deepEqual(g.initialLifecycleHooks, [
-                { name: "bluegreen-drain", lifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING", heartbeatTimeout: 3600, defaultResult: "CONTINUE" },
-            ]);
+            assert.equal(g.protectFromScaleIn, true, "a scale-in terminates nothing before a pulumi up drained it");
             assert.ok((g.tags as { key: string; value: string }[]).some((t) => t.key === "bluegreen:pool" && t.value === OWNER), JSON.stringify(g.tags));
             assert.ok((g.tags as { key: string; value: string }[]).some((t) => t.key === "Generation" && t.value === "g1"));
             assert.ok(recorder.dependsOn(group, recorder.byName("site-pool-g1-template")));
@@ -84,7 +82,7 @@ describe("aws target with server arrays (aws.autoScaling) under strict mocks", f
             assert.deepEqual(membership.inputs.servers, instances.map((i) => ({ server: `app-g1-${i.instanceId}`, address: i.privateIp, port: 8080 })));
         });
 
-        it("releases the group after the smoke check: the held processes, the configured bounds, the drain hook", function () {
+        it("releases the group after the smoke check: the held processes, the configured bounds, the instances left over by a scale-in", function () {
             const release = recorder.byName("site-release-g1");
             assert.deepEqual(release.inputs, {
                 aws: { region: "eu-west-1" },
@@ -93,7 +91,6 @@ describe("aws target with server arrays (aws.autoScaling) under strict mocks", f
                 minSize: 2,
                 maxSize: 6,
                 leaving: [],
-                lifecycleHookName: "bluegreen-drain",
                 __provider: release.inputs.__provider,
             });
             assert.ok(recorder.dependsOn(release, recorder.byName("site-smoke-g1")));
@@ -166,7 +163,7 @@ describe("aws target with server arrays (aws.autoScaling) under strict mocks", f
         assert.match(message, /canarySize: must be 0 with aws\.autoScaling/);
         assert.match(message, /pool\.size: is 3, outside aws\.autoScaling's 4 to 6/);
         assert.match(configProblems({ ...raw, canarySize: 0, aws: { ...aws, autoScaling: { minSize: 7, maxSize: 6 } } }), /aws\.autoScaling\.minSize: is 7, above maxSize 6/);
-        assert.match(configProblems({ ...raw, canarySize: 0, aws: { ...aws, autoScaling: { minSize: 1, maxSize: 6, drainHookTimeoutSeconds: 5 } } }), /aws\.autoScaling\.drainHookTimeoutSeconds/);
+        assert.match(configProblems({ ...raw, canarySize: 0, aws: { ...aws, autoScaling: { minSize: 1, maxSize: 6, desired: 4 } } }), /aws\.autoScaling/);
         assert.equal(configProblems({ ...raw, canarySize: 0 }), "");
     });
 });

@@ -1,10 +1,13 @@
 /**
  * `GroupInstances`: the instances of one Auto Scaling group that serve, as a resource (runbook steps 7
- * and 11 for a server array). Its create waits until the group's InService, healthy, running instances
- * are as many as its desired capacity, and lists them sorted by instance id, without pending or
- * terminated instances. Its diff reads the group again (in `pulumi preview` too): an instance the group
- * added, or one it is taking out (`Terminating:Wait`, held by the drain lifecycle hook), is a change, so
- * the next `pulumi up` attaches and drains them. Type token: `pulumi-nodejs:dynamic/aws:GroupInstances`.
+ * and 11 for a server array). Its create waits until the group has at least its desired capacity of
+ * InService, healthy, running instances, and lists them sorted by instance id, without pending or
+ * terminated instances. The group's instances are protected from scale-in, so after a scale-in it has
+ * more than its desired capacity: the ones beyond it are `leaving` (from the zone with the most
+ * instances, the most recently launched first), to be drained and then terminated (ScalingRelease).
+ * Its diff reads the group again (in `pulumi preview` too): an instance the group added, or one that
+ * is leaving, is a change, so the next `pulumi up` attaches and drains them.
+ * Type token: `pulumi-nodejs:dynamic/aws:GroupInstances`.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS } from "../../../defaults";
@@ -31,7 +34,7 @@ export interface GroupInstancesArgs {
 export class GroupInstances extends ProjectDynamicResource {
     /** The serving instances, sorted by instance id. */
     declare readonly instances: pulumi.Output<GroupInstance[]>;
-    /** Instances the group is taking out, waiting in `Terminating:Wait` for their drain, sorted. */
+    /** Instances beyond the group's desired capacity, to drain and then terminate, sorted. */
     declare readonly leaving: pulumi.Output<string[]>;
     /** The group's desired capacity when the instances were read. */
     declare readonly desiredCapacity: pulumi.Output<number>;

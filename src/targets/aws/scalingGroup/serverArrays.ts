@@ -3,8 +3,9 @@
  * - a launch template from the generation's frozen spec (step 15), IMDSv2 required;
  * - an Auto Scaling group held at the pool's size for the flip: created with minimum = maximum =
  *   desired = size, waiting (`waitForCapacityTimeout`) until its instances are InService and healthy,
- *   then every held process suspended; a termination lifecycle hook keeps an instance it scales in
- *   serving until a `pulumi up` drained it; deleted with `forceDelete` (its instances were drained and
+ *   then every held process suspended; its instances protected from scale-in, so that a scale-in
+ *   terminates nothing until a `pulumi up` drained the instances beyond its desired capacity
+ *   (GroupInstances, ScalingRelease); deleted with `forceDelete` (its instances were drained and
  *   detached by its membership before);
  * - `GroupInstances`, which finds its serving instances, the pool's servers.
  * After creation the group's bounds, desired capacity and suspended processes belong to its release
@@ -29,8 +30,6 @@ export interface AutoScalingSettings {
     /** The serving group's bounds once released (step 16); the pool's size must lie within them. */
     minSize: number;
     maxSize: number;
-    /** How long a scaled-in instance waits for its drain, in s. @default DEFAULTS.aws.autoScaling.drainHookTimeoutSeconds (3600) */
-    drainHookTimeoutSeconds?: number;
 }
 
 /** What the arrays need of the aws target besides `autoScaling`. */
@@ -85,14 +84,7 @@ export function autoScalingArrays(args: ServerArraysArgs): ServerArrays {
                     waitForCapacityTimeout: `${scaling.discoveryTimeoutMs / 1000}s`,
                     suspendedProcesses: held,
                     forceDelete: true,
-                    initialLifecycleHooks: [
-                        {
-                            name: scaling.drainHookName,
-                            lifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING",
-                            heartbeatTimeout: settings.drainHookTimeoutSeconds ?? scaling.drainHookTimeoutSeconds,
-                            defaultResult: "CONTINUE",
-                        },
-                    ],
+                    protectFromScaleIn: true,
                     tags: [
                         ...Object.entries(tags).map(([key, value]) => ({ key, value, propagateAtLaunch: true })),
                         { key: scaling.ownerTagKey, value: owner, propagateAtLaunch: false },
@@ -128,7 +120,6 @@ export function autoScalingArrays(args: ServerArraysArgs): ServerArrays {
                     minSize: settings.minSize,
                     maxSize: settings.maxSize,
                     leaving: array.leaving,
-                    lifecycleHookName: scaling.drainHookName,
                 },
                 opts,
             ),
