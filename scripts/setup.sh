@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Makes this machine ready to run the project: npm packages, socat, sshd, Prometheus and PostgreSQL from Debian, HAProxy
+# Makes this machine ready to run the project: npm packages, socat, sshd, Prometheus and PostgreSQL from Debian, moto_server (pip), HAProxy
 # (scripts/setup-haproxy.sh), the pinned Pulumi engine, the project's Pulumi home, file:// backend and
 # passphrase. Idempotent and cached: a second run only checks what is there.
 #
@@ -36,6 +36,17 @@ fi
 packages=(socat openssh-server prometheus)
 [ -n "${BLUEGREEN_PG_BIN:-}" ] || packages+=(postgresql)
 apt_install "${packages[@]}"
+
+# moto_server, moto's AWS emulator: the aws target's Auto Scaling and EC2 calls are tested against it
+# (lab/motoServer.ts). Installed with this machine's Python when missing; it has no --version, --help runs it.
+if ! command -v moto_server >/dev/null; then
+  step "installing moto_server (moto[server] 5.2.1) with $(python3 --version)"
+  python3 -m pip install --quiet 'moto[server]==5.2.1'
+  ! command -v pyenv >/dev/null || pyenv rehash
+  hash -r
+fi
+moto_server --help >/dev/null \
+  || { echo "setup: moto_server does not run; is $(python3 -m site --user-base 2>/dev/null)/bin, or the scripts folder of python3's pip, on PATH?" >&2; exit 1; }
 
 # HAProxy: the load balancers of the local target and the tests.
 # shellcheck disable=SC2046 # one argument per version

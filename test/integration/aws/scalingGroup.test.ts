@@ -1,0 +1,337 @@
+/**
+ * The scaling-group calls (autoScalingApi.ts), discovery, the hold and the three providers against moto's
+ * AWS emulator (lab/motoServer.ts: a real `moto_server` 5.2.1 on a free port), through the real AWS SDK v3
+ * clients; credentials are fake (moto checks no signature). The providers' methods are called as the
+ * engine calls them (check, then create, diff, update, delete).
+ *
+ * What moto (5.2.1) does not enforce or model, found here and worked around:
+ * - suspended processes are stored and listed, nothing more: a group with `Launch` suspended still
+ *   launches when its desired capacity rises or an instance is terminated;
+ * - an instance terminated through EC2 leaves the group's list at once and is replaced (AWS would keep it
+ *   listed a while, as Terminating or unhealthy); EC2 then says `terminated`. The cross-check is tested by
+ *   reading the group as it was listed before with what EC2 says after;
+ * - lifecycle hooks are stored but never hold an instance: TerminateInstanceInAutoScalingGroup or a lower
+ *   desired capacity removes it at once, so `Terminating:Wait` never appears (its handling is unit-tested);
+ * - CompleteLifecycleAction is not implemented (an HTML 500): the test puts a small recording proxy in front
+ *   of moto that answers that one call as AWS does and forwards every other one;
+ * - an instance stopped through EC2 stays InService and Healthy in the group: the tests use it as an
+ *   instance the group lists but EC2 does not run (and starting it again as one that appears late);
+ * - UpdateAutoScalingGroup accepts MinSize > MaxSize (the plugin refuses it itself); no signature check.
+ */
+import {
+    AutoScalingClient,
+    CreateAutoScalingGroupCommand,
+    DescribeAutoScalingGroupsCommand,
+    PutLifecycleHookCommand,
+    SetDesiredCapacityCommand,
+    SuspendProcessesCommand,
+    TerminateInstanceInAutoScalingGroupCommand,
+} from "@aws-sdk/client-auto-scaling";
+import { CreateLaunchTemplateCommand, DescribeImagesCommand, DescribeInstancesCommand, EC2Client, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
+import * as assert from "node:assert/strict";
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { startMoto, type RunningMoto } from "../../../lab/motoServer";
+import { waitFor } from "../../../lab/wait";
+import { DEFAULTS } from "../../../src/defaults";
+import { setProgressSink } from "../../../src/provider/providerLog";
+import { autoScalingApi, SCALING_PROCESSES, type AutoScalingApi } from "../../../src/targets/aws/scalingGroup/autoScalingApi";
+import { groupReading, readGroupInstances, waitForGroupInstances } from "../../../src/targets/aws/scalingGroup/discovery";
+import groupInstancesProvider from "../../../src/targets/aws/scalingGroup/groupInstancesProvider";
+import { releaseHold } from "../../../src/targets/aws/scalingGroup/processHold";
+import scalingHoldProvider from "../../../src/targets/aws/scalingGroup/scalingHoldProvider";
+import scalingReleaseProvider from "../../../src/targets/aws/scalingGroup/scalingReleaseProvider";
+
+const REGION = "us-east-1";
+const LAUNCH_TEMPLATE = "bluegreen-web";
+/** The held processes, in the order hold records list them. */
+const HELD: string[] = SCALING_PROCESSES.filter((p) => (DEFAULTS.aws.autoScaling.heldProcesses as readonly string[]).includes(p));
+const { ownerTagKey, heldByTagKey } = DEFAULTS.aws.autoScaling;
+const FAKE_CREDENTIALS = { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing" };
+
+type Provider = typeof groupInstancesProvider;
+/** check, then create, as the engine does; fails on a check failure. */
+async function checkAndCreate(provider: Provider, inputs: Record<string, unknown>) {
+    const checked = await (provider.check as NonNullable<Provider["check"]>)({}, inputs);
+    assert.deepEqual(checked.failures ?? [], []);
+    return provider.create(checked.inputs);
+}
+
+/**
+ * An Auto Scaling endpoint in front of moto: answers CompleteLifecycleAction (moto does not implement it)
+ * as AWS does, recording each call; an instance in `noPending` gets AWS's "No active Lifecycle Action".
+ * Every other request goes to moto unchanged.
+ */
+async function lifecycleProxy(moto: string, noPending: Set<string>) {
+    const completed: Record<string, string>[] = [];
+    const server: Server = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (c: Buffer) => chunks.push(c));
+        req.on("end", () => {
+            const body = Buffer.concat(chunks);
+            const params = Object.fromEntries(new URLSearchParams(body.toString()));
+            if (params.Action === "CompleteLifecycleAction") {
+                const xmlns = 'xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"';
+                if (noPending.has(params.InstanceId)) {
+                    res.writeHead(400, { "content-type": "text/xml" });
+                    res.end(`<ErrorResponse ${xmlns}><Error><Type>Sender</Type><Code>ValidationError</Code><Message>No active Lifecycle Action found with instance ID ${params.InstanceId}</Message></Error><RequestId>r</RequestId></ErrorResponse>`);
+                } else {
+                    completed.push(params);
+                    res.writeHead(200, { "content-type": "text/xml" });
+                    res.end(`<CompleteLifecycleActionResponse ${xmlns}><CompleteLifecycleActionResult/><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></CompleteLifecycleActionResponse>`);
+                }
+                return;
+            }
+            const target = new URL(moto);
+            const forward = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+                res.writeHead(answer.statusCode ?? 502, answer.headers);
+                answer.pipe(res);
+            });
+            forward.on("error", (err) => res.destroy(err));
+            forward.end(body);
+        });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return {
+        endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        completed,
+        stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+}
+
+describe("aws scaling groups against moto_server", function () {
+    let moto: RunningMoto | undefined;
+    let api: AutoScalingApi;
+    let aws: { region: string; endpoint: string };
+    let autoScaling: AutoScalingClient;
+    let ec2: EC2Client;
+    const savedEnv: Record<string, string | undefined> = {};
+    const progressLines: string[] = [];
+
+    /** The group as moto describes it. */
+    const describe1 = async (name: string) => (await autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }))).AutoScalingGroups?.[0];
+    const memberIds = async (name: string) => ((await describe1(name))?.Instances ?? []).map((i) => i.InstanceId as string);
+    const suspended = async (name: string) => ((await describe1(name))?.SuspendedProcesses ?? []).map((p) => p.ProcessName as string).sort();
+    const tag = async (name: string, key: string) => (await describe1(name))?.Tags?.find((t) => t.Key === key)?.Value;
+    const ec2Ips = async (ids: string[]) => {
+        const found = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }))).Reservations?.flatMap((r) => r.Instances ?? []) ?? [];
+        return new Map(found.map((i) => [i.InstanceId as string, i.PrivateIpAddress as string]));
+    };
+
+    async function createGroup(name: string, desired: number, tags: Record<string, string> = {}, suspend: string[] = []) {
+        await autoScaling.send(
+            new CreateAutoScalingGroupCommand({
+                AutoScalingGroupName: name,
+                MinSize: 0,
+                MaxSize: 10,
+                DesiredCapacity: desired,
+                LaunchTemplate: { LaunchTemplateName: LAUNCH_TEMPLATE },
+                AvailabilityZones: [`${REGION}a`, `${REGION}b`],
+                Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: false })),
+            }),
+        );
+        if (suspend.length > 0) await autoScaling.send(new SuspendProcessesCommand({ AutoScalingGroupName: name, ScalingProcesses: suspend }));
+    }
+
+    before(async function () {
+        for (const [k, v] of Object.entries(FAKE_CREDENTIALS)) {
+            savedEnv[k] = process.env[k];
+            process.env[k] = v;
+        }
+        setProgressSink((line) => progressLines.push(line));
+        moto = await startMoto();
+        aws = { region: REGION, endpoint: moto.endpoint };
+        api = autoScalingApi(aws);
+        autoScaling = new AutoScalingClient(aws);
+        ec2 = new EC2Client(aws);
+        const image = (await ec2.send(new DescribeImagesCommand({ MaxResults: 5 }))).Images?.[0]?.ImageId;
+        assert.ok(image, "moto lists AMIs");
+        await ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: LAUNCH_TEMPLATE, LaunchTemplateData: { ImageId: image, InstanceType: "t3.micro" } }));
+    });
+
+    after(async function () {
+        setProgressSink(undefined);
+        autoScaling?.destroy();
+        ec2?.destroy();
+        await moto?.stop();
+        for (const [k, v] of Object.entries(savedEnv)) {
+            if (v === undefined) delete process.env[k];
+            else process.env[k] = v;
+        }
+    });
+
+    describe("discovery", () => {
+        it("returns exactly the InService instances, sorted by id, with EC2's private IPs", async () => {
+            await createGroup("disc-a", 3);
+            const reading = await readGroupInstances(api, "disc-a");
+            const ids = (await memberIds("disc-a")).sort();
+            const ips = await ec2Ips(ids);
+            assert.equal(ids.length, 3);
+            assert.deepEqual(reading?.instances.map((i) => i.instanceId), ids);
+            for (const i of reading?.instances ?? []) {
+                assert.equal(i.privateIp, ips.get(i.instanceId));
+                assert.match(i.availabilityZone, /^us-east-1[ab]$/);
+            }
+            assert.deepEqual(reading?.leaving, []);
+            assert.equal(reading?.desiredCapacity, 3);
+            assert.equal(await readGroupInstances(api, "no-such-group"), undefined);
+        });
+
+        it("waits for an instance that serves late, and at the deadline names the group, the counts and the instance", async () => {
+            await createGroup("disc-late", 3);
+            const [late] = (await memberIds("disc-late")).sort();
+            await ec2.send(new StopInstancesCommand({ InstanceIds: [late] })); // listed InService by the group, stopped for EC2
+            await assert.rejects(
+                waitForGroupInstances(api, "disc-late", { timeoutMs: 200, intervalMs: 50 }),
+                (err: Error) => err.message.startsWith("Auto Scaling group disc-late: 2 of 3 desired instances serve after 200 ms; not serving: ") && err.message.includes(`${late}: InService/Healthy, EC2 stopped`),
+            );
+            progressLines.length = 0;
+            const waiting = waitForGroupInstances(api, "disc-late", { timeoutMs: 30_000, intervalMs: 100 });
+            await waitFor(() => (progressLines.some((l) => l === "group disc-late: 2 of 3 desired instances serve, waiting") ? true : undefined), { what: "the wait's first read" });
+            await ec2.send(new StartInstancesCommand({ InstanceIds: [late] }));
+            const reading = await waiting;
+            assert.equal(reading.instances.length, 3);
+            assert.ok(reading.instances.some((i) => i.instanceId === late));
+        });
+
+        it("does not serve an instance EC2 knows as terminated, though the group listed it InService", async () => {
+            await createGroup("disc-term", 2);
+            const listed = await api.describeGroup("disc-term");
+            const [gone] = (listed?.instances ?? []).map((i) => i.instanceId);
+            await ec2.send(new TerminateInstancesCommand({ InstanceIds: [gone] }));
+            // moto: the group drops it at once and launches a replacement; EC2 says terminated.
+            const now = await memberIds("disc-term");
+            assert.ok(!now.includes(gone));
+            assert.equal(now.length, 2);
+            const ec2Now = await api.describeInstances((listed?.instances ?? []).map((i) => i.instanceId));
+            assert.equal(ec2Now.find((i) => i.instanceId === gone)?.state, "terminated");
+            const stale = groupReading(listed!, ec2Now);
+            assert.ok(!stale.instances.some((i) => i.instanceId === gone));
+            assert.equal(stale.instances.length, 1);
+            const fresh = await readGroupInstances(api, "disc-term");
+            assert.deepEqual(fresh?.instances.map((i) => i.instanceId), [...now].sort());
+        });
+
+        it("an unknown instance id is left out by EC2, not an error", async () => {
+            assert.deepEqual(await api.describeInstances(["i-0123456789abcdef0"]), []);
+        });
+
+        it("moto removes an instance at once despite a termination lifecycle hook: no Terminating:Wait, so nothing leaves", async () => {
+            await createGroup("disc-hook", 3);
+            await autoScaling.send(new PutLifecycleHookCommand({ AutoScalingGroupName: "disc-hook", LifecycleHookName: DEFAULTS.aws.autoScaling.drainHookName, LifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING", HeartbeatTimeout: 3600, DefaultResult: "CONTINUE" }));
+            const [out] = await memberIds("disc-hook");
+            await autoScaling.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: out, ShouldDecrementDesiredCapacity: true }));
+            await autoScaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: "disc-hook", DesiredCapacity: 1 }));
+            const reading = await readGroupInstances(api, "disc-hook");
+            const states = ((await describe1("disc-hook"))?.Instances ?? []).map((i) => i.LifecycleState);
+            assert.deepEqual(states, ["InService"], "if moto now models Terminating:Wait, test `leaving` here");
+            assert.deepEqual(reading?.leaving, []);
+            assert.equal(reading?.instances.length, 1);
+        });
+    });
+
+    describe("hold", () => {
+        const owner = "shop/prod/web";
+        before(async () => {
+            await createGroup("hold-g0", 1, { [ownerTagKey]: owner, Generation: "g0", [heldByTagKey]: "hold-old:Launch,Terminate" }, ["Launch", "Terminate"]);
+            await createGroup("hold-g1", 2, { [ownerTagKey]: owner, Generation: "g1" }, ["AZRebalance"]); // the operator's own
+            await createGroup("hold-g2", 2, { [ownerTagKey]: owner, Generation: "g2" });
+            await createGroup("other-g1", 1, { [ownerTagKey]: "shop/staging/web", Generation: "g1" });
+        });
+
+        it("suspends the right processes on the owner's groups but the kept generation, takes another hold's record over, and its delete restores exactly that", async () => {
+            const inputs = { aws, owner, keepGenerations: ["g2"], processes: HELD };
+            const { id, outs } = await checkAndCreate(scalingHoldProvider, inputs);
+            assert.match(id, /^hold-[0-9a-f-]{36}$/);
+            const sorted = (list: string[]) => [...list].sort();
+            const heldButAz = HELD.filter((p) => p !== "AZRebalance");
+            assert.deepEqual(outs.held, [
+                { groupName: "hold-g0", processes: HELD },
+                { groupName: "hold-g1", processes: heldButAz },
+            ]);
+            assert.deepEqual(await suspended("hold-g0"), sorted(HELD));
+            assert.deepEqual(await suspended("hold-g1"), sorted(HELD));
+            assert.equal(await tag("hold-g0", heldByTagKey), `${id}:${HELD.join(",")}`);
+            assert.equal(await tag("hold-g1", heldByTagKey), `${id}:${heldButAz.join(",")}`);
+            for (const untouched of ["hold-g2", "other-g1"]) {
+                assert.deepEqual(await suspended(untouched), []);
+                assert.equal(await tag(untouched, heldByTagKey), undefined);
+            }
+            assert.ok(progressLines.some((l) => l.startsWith(`scaling hold ${id}: group hold-g1 suspended ${heldButAz.join(", ")}`)));
+
+            // The taken-over hold's release leaves the group to its new owner.
+            assert.deepEqual(await releaseHold(api, "hold-g0", "hold-old"), []);
+            assert.deepEqual(await suspended("hold-g0"), sorted(HELD));
+
+            const diff = await (scalingHoldProvider.diff as NonNullable<Provider["diff"]>)(id, outs, { ...inputs, keepGenerations: ["g3"] });
+            assert.deepEqual(diff, { changes: true, replaces: ["keepGenerations"], deleteBeforeReplace: true });
+            assert.equal((await (scalingHoldProvider.diff as NonNullable<Provider["diff"]>)(id, outs, inputs)).changes, false);
+
+            await scalingHoldProvider.delete!(id, outs);
+            assert.deepEqual(await suspended("hold-g0"), []);
+            assert.deepEqual(await suspended("hold-g1"), ["AZRebalance"]);
+            assert.equal(await tag("hold-g0", heldByTagKey), undefined);
+            assert.equal(await tag("hold-g1", heldByTagKey), undefined);
+        });
+
+        it("resuming a group that no longer exists is not an error", async () => {
+            assert.deepEqual(await releaseHold(api, "no-such-group", "hold-x"), []);
+            await scalingHoldProvider.delete!("hold-x", { aws, held: [{ groupName: "no-such-group", processes: ["Launch"] }] });
+        });
+    });
+
+    describe("release", () => {
+        it("resumes what is suspended of its processes, sets the bounds, and completes the leaving instances' lifecycle actions", async () => {
+            await createGroup("rel-g3", 2, {}, ["Launch", "Terminate", "AZRebalance", "ScheduledActions"]);
+            const [a, b] = (await memberIds("rel-g3")).sort();
+            const proxy = await lifecycleProxy(moto!.endpoint, new Set([b]));
+            try {
+                const inputs = { aws: { region: REGION, endpoint: proxy.endpoint }, groupName: "rel-g3", processes: ["Launch", "Terminate", "AZRebalance", "HealthCheck"], minSize: 1, maxSize: 4, leaving: [a, b], lifecycleHookName: "bluegreen-drain" };
+                const { id, outs } = await checkAndCreate(scalingReleaseProvider, inputs);
+                assert.equal(id, "rel-g3");
+                assert.deepEqual(await suspended("rel-g3"), ["ScheduledActions"]);
+                const group = await describe1("rel-g3");
+                assert.deepEqual([group?.MinSize, group?.MaxSize, group?.DesiredCapacity], [1, 4, 2]);
+                assert.deepEqual(outs.released, [a]);
+                assert.deepEqual(proxy.completed.map((p) => [p.AutoScalingGroupName, p.LifecycleHookName, p.InstanceId, p.LifecycleActionResult]), [["rel-g3", "bluegreen-drain", a, "CONTINUE"]]);
+
+                const diff = scalingReleaseProvider.diff as NonNullable<Provider["diff"]>;
+                const settled = { ...inputs, leaving: [] };
+                assert.equal((await diff(id, { ...outs, leaving: [] }, settled)).changes, false);
+                assert.equal((await diff(id, outs, { ...settled, maxSize: 6 })).changes, true);
+                assert.equal((await diff(id, outs, { ...settled, leaving: [b] })).changes, true);
+                assert.deepEqual((await diff(id, outs, { ...settled, groupName: "rel-g4" })).replaces, ["groupName"]);
+
+                const { outs: updated } = await scalingReleaseProvider.update!(id, outs, { ...settled, maxSize: 6 });
+                assert.equal((await describe1("rel-g3"))?.MaxSize, 6);
+                assert.deepEqual(updated?.released, []);
+            } finally {
+                await proxy.stop();
+            }
+        });
+    });
+
+    describe("GroupInstances provider", () => {
+        it("creates with the serving instances, diffs by reading once, replaces on a new group name, and its delete does nothing", async () => {
+            await createGroup("gi-g4", 2);
+            const inputs = { aws, groupName: "gi-g4", timeoutMs: 30_000, intervalMs: 100 };
+            const { id, outs } = await checkAndCreate(groupInstancesProvider, inputs);
+            assert.equal(id, "gi-g4");
+            assert.deepEqual(outs.instances.map((i: { instanceId: string }) => i.instanceId), (await memberIds("gi-g4")).sort());
+            assert.deepEqual([outs.leaving, outs.desiredCapacity], [[], 2]);
+
+            const diff = groupInstancesProvider.diff as NonNullable<Provider["diff"]>;
+            assert.equal((await diff(id, outs, inputs)).changes, false);
+            assert.deepEqual(await diff(id, outs, { ...inputs, groupName: "gi-g5" }), { changes: true, replaces: ["groupName"] });
+            await autoScaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: "gi-g4", DesiredCapacity: 3 })); // moto launches at once
+            assert.equal((await diff(id, outs, inputs)).changes, true);
+
+            const { outs: updated } = await groupInstancesProvider.update!(id, outs, inputs);
+            assert.equal(updated.instances.length, 3);
+            const read = await groupInstancesProvider.read!(id, updated);
+            assert.deepEqual(read.props?.instances, updated.instances);
+            await groupInstancesProvider.delete!(id, updated);
+            assert.equal((await memberIds("gi-g4")).length, 3);
+        });
+    });
+});
