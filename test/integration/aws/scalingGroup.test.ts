@@ -10,10 +10,10 @@
  * - an instance terminated through EC2 leaves the group's list at once and is replaced (AWS would keep it
  *   listed a while, as Terminating or unhealthy); EC2 then says `terminated`. The cross-check is tested by
  *   reading the group as it was listed before with what EC2 says after;
- * - lifecycle hooks are stored but never hold an instance: TerminateInstanceInAutoScalingGroup or a lower
- *   desired capacity removes it at once, so `Terminating:Wait` never appears (its handling is unit-tested);
- * - CompleteLifecycleAction is not implemented (an HTML 500): the test puts a small recording proxy in front
- *   of moto that answers that one call as AWS does and forwards every other one;
+ * - lifecycle hooks are stored but never hold an instance (`Terminating:Wait` never appears) and
+ *   CompleteLifecycleAction is not implemented: one reason the groups use scale-in protection instead,
+ *   which moto models (a lower desired capacity terminates no protected instance);
+ * - a scale-in terminates the first unprotected instances it lists, not by AWS's termination policy;
  * - an instance stopped through EC2 stays InService and Healthy in the group: the tests use it as an
  *   instance the group lists but EC2 does not run (and starting it again as one that appears late);
  * - UpdateAutoScalingGroup accepts MinSize > MaxSize (the plugin refuses it itself); no signature check.
@@ -22,15 +22,11 @@ import {
     AutoScalingClient,
     CreateAutoScalingGroupCommand,
     DescribeAutoScalingGroupsCommand,
-    PutLifecycleHookCommand,
     SetDesiredCapacityCommand,
     SuspendProcessesCommand,
-    TerminateInstanceInAutoScalingGroupCommand,
 } from "@aws-sdk/client-auto-scaling";
 import { CreateLaunchTemplateCommand, DescribeImagesCommand, DescribeInstancesCommand, EC2Client, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
 import * as assert from "node:assert/strict";
-import { createServer, request, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { startMoto, type RunningMoto } from "../../../lab/motoServer";
 import { waitFor } from "../../../lab/wait";
 import { DEFAULTS } from "../../../src/defaults";
@@ -57,48 +53,6 @@ async function checkAndCreate(provider: Provider, inputs: Record<string, unknown
     return provider.create(checked.inputs);
 }
 
-/**
- * An Auto Scaling endpoint in front of moto: answers CompleteLifecycleAction (moto does not implement it)
- * as AWS does, recording each call; an instance in `noPending` gets AWS's "No active Lifecycle Action".
- * Every other request goes to moto unchanged.
- */
-async function lifecycleProxy(moto: string, noPending: Set<string>) {
-    const completed: Record<string, string>[] = [];
-    const server: Server = createServer((req, res) => {
-        const chunks: Buffer[] = [];
-        req.on("data", (c: Buffer) => chunks.push(c));
-        req.on("end", () => {
-            const body = Buffer.concat(chunks);
-            const params = Object.fromEntries(new URLSearchParams(body.toString()));
-            if (params.Action === "CompleteLifecycleAction") {
-                const xmlns = 'xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"';
-                if (noPending.has(params.InstanceId)) {
-                    res.writeHead(400, { "content-type": "text/xml" });
-                    res.end(`<ErrorResponse ${xmlns}><Error><Type>Sender</Type><Code>ValidationError</Code><Message>No active Lifecycle Action found with instance ID ${params.InstanceId}</Message></Error><RequestId>r</RequestId></ErrorResponse>`);
-                } else {
-                    completed.push(params);
-                    res.writeHead(200, { "content-type": "text/xml" });
-                    res.end(`<CompleteLifecycleActionResponse ${xmlns}><CompleteLifecycleActionResult/><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></CompleteLifecycleActionResponse>`);
-                }
-                return;
-            }
-            const target = new URL(moto);
-            const forward = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-                res.writeHead(answer.statusCode ?? 502, answer.headers);
-                answer.pipe(res);
-            });
-            forward.on("error", (err) => res.destroy(err));
-            forward.end(body);
-        });
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    return {
-        endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        completed,
-        stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
-    };
-}
-
 describe("aws scaling groups against moto_server", function () {
     let moto: RunningMoto | undefined;
     let api: AutoScalingApi;
@@ -118,7 +72,7 @@ describe("aws scaling groups against moto_server", function () {
         return new Map(found.map((i) => [i.InstanceId as string, i.PrivateIpAddress as string]));
     };
 
-    async function createGroup(name: string, desired: number, tags: Record<string, string> = {}, suspend: string[] = []) {
+    async function createGroup(name: string, desired: number, tags: Record<string, string> = {}, suspend: string[] = [], protectFromScaleIn = false) {
         await autoScaling.send(
             new CreateAutoScalingGroupCommand({
                 AutoScalingGroupName: name,
@@ -127,6 +81,7 @@ describe("aws scaling groups against moto_server", function () {
                 DesiredCapacity: desired,
                 LaunchTemplate: { LaunchTemplateName: LAUNCH_TEMPLATE },
                 AvailabilityZones: [`${REGION}a`, `${REGION}b`],
+                NewInstancesProtectedFromScaleIn: protectFromScaleIn,
                 Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: false })),
             }),
         );
@@ -216,17 +171,16 @@ describe("aws scaling groups against moto_server", function () {
             assert.deepEqual(await api.describeInstances(["i-0123456789abcdef0"]), []);
         });
 
-        it("moto removes an instance at once despite a termination lifecycle hook: no Terminating:Wait, so nothing leaves", async () => {
-            await createGroup("disc-hook", 3);
-            await autoScaling.send(new PutLifecycleHookCommand({ AutoScalingGroupName: "disc-hook", LifecycleHookName: DEFAULTS.aws.autoScaling.drainHookName, LifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING", HeartbeatTimeout: 3600, DefaultResult: "CONTINUE" }));
-            const [out] = await memberIds("disc-hook");
-            await autoScaling.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: out, ShouldDecrementDesiredCapacity: true }));
-            await autoScaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: "disc-hook", DesiredCapacity: 1 }));
-            const reading = await readGroupInstances(api, "disc-hook");
-            const states = ((await describe1("disc-hook"))?.Instances ?? []).map((i) => i.LifecycleState);
-            assert.deepEqual(states, ["InService"], "if moto now models Terminating:Wait, test `leaving` here");
-            assert.deepEqual(reading?.leaving, []);
-            assert.equal(reading?.instances.length, 1);
+        it("after a scale-in of a group protected from scale-in, serves the desired capacity and lists the others as leaving", async () => {
+            await createGroup("disc-scale-in", 3, {}, [], true);
+            await autoScaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: "disc-scale-in", DesiredCapacity: 1 }));
+            const ids = (await memberIds("disc-scale-in")).sort();
+            assert.equal(ids.length, 3, "moto terminates no protected instance on a scale-in");
+            const reading = await waitForGroupInstances(api, "disc-scale-in", { timeoutMs: 5000, intervalMs: 50 });
+            assert.equal(reading.desiredCapacity, 1);
+            assert.equal(reading.instances.length, 1);
+            assert.equal(reading.leaving.length, 2);
+            assert.deepEqual([...reading.instances.map((i) => i.instanceId), ...reading.leaving].sort(), ids);
         });
     });
 
@@ -281,33 +235,34 @@ describe("aws scaling groups against moto_server", function () {
     });
 
     describe("release", () => {
-        it("resumes what is suspended of its processes, sets the bounds, and completes the leaving instances' lifecycle actions", async () => {
-            await createGroup("rel-g3", 2, {}, ["Launch", "Terminate", "AZRebalance", "ScheduledActions"]);
-            const [a, b] = (await memberIds("rel-g3")).sort();
-            const proxy = await lifecycleProxy(moto!.endpoint, new Set([b]));
-            try {
-                const inputs = { aws: { region: REGION, endpoint: proxy.endpoint }, groupName: "rel-g3", processes: ["Launch", "Terminate", "AZRebalance", "HealthCheck"], minSize: 1, maxSize: 4, leaving: [a, b], lifecycleHookName: "bluegreen-drain" };
-                const { id, outs } = await checkAndCreate(scalingReleaseProvider, inputs);
-                assert.equal(id, "rel-g3");
-                assert.deepEqual(await suspended("rel-g3"), ["ScheduledActions"]);
-                const group = await describe1("rel-g3");
-                assert.deepEqual([group?.MinSize, group?.MaxSize, group?.DesiredCapacity], [1, 4, 2]);
-                assert.deepEqual(outs.released, [a]);
-                assert.deepEqual(proxy.completed.map((p) => [p.AutoScalingGroupName, p.LifecycleHookName, p.InstanceId, p.LifecycleActionResult]), [["rel-g3", "bluegreen-drain", a, "CONTINUE"]]);
+        it("resumes what is suspended of its processes, sets the bounds, and terminates the leaving instances still in the group without changing its desired capacity", async () => {
+            await createGroup("rel-g3", 3, {}, ["Launch", "Terminate", "AZRebalance", "ScheduledActions"], true);
+            await autoScaling.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: "rel-g3", DesiredCapacity: 2 }));
+            const { leaving } = (await readGroupInstances(api, "rel-g3"))!;
+            assert.equal(leaving.length, 1);
+            const gone = "i-0123456789abcdef0"; // not in the group: left alone
+            const inputs = { aws, groupName: "rel-g3", processes: ["Launch", "Terminate", "AZRebalance", "HealthCheck"], minSize: 1, maxSize: 4, leaving: [...leaving, gone] };
+            const { id, outs } = await checkAndCreate(scalingReleaseProvider, inputs);
+            assert.equal(id, "rel-g3");
+            assert.deepEqual(await suspended("rel-g3"), ["ScheduledActions"]);
+            const group = await describe1("rel-g3");
+            assert.deepEqual([group?.MinSize, group?.MaxSize, group?.DesiredCapacity], [1, 4, 2]);
+            assert.deepEqual(outs.released, leaving);
+            assert.ok(!(await memberIds("rel-g3")).includes(leaving[0]), "the leaving instance is out of the group");
+            assert.equal((await memberIds("rel-g3")).length, 2, "and not replaced");
+            assert.ok(progressLines.includes(`group rel-g3: ${gone} is no longer in the group, left alone`));
 
-                const diff = scalingReleaseProvider.diff as NonNullable<Provider["diff"]>;
-                const settled = { ...inputs, leaving: [] };
-                assert.equal((await diff(id, { ...outs, leaving: [] }, settled)).changes, false);
-                assert.equal((await diff(id, outs, { ...settled, maxSize: 6 })).changes, true);
-                assert.equal((await diff(id, outs, { ...settled, leaving: [b] })).changes, true);
-                assert.deepEqual((await diff(id, outs, { ...settled, groupName: "rel-g4" })).replaces, ["groupName"]);
+            const diff = scalingReleaseProvider.diff as NonNullable<Provider["diff"]>;
+            const settled = { ...inputs, leaving: [] };
+            assert.equal((await diff(id, outs, settled)).changes, false, "the ended instances leave the next reading: no change");
+            assert.equal((await diff(id, outs, inputs)).changes, false, "the same leaving instances: no change");
+            assert.equal((await diff(id, outs, { ...settled, maxSize: 6 })).changes, true);
+            assert.equal((await diff(id, outs, { ...settled, leaving: ["i-0123456789abcdef1"] })).changes, true);
+            assert.deepEqual((await diff(id, outs, { ...settled, groupName: "rel-g4" })).replaces, ["groupName"]);
 
-                const { outs: updated } = await scalingReleaseProvider.update!(id, outs, { ...settled, maxSize: 6 });
-                assert.equal((await describe1("rel-g3"))?.MaxSize, 6);
-                assert.deepEqual(updated?.released, []);
-            } finally {
-                await proxy.stop();
-            }
+            const { outs: updated } = await scalingReleaseProvider.update!(id, outs, { ...settled, maxSize: 6 });
+            assert.equal((await describe1("rel-g3"))?.MaxSize, 6);
+            assert.deepEqual(updated?.released, []);
         });
     });
 

@@ -6,12 +6,12 @@
  */
 import {
     AutoScalingClient,
-    CompleteLifecycleActionCommand,
     CreateOrUpdateTagsCommand,
     DeleteTagsCommand,
     DescribeAutoScalingGroupsCommand,
     ResumeProcessesCommand,
     SuspendProcessesCommand,
+    TerminateInstanceInAutoScalingGroupCommand,
     UpdateAutoScalingGroupCommand,
     type AutoScalingGroup,
 } from "@aws-sdk/client-auto-scaling";
@@ -30,6 +30,8 @@ export interface GroupMember {
     lifecycleState: string;
     /** `Healthy` or `Unhealthy`. */
     healthStatus: string;
+    /** Whether a scale-in may not terminate it. */
+    protectedFromScaleIn: boolean;
 }
 
 /** What DescribeAutoScalingGroups says of one group. */
@@ -51,6 +53,8 @@ export interface Ec2Instance {
     /** e.g. `pending`, `running`, `stopped`, `shutting-down`, `terminated`. */
     state: string;
     privateIp?: string;
+    /** When it was launched, in ms since the epoch. @default unknown (0) */
+    launchTime: number;
 }
 
 /** The calls the scaling-group providers make. */
@@ -67,18 +71,16 @@ export interface AutoScalingApi {
     putTag(groupName: string, key: string, value: string): Promise<void>;
     deleteTag(groupName: string, key: string): Promise<void>;
     /**
-     * Completes `instanceId`'s lifecycle action of `hookName` with CONTINUE. Resolves false, and changes
-     * nothing, when the instance has no pending action of that hook (AWS's ValidationError "No active
-     * Lifecycle Action found"): it was completed already or timed out.
+     * Terminates `instanceId`, which the caller found in `groupName`, without changing the group's desired
+     * capacity (TerminateInstanceInAutoScalingGroup; scale-in protection does not stop it).
      */
-    completeLifecycleAction(groupName: string, hookName: string, instanceId: string): Promise<boolean>;
+    terminateInGroup(groupName: string, instanceId: string): Promise<void>;
     /** What EC2 knows of `instanceIds`; ids it does not know (yet) are left out, never an error. */
     describeInstances(instanceIds: string[]): Promise<Ec2Instance[]>;
 }
 
 const GROUP_NAME = /^[\x21-\x39\x3b-\x7e]{1,255}$/;
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
-const HOOK_NAME = /^[A-Za-z0-9_/-]{1,255}$/;
 const TAG_KEY = /^[\x20-\x7e]{1,128}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
@@ -103,12 +105,6 @@ export function validateProcesses(field: string, value: unknown): string[] {
     }
     if (new Set(value).size !== value.length) throw new RuntimeInputError(field, value.join(","), allowed);
     return value as string[];
-}
-
-/** A lifecycle hook name: 1 to 255 letters, digits, `-`, `_` or `/`. */
-export function validateHookName(field: string, value: unknown): string {
-    if (typeof value !== "string" || !HOOK_NAME.test(value)) throw new RuntimeInputError(field, value, "a lifecycle hook name: 1 to 255 letters, digits, '-', '_' or '/'");
-    return value;
 }
 
 /** A tag key (1 to 128 printable ASCII characters) and value (at most 256 of them). */
@@ -155,6 +151,7 @@ export function groupDescription(group: AutoScalingGroup): GroupDescription {
             availabilityZone: i.AvailabilityZone ?? "",
             lifecycleState: i.LifecycleState ?? "",
             healthStatus: i.HealthStatus ?? "",
+            protectedFromScaleIn: i.ProtectedFromScaleIn ?? false,
         })),
         suspendedProcesses: (group.SuspendedProcesses ?? []).map((p) => p.ProcessName ?? "").filter((p) => p !== ""),
         tags: Object.fromEntries((group.Tags ?? []).map((t) => [t.Key ?? "", t.Value ?? ""])),
@@ -221,17 +218,12 @@ export function autoScalingApi(aws: AwsEndpoint): AutoScalingApi {
             validateTag("tag", key, "");
             await call(`DeleteTags (${key})`, groupName, () => autoScaling.send(new DeleteTagsCommand({ Tags: [{ ResourceId: groupName, ResourceType: "auto-scaling-group", Key: key }] })));
         },
-        async completeLifecycleAction(groupName, hookName, instanceId) {
+        async terminateInGroup(groupName, instanceId) {
             validateGroupName("groupName", groupName);
-            validateHookName("lifecycleHookName", hookName);
             validateInstanceId("instanceId", instanceId);
-            try {
-                await autoScaling.send(new CompleteLifecycleActionCommand({ AutoScalingGroupName: groupName, LifecycleHookName: hookName, InstanceId: instanceId, LifecycleActionResult: "CONTINUE" }));
-                return true;
-            } catch (err) {
-                if (isNoPendingAction(err)) return false;
-                throw new Error(`AWS CompleteLifecycleAction (${hookName}, ${instanceId}) on group ${groupName} failed: ${reason(err)}`, { cause: err });
-            }
+            await call(`TerminateInstanceInAutoScalingGroup (${instanceId})`, groupName, () =>
+                autoScaling.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: instanceId, ShouldDecrementDesiredCapacity: false })),
+            );
         },
         async describeInstances(instanceIds) {
             instanceIds.forEach((id, i) => validateInstanceId(`instanceIds[${i}]`, id));
@@ -243,7 +235,12 @@ export function autoScalingApi(aws: AwsEndpoint): AutoScalingApi {
                 do {
                     const page = await call("EC2 DescribeInstances", undefined, () => ec2.send(new DescribeInstancesCommand({ Filters, NextToken })));
                     for (const i of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
-                        found.push({ instanceId: i.InstanceId ?? "", state: i.State?.Name ?? "unknown", ...(i.PrivateIpAddress ? { privateIp: i.PrivateIpAddress } : {}) });
+                        found.push({
+                            instanceId: i.InstanceId ?? "",
+                            state: i.State?.Name ?? "unknown",
+                            launchTime: i.LaunchTime?.getTime() ?? 0,
+                            ...(i.PrivateIpAddress ? { privateIp: i.PrivateIpAddress } : {}),
+                        });
                     }
                     NextToken = page.NextToken;
                 } while (NextToken);
@@ -259,8 +256,3 @@ export function validateBounds(minSize: unknown, maxSize: unknown): void {
     if (!Number.isInteger(maxSize) || (maxSize as number) < (minSize as number)) throw new RuntimeInputError("maxSize", maxSize, `a whole number ≥ minSize (${minSize})`);
 }
 
-/** Whether `err` is AWS's answer for an instance without a pending lifecycle action. Exported for tests. */
-export function isNoPendingAction(err: unknown): boolean {
-    const e = err as { name?: string; message?: string };
-    return e?.name === "ValidationError" && /no active lifecycle action/i.test(e.message ?? "");
-}

@@ -37,10 +37,21 @@ export function validate(inputs: Record<string, unknown>): ResolvedInputs {
     };
 }
 
-/** Whether a read's serving and leaving instances differ from the state's. Exported for tests. */
-export function instancesChanged(olds: Pick<ResolvedOutputs, "instances" | "leaving">, now: Pick<ResolvedOutputs, "instances" | "leaving">): boolean {
-    const serving = (list: GroupInstance[] = []) => JSON.stringify(list.map((i) => [i.instanceId, i.privateIp]));
-    return serving(olds.instances) !== serving(now.instances) || JSON.stringify(olds.leaving ?? []) !== JSON.stringify(now.leaving);
+/**
+ * What a read changes against the state: instances that serve now and did not, instances that served and
+ * do not (ended, replaced), and instances newly leaving. Leaving instances that are gone (ScalingRelease
+ * ended them) are no change. Exported for tests.
+ */
+export function instanceChanges(olds: Pick<ResolvedOutputs, "instances" | "leaving">, now: Pick<ResolvedOutputs, "instances" | "leaving">): string[] {
+    const key = (i: GroupInstance) => `${i.instanceId} (${i.privateIp})`;
+    const before = new Set((olds.instances ?? []).map(key));
+    const after = new Set(now.instances.map(key));
+    const wasLeaving = new Set(olds.leaving ?? []);
+    return [
+        ...[...after].filter((i) => !before.has(i)).map((i) => `${i} serves`),
+        ...[...before].filter((i) => !after.has(i) && !now.leaving.includes(i.split(" ")[0])).map((i) => `${i} no longer serves`),
+        ...now.leaving.filter((id) => !wasLeaving.has(id)).map((id) => `${id} is beyond the desired capacity: to drain, then terminate`),
+    ];
 }
 
 async function discover(inputs: Record<string, unknown>): Promise<ResolvedOutputs> {
@@ -60,7 +71,13 @@ const provider: pulumi.dynamic.ResourceProvider = {
         if (containsUnknown(news) || tunables.length > 0) return { changes: true };
         const spec = validate(news);
         const reading = await readGroupInstances(autoScalingApi(spec.aws), spec.groupName);
-        return { changes: !reading || instancesChanged(olds as ResolvedOutputs, reading) };
+        if (!reading) {
+            progress(`group ${spec.groupName} does not exist: its instances are read again`);
+            return { changes: true };
+        }
+        const changes = instanceChanges(olds as ResolvedOutputs, reading);
+        if (changes.length > 0) progress(`group ${spec.groupName} changed since the last update:\n  ${changes.join("\n  ")}`);
+        return { changes: changes.length > 0 };
     },
 
     async create(inputs) {

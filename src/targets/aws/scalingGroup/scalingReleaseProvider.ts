@@ -1,9 +1,10 @@
 /**
  * The ScalingRelease provider (scalingRelease.ts): its create resumes the processes the group was created
- * with suspended (those still suspended), sets the group's minimum and maximum size and completes the
- * termination lifecycle action of each leaving instance (CONTINUE); its update applies changed bounds and
- * completes the actions of the leaving instances it is given then. A new group name replaces it; its
- * delete changes nothing.
+ * with suspended (those still suspended), sets the group's minimum and maximum size and terminates the
+ * leaving instances, drained by then; its update applies changed bounds and terminates the leaving
+ * instances it is given then. An instance is terminated only while the group still lists it (and not
+ * already terminating), and the group's desired capacity is not changed. A new group name replaces it;
+ * its delete changes nothing.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { RuntimeInputError } from "../../../haproxy/runtime/validate";
@@ -11,7 +12,7 @@ import { checkWith } from "../../../provider/checkInputs";
 import { progress } from "../../../provider/providerLog";
 import { containsUnknown } from "../../../provider/previewValues";
 import type { AwsEndpoint } from "./awsEndpoint";
-import { autoScalingApi, validateBounds, validateEndpoint, validateGroupName, validateHookName, validateInstanceId, validateProcesses, type AutoScalingApi } from "./autoScalingApi";
+import { autoScalingApi, validateBounds, validateEndpoint, validateGroupName, validateInstanceId, validateProcesses, type AutoScalingApi } from "./autoScalingApi";
 
 export interface ResolvedInputs {
     aws: AwsEndpoint;
@@ -20,7 +21,6 @@ export interface ResolvedInputs {
     minSize: number;
     maxSize: number;
     leaving: string[];
-    lifecycleHookName: string;
 }
 
 export interface ResolvedOutputs extends ResolvedInputs {
@@ -39,22 +39,26 @@ export function validate(inputs: Record<string, unknown>): ResolvedInputs {
         minSize: inputs.minSize as number,
         maxSize: inputs.maxSize as number,
         leaving: leaving.map((id, i) => validateInstanceId(`leaving[${i}]`, id)),
-        lifecycleHookName: validateHookName("lifecycleHookName", inputs.lifecycleHookName),
     };
 }
 
-/** Completes the lifecycle action of each of `spec.leaving`; returns those that had one pending. */
-async function letLeave(api: AutoScalingApi, spec: ResolvedInputs): Promise<string[]> {
-    const released: string[] = [];
+/** Terminates each of `spec.leaving` the group still lists (not already terminating); returns those. */
+async function endLeaving(api: AutoScalingApi, spec: ResolvedInputs): Promise<string[]> {
+    if (spec.leaving.length === 0) return [];
+    const group = await api.describeGroup(spec.groupName);
+    const listed = new Map((group?.instances ?? []).map((i) => [i.instanceId, i.lifecycleState]));
+    const ended: string[] = [];
     for (const instanceId of spec.leaving) {
-        if (await api.completeLifecycleAction(spec.groupName, spec.lifecycleHookName, instanceId)) {
-            released.push(instanceId);
-            progress(`group ${spec.groupName}: ${instanceId} drained, its ${spec.lifecycleHookName} lifecycle action completed (CONTINUE)`);
-        } else {
-            progress(`group ${spec.groupName}: ${instanceId} had no pending ${spec.lifecycleHookName} lifecycle action (completed already or timed out)`);
+        const state = listed.get(instanceId);
+        if (state === undefined || state.startsWith("Terminat")) {
+            progress(`group ${spec.groupName}: ${instanceId} is ${state ?? "no longer in the group"}, left alone`);
+            continue;
         }
+        await api.terminateInGroup(spec.groupName, instanceId);
+        ended.push(instanceId);
+        progress(`group ${spec.groupName}: ${instanceId} drained and detached, terminated (desired capacity unchanged)`);
     }
-    return released;
+    return ended;
 }
 
 /** Sets `spec`'s bounds on the group. */
@@ -69,8 +73,10 @@ const provider: pulumi.dynamic.ResourceProvider = {
     async diff(_id, olds, news) {
         if (containsUnknown(news.groupName) || olds.groupName !== news.groupName) return { changes: true, replaces: ["groupName"] };
         if (containsUnknown(news)) return { changes: true };
-        const changed = ["aws", "minSize", "maxSize", "lifecycleHookName"].some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
-        return { changes: changed || (news.leaving as string[]).length > 0 };
+        const changed = ["aws", "minSize", "maxSize"].some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+        // Instances that left are gone from the next reading: an empty list is no change.
+        const newlyLeaving = (news.leaving as string[]).length > 0 && JSON.stringify(olds.leaving) !== JSON.stringify(news.leaving);
+        return { changes: changed || newlyLeaving };
     },
 
     async create(inputs) {
@@ -82,7 +88,7 @@ const provider: pulumi.dynamic.ResourceProvider = {
         await api.resumeProcesses(spec.groupName, resume);
         progress(`group ${spec.groupName}: resumed ${resume.join(", ") || "nothing (none of its processes was suspended)"}`);
         await setBounds(api, spec);
-        const released = await letLeave(api, spec);
+        const released = await endLeaving(api, spec);
         return { id: spec.groupName, outs: { ...inputs, ...spec, released } satisfies ResolvedOutputs };
     },
 
@@ -90,7 +96,7 @@ const provider: pulumi.dynamic.ResourceProvider = {
         const spec = validate(news);
         const api = autoScalingApi(spec.aws);
         if (olds.minSize !== spec.minSize || olds.maxSize !== spec.maxSize) await setBounds(api, spec);
-        const released = await letLeave(api, spec);
+        const released = await endLeaving(api, spec);
         return { outs: { ...news, ...spec, released } satisfies ResolvedOutputs };
     },
 

@@ -3,7 +3,7 @@
  * failure naming its field and what is allowed, from `check`, before any call.
  */
 import * as assert from "node:assert/strict";
-import { isNoPendingAction, validateEndpoint, validateGroupName, validateInstanceId, validateProcesses } from "../../../../src/targets/aws/scalingGroup/autoScalingApi";
+import { validateEndpoint, validateGroupName, validateInstanceId, validateProcesses } from "../../../../src/targets/aws/scalingGroup/autoScalingApi";
 import groupInstances from "../../../../src/targets/aws/scalingGroup/groupInstancesProvider";
 import scalingHold from "../../../../src/targets/aws/scalingGroup/scalingHoldProvider";
 import scalingRelease from "../../../../src/targets/aws/scalingGroup/scalingReleaseProvider";
@@ -33,11 +33,6 @@ describe("aws scaling group: values sent to the API", () => {
         assert.throws(() => validateEndpoint("aws", { region: "Europe" }), /aws\.region/);
         assert.throws(() => validateEndpoint("aws", { region: "eu-west-1", endpoint: "ftp://x" }), /aws\.endpoint/);
     });
-
-    it("knows AWS's answer for an instance without a pending lifecycle action", () => {
-        assert.equal(isNoPendingAction(Object.assign(new Error("No active Lifecycle Action found with instance ID i-0123456789abcdef0"), { name: "ValidationError" })), true);
-        assert.equal(isNoPendingAction(Object.assign(new Error("AutoScalingGroup name not found"), { name: "ValidationError" })), false);
-    });
 });
 
 describe("aws scaling group: providers' check", () => {
@@ -59,11 +54,10 @@ describe("aws scaling group: providers' check", () => {
         assert.equal((await check(scalingHold, { ...good, processes: [] })).failures?.[0].property, "processes");
     });
 
-    it("ScalingRelease: bounds, leaving ids and the hook name", async () => {
-        const good = { aws, groupName: "web-g2", processes: ["Launch"], minSize: 1, maxSize: 3, leaving: [], lifecycleHookName: "bluegreen-drain" };
+    it("ScalingRelease: bounds and leaving ids", async () => {
+        const good = { aws, groupName: "web-g2", processes: ["Launch"], minSize: 1, maxSize: 3, leaving: [] };
         assert.equal((await check(scalingRelease, good)).failures, undefined);
         assert.equal((await check(scalingRelease, { ...good, minSize: 4 })).failures?.[0].property, "maxSize");
         assert.equal((await check(scalingRelease, { ...good, leaving: ["i-xyz"] })).failures?.[0].property, "leaving[0]");
-        assert.equal((await check(scalingRelease, { ...good, lifecycleHookName: "a b" })).failures?.[0].property, "lifecycleHookName");
     });
 });
