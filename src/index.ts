@@ -9,7 +9,8 @@
  *   detach), `PoolMembership` (all servers of a generation at once), `Adoption` (retire servers your
  *   HAProxy already has).
  * - Targets, where things come to exist: `localTarget` (this machine: real HAProxy and app processes),
- *   `awsTarget` (EC2, EBS snapshots, migration over SSH), or your own `Target`.
+ *   `awsTarget` (EC2 or an Auto Scaling group per generation, EBS or RDS snapshots, migration over SSH),
+ *   or your own `Target`; `groupArrays` gives your own target Auto Scaling groups made elsewhere.
  * - `planDeployment`: what a deployment will build, as plain data.
  * - `RuntimeClient`: the HAProxy Runtime API client the providers use.
  */
@@ -25,9 +26,12 @@ export { Membership, type MembershipArgs } from "./haproxy/membership";
 export { PoolMembership, type PoolMembershipArgs } from "./haproxy/poolMembership";
 export { Adoption, type AdoptionArgs } from "./haproxy/adoption";
 
-export type { Target, LoadBalancerOutputs, LoadBalancerRequest, ServerOutputs, ServerRequest } from "./targets/target";
+export type { Target, LoadBalancerOutputs, LoadBalancerRequest, ServerOutputs, ServerRequest, ServerArrays, ServerArray, ServerArrayRequest, FoundServer } from "./targets/target";
 export { localTarget, localStateDir, type LocalTargetArgs } from "./targets/local/target";
 export type { AwsTargetArgs } from "./targets/aws/target";
+export type { AutoScalingSettings } from "./targets/aws/scalingGroup/serverArrays";
+export type { AwsEndpoint } from "./targets/aws/scalingGroup/awsEndpoint";
+export { groupArrays, type GroupArraysArgs } from "./targets/aws/scalingGroup/groupArrays";
 
 /** The `aws` target; `@pulumi/aws` and `@pulumi/command` are loaded only when it is used. */
 export function awsTarget(args: AwsTargetArgs): Target {

@@ -7,21 +7,19 @@
  *   terminates nothing until a `pulumi up` drained the instances beyond its desired capacity
  *   (GroupInstances, ScalingRelease); deleted with `forceDelete` (its instances were drained and
  *   detached by its membership before);
- * - `GroupInstances`, which finds its serving instances, the pool's servers.
+ * - the rest is `groupArrays` (groupArrays.ts): finding its instances, holding the other generations'
+ *   groups (step 10), releasing the new one (step 16).
  * After creation the group's bounds, desired capacity and suspended processes belong to its release
  * (step 16), its scaling policies and its operators (`ignoreChanges`): `pulumi up` never resets them.
- * The other generations' groups are held still by `ScalingHold` (step 10) before the new one attaches.
  */
 import * as aws from "@pulumi/aws";
 import { DEFAULTS } from "../../../defaults";
-import { arrayServerName, poolChildNames } from "../../../names";
-import type { ServerArray, ServerArrayRequest, ServerArrays } from "../../target";
+import { poolChildNames } from "../../../names";
+import type { ServerArrayRequest, ServerArrays } from "../../target";
 import { required } from "../requiredSpec";
 import { renderUserData } from "../userData";
 import type { AwsEndpoint } from "./awsEndpoint";
-import { GroupInstances } from "./groupInstances";
-import { ScalingHold } from "./scalingHold";
-import { ScalingRelease } from "./scalingRelease";
+import { groupArrays } from "./groupArrays";
 
 /** The aws target's `autoScaling` setting: an Auto Scaling group per generation. */
 export interface AutoScalingSettings {
@@ -52,9 +50,12 @@ export function autoScalingArrays(args: ServerArraysArgs): ServerArrays {
     const { settings, network, poolName, stack } = args;
     const scaling = DEFAULTS.aws.autoScaling;
     const owner = groupOwner(args.project, stack, poolName);
-    const held = [...scaling.heldProcesses];
-    return {
-        servers(request: ServerArrayRequest, opts): ServerArray {
+    return groupArrays({
+        api: settings.api,
+        owner,
+        minSize: settings.minSize,
+        maxSize: settings.maxSize,
+        group(request: ServerArrayRequest, opts) {
             const names = poolChildNames(request.poolName);
             const { generation, port } = request;
             const prefix = `${request.namePrefix}-${generation}`;
@@ -82,7 +83,7 @@ export function autoScalingArrays(args: ServerArraysArgs): ServerArrays {
                     maxSize: request.size,
                     desiredCapacity: request.size,
                     waitForCapacityTimeout: `${scaling.discoveryTimeoutMs / 1000}s`,
-                    suspendedProcesses: held,
+                    suspendedProcesses: [...scaling.heldProcesses],
                     forceDelete: true,
                     protectFromScaleIn: true,
                     tags: [
@@ -92,36 +93,7 @@ export function autoScalingArrays(args: ServerArraysArgs): ServerArrays {
                 },
                 { ...opts, dependsOn: [template], ignoreChanges: ["minSize", "maxSize", "desiredCapacity", "suspendedProcesses"] },
             );
-            const found = new GroupInstances(names.instances, { aws: settings.api, groupName: group.name }, { ...opts, dependsOn: [group] });
-            return {
-                name: group.name,
-                servers: found.instances.apply((instances) =>
-                    instances.map((i) => ({
-                        name: arrayServerName(request.namePrefix, generation, i.instanceId),
-                        address: i.privateIp,
-                        port,
-                        healthUrl: `http://${i.privateIp}:${port}${request.healthCheckPath}`,
-                    })),
-                ),
-                leaving: found.leaving,
-                resource: found,
-            };
+            return { name: group.name, resource: group };
         },
-
-        hold: (resourceName, keepGenerations, opts) => new ScalingHold(resourceName, { aws: settings.api, owner, keepGenerations, processes: held }, opts),
-
-        release: (resourceName, array, opts) =>
-            new ScalingRelease(
-                resourceName,
-                {
-                    aws: settings.api,
-                    groupName: array.name,
-                    processes: held,
-                    minSize: settings.minSize,
-                    maxSize: settings.maxSize,
-                    leaving: array.leaving,
-                },
-                opts,
-            ),
-    };
+    });
 }
