@@ -1,6 +1,6 @@
 /**
- * A real HTTP application server for tests, on a free loopback port; HTTPS with `tls` (key and
- * certificate in PEM).
+ * A real HTTP application server for tests, on a free loopback port (or a given loopback address and
+ * port); HTTPS with `tls` (key and certificate in PEM).
  *
  * `GET /health` answers 200 (503 after `setHealthy(false)`), `GET /slow?ms=N` answers its name after
  * N ms, any other path answers its name at once: the body says which server answered. Those answers
@@ -17,9 +17,10 @@ import { acceptWebSocket } from "./webSocket";
 
 export interface TestHttpServer {
     readonly name: string;
-    readonly host: "127.0.0.1";
+    /** The loopback address it listens on. @default "127.0.0.1" */
+    readonly host: string;
     readonly port: number;
-    /** `http://127.0.0.1:<port>`, or `https://` with `tls` */
+    /** `http://<host>:<port>`, or `https://` with `tls` */
     readonly url: string;
     /** With `tls`: the SNI host names the requests (health checks included) came with, `""` for none. */
     readonly serverNames: ReadonlySet<string>;
@@ -43,9 +44,9 @@ export interface TlsIdentity {
     cert: string;
 }
 
-/** Starts a server answering with `name`. */
-export function startHttpServer(name: string): Promise<TestHttpServer> {
-    return startServer(name, {});
+/** Starts a server answering with `name`, on `listen` (e.g. an emulated instance's 127.x address) or a free port of 127.0.0.1. */
+export function startHttpServer(name: string, listen?: { host: string; port: number }): Promise<TestHttpServer> {
+    return startServer(name, { ...(listen ? { listen } : {}) });
 }
 
 /** Starts an HTTPS server answering with `name`. */
@@ -53,7 +54,8 @@ export function startHttpsServer(name: string, tls: TlsIdentity): Promise<TestHt
     return startServer(name, { tls });
 }
 
-async function startServer(name: string, options: { tls?: TlsIdentity }): Promise<TestHttpServer> {
+async function startServer(name: string, options: { tls?: TlsIdentity; listen?: { host: string; port: number } }): Promise<TestHttpServer> {
+    const host = options.listen?.host ?? "127.0.0.1";
     let requests = 0;
     let healthChecks = 0;
     let healthy = true;
@@ -87,14 +89,14 @@ async function startServer(name: string, options: { tls?: TlsIdentity }): Promis
     });
     await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
-        server.listen(0, "127.0.0.1", resolve);
+        server.listen(options.listen?.port ?? 0, host, resolve);
     });
     const port = (server.address() as AddressInfo).port;
     return {
         name,
-        host: "127.0.0.1",
+        host,
         port,
-        url: `${options.tls ? "https" : "http"}://127.0.0.1:${port}`,
+        url: `${options.tls ? "https" : "http"}://${host}:${port}`,
         serverNames,
         get requests() {
             return requests;

@@ -59,10 +59,15 @@ export = async () => {
 /** Config key prefix: the project's name. */
 const NAMESPACE = "haproxy-bluegreen";
 
-/** Makes the scratch project at `dir` run SHARED_LB_PROGRAM (its own index.ts and a Pulumi.yaml without the repository program's config keys). */
-export function useSharedLbProgram(dir: string): void {
-    writeFileSync(join(dir, "index.ts"), SHARED_LB_PROGRAM);
+/** Makes the scratch project at `dir` run `program` (its own index.ts and a Pulumi.yaml without the repository program's config keys). */
+export function useProgram(dir: string, program: string): void {
+    writeFileSync(join(dir, "index.ts"), program);
     writeFileSync(join(dir, "Pulumi.yaml"), [`name: ${NAMESPACE}`, "runtime:", "  name: nodejs", "  options:", "    typescript: true", "main: index.ts", ""].join("\n"));
+}
+
+/** Makes the scratch project at `dir` run SHARED_LB_PROGRAM. */
+export function useSharedLbProgram(dir: string): void {
+    useProgram(dir, SHARED_LB_PROGRAM);
 }
 
 /** The stack config of SHARED_LB_PROGRAM: `generation` and the load balancers, reached through `endpoint` (default: the admin UNIX socket). */

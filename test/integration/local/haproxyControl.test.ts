@@ -121,7 +121,7 @@ describe("local load balancer: reloads and restarts as production tooling does t
 
     before(async () => {
         requireHaproxy();
-        servers = await Promise.all(["a", "b"].map(startHttpServer));
+        servers = await Promise.all(["a", "b"].map((name) => startHttpServer(name)));
     });
 
     after(async () => {
