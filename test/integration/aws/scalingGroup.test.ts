@@ -43,7 +43,8 @@ const LAUNCH_TEMPLATE = "bluegreen-web";
 /** The held processes, in the order hold records list them. */
 const HELD: string[] = SCALING_PROCESSES.filter((p) => (DEFAULTS.aws.autoScaling.heldProcesses as readonly string[]).includes(p));
 const { ownerTagKey, heldByTagKey } = DEFAULTS.aws.autoScaling;
-const FAKE_CREDENTIALS = { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing" };
+/** Fake credentials (moto checks no signature), and no warning that this SDK release's successors need Node.js 22 (the machine has 20). */
+const FAKE_CREDENTIALS = { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
 
 type Provider = typeof groupInstancesProvider;
 /** check, then create, as the engine does; fails on a check failure. */
