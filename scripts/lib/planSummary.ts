@@ -60,7 +60,7 @@ export interface ArrayPlan {
     hold?: { name: string; owner: string; keep: string[]; processes: string[] };
     /** Step 16: the new group's processes and bounds back after the smoke check. */
     release?: { name: string; processes: string[]; minSize?: number; maxSize?: number };
-    /** Groups whose instances changed since the last update: attach the added, drain then let go the leaving. */
+    /** Groups whose instances changed since the last update: attach the added, drain then terminate those beyond the desired capacity. */
     rescan: string[];
     /** Groups deleted with their instances after their membership drained. */
     delete: string[];
@@ -223,7 +223,7 @@ export function formatPlan(plan: UpgradePlan): string {
             ? [`**Create ${arrays.create.length} Auto Scaling group${arrays.create.length > 1 ? "s" : ""}** (runbook step 15), each instance passing its health check:`, ...arrays.create.map(describeCreatedGroup)]
             : [`**Create ${plan.create.length} servers**${plan.create.length ? ", each passing its health check:" : ""}`, ...created],
         ...(arrays.hold ? [[describeHold(arrays.hold)]] : []),
-        ...(arrays.rescan.length > 0 ? [[`**Group instances changed** since the last update: ${list(arrays.rescan)}; instances added are health-checked and attached, instances leaving are drained, then let go`]] : []),
+        ...(arrays.rescan.length > 0 ? [[`**Group instances changed** since the last update: ${list(arrays.rescan)}; instances added are health-checked and attached, instances beyond the desired capacity are drained, then terminated`]] : []),
         [`**Attach to**: ${list(plan.attach)}${plan.rollout ? `, at weight 0, then traffic in steps: ${plan.rollout}; a failed analysis rolls back on its own` : ""}`],
         [`**Smoke check**: ${list(plan.smoke)}`],
         ...(arrays.release ? [[describeRelease(arrays.release)]] : []),

@@ -88,11 +88,11 @@ describe("plan summary", () => {
         }
     });
 
-    it("names a group whose instances changed between flips: attach the added, drain the leaving", () => {
+    it("names a group whose instances changed between flips: attach the added, drain those beyond the desired capacity", () => {
         const urn = `urn:pulumi:prod::bluegreen::${TYPES.awsGroupInstances}::site-pool-g2-instances`;
         const plan = summarizePreview({ steps: [{ op: "update", urn, newState: { type: TYPES.awsGroupInstances, inputs: {} }, oldState: { type: TYPES.awsGroupInstances, inputs: {} } }] });
         assert.deepEqual(plan.arrays.rescan, ["site-pool-g2-instances"]);
-        assert.match(formatPlan(plan), /\*\*Group instances changed\*\* since the last update: site-pool-g2-instances; instances added are health-checked and attached, instances leaving are drained, then let go/);
+        assert.match(formatPlan(plan), /\*\*Group instances changed\*\* since the last update: site-pool-g2-instances; instances added are health-checked and attached, instances beyond the desired capacity are drained, then terminated/);
     });
 
     it("names a rollout's steps, bakes and thresholds in the attach step", () => {
