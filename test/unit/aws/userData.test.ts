@@ -22,14 +22,19 @@ import {
     type UserDataArgs,
 } from "../../../src/targets/aws/userData";
 
-const STUBBED = ["id", "useradd", "git", "install", "systemctl"];
+const STUBBED = ["id", "useradd", "git", "install", "systemctl", "curl"];
 
-/** Records its name and arguments (NUL-separated, one call a line); a `--branch` clone fails when FAIL_BRANCH_CLONE is set. */
+/**
+ * Records its name and arguments (NUL-separated, one call a line); a `--branch` clone fails when
+ * FAIL_BRANCH_CLONE is set; curl answers as the instance metadata service: a token, then INSTANCE_ID.
+ */
 const STUB = `#!/bin/sh
 { printf '%s\\0' "$(basename "$0")" "$@"; printf '\\n'; } >> "$STUB_LOG"
 case "$(basename "$0") $*" in
   "id "*) exit 1 ;;
   "git clone --quiet --depth 1 --branch "*) [ -z "\${FAIL_BRANCH_CLONE:-}" ] ;;
+  "curl "*/api/token) printf 'a-token' ;;
+  "curl "*/meta-data/instance-id) printf '%s' "\${INSTANCE_ID:-}" ;;
 esac
 `;
 
@@ -145,6 +150,18 @@ describe("aws target: user data", function () {
         assert.ok(createsHealthFile >= 0, "creates the health-check file");
         assert.ok(starts > createsHealthFile, "starts the unit after the health-check file exists");
         assert.deepEqual(calls[starts - 1], ["systemctl", "daemon-reload"]);
+    });
+
+    it("an Auto Scaling group's instance reads its id from IMDSv2 for SERVER_NAME; anything but an instance id stops the script", function () {
+        const arrayArgs = { ...args(), serverName: { prefix: "app-g1" } };
+        const { calls, root } = run(renderUserData(arrayArgs), { INSTANCE_ID: "i-0a1b2c3d4e5f60001" });
+        assert.equal(environment(root, ["SERVER_NAME"]).SERVER_NAME, "app-g1-i-0a1b2c3d4e5f60001");
+        const curl = calls.filter(([name]) => name === "curl");
+        assert.deepEqual(curl[0], ["curl", "-fsS", "-X", "PUT", "-H", "X-aws-ec2-metadata-token-ttl-seconds: 300", "http://169.254.169.254/latest/api/token"]);
+        assert.deepEqual(curl[1], ["curl", "-fsS", "-H", "X-aws-ec2-metadata-token: a-token", "http://169.254.169.254/latest/meta-data/instance-id"]);
+        for (const bad of ["", "i-", "i-0a1b$(reboot)", "not-an-id", "i-0A1B2C3D"]) {
+            assert.throws(() => run(renderUserData(arrayArgs), { INSTANCE_ID: bad }), /Command failed/, `instance id ${JSON.stringify(bad)}`);
+        }
     });
 
     it("keeps hostile input values inside the environment file, unchanged, running nothing", function () {
