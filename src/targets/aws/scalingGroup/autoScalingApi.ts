@@ -139,8 +139,8 @@ async function call<T>(what: string, groupName: string | undefined, run: () => P
     }
 }
 
-/** A group as DescribeAutoScalingGroups returns it, typed. Exported for tests. */
-export function groupDescription(group: AutoScalingGroup): GroupDescription {
+/** A group as DescribeAutoScalingGroups returns it, typed. */
+function groupDescription(group: AutoScalingGroup): GroupDescription {
     return {
         groupName: group.AutoScalingGroupName ?? "",
         desiredCapacity: group.DesiredCapacity ?? 0,
