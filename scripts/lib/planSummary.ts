@@ -124,7 +124,8 @@ export function summarizePreview(preview: PreviewJson): UpgradePlan {
         const type = state(s)?.type ?? "?";
         const gen = generationOf(name);
         if (isReplace(s.op) || s.op === "delete-replaced") {
-            plan.unexpected.push(`${s.op} ${type} ${name}`);
+            // A health gate replaced checks its servers again (a group's instances changed): nothing is lost.
+            if (type !== TYPES.healthGate) plan.unexpected.push(`${s.op} ${type} ${name}`);
         } else if (isDelete(s.op) && !(gen !== undefined && gen === from && gen !== to) && !s.oldState?.retainOnDelete && !isFlipBookkeeping(type)) {
             plan.unexpected.push(`delete ${type} ${name}`);
         }

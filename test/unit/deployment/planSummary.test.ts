@@ -89,9 +89,19 @@ describe("plan summary", () => {
     });
 
     it("names a group whose instances changed between flips: attach the added, drain those beyond the desired capacity", () => {
-        const urn = `urn:pulumi:prod::bluegreen::${TYPES.awsGroupInstances}::site-pool-g2-instances`;
-        const plan = summarizePreview({ steps: [{ op: "update", urn, newState: { type: TYPES.awsGroupInstances, inputs: {} }, oldState: { type: TYPES.awsGroupInstances, inputs: {} } }] });
+        const urn = (type: string, name: string) => `urn:pulumi:prod::bluegreen::${type}::${name}`;
+        const step = (op: string, type: string, name: string) => ({ op, urn: urn(type, name), newState: { type, inputs: {} }, oldState: { type, inputs: {} } });
+        const plan = summarizePreview({
+            steps: [
+                step("update", TYPES.awsGroupInstances, "site-pool-g2-instances"),
+                step("create-replacement", TYPES.healthGate, "site-pool-g2-gate"),
+                step("replace", TYPES.healthGate, "site-pool-g2-gate"),
+                step("update", TYPES.poolMembership, "site-members-g2"),
+                step("delete-replaced", TYPES.healthGate, "site-pool-g2-gate"),
+            ],
+        });
         assert.deepEqual(plan.arrays.rescan, ["site-pool-g2-instances"]);
+        assert.deepEqual(plan.unexpected, [], "the pool's gate checks the new list again: not a reason to stop");
         assert.match(formatPlan(plan), /\*\*Group instances changed\*\* since the last update: site-pool-g2-instances; instances added are health-checked and attached, instances beyond the desired capacity are drained, then terminated/);
     });
 
