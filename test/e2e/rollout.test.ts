@@ -161,7 +161,8 @@ describe("end to end: a progressive rollout under live traffic", function () {
         const run = await flipUnderTraffic(p.stack, "g6", {
             traffic: TRAFFIC,
             up: async (stack) => {
-                const { seen, output } = await interruptedUp(p, stack, /app at 100% new/, (group) => {
+                // lb1's own line: each load balancer reports its step's weights once they are set, in its file too.
+                const { seen, output } = await interruptedUp(p, stack, /lb1: app at 100% new/, (group) => {
                     linesAtKill = readFileSync(serversFile, "utf8");
                     process.kill(-group, "SIGKILL");
                 });
