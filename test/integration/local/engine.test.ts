@@ -14,7 +14,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
-import { freePort } from "../../../src/targets/local/processes";
+import { freePort } from "../../../lab/ports";
 import { LocalAppServers } from "../../../src/targets/local/appServers";
 import { LocalDatabase } from "../../../src/targets/local/database";
 import { LocalMigration } from "../../../src/targets/local/migration";

@@ -23,7 +23,7 @@ import {
     workerPid,
     type ReloadKind,
 } from "../../../src/targets/local/haproxyControl";
-import { freePort } from "../../../src/targets/local/processes";
+import { freePort } from "../../../lab/ports";
 import loadBalancer, { type LoadBalancerInputs, type LoadBalancerOutputs } from "../../../src/targets/local/loadBalancerProvider";
 import { requireHaproxy, startHaproxy } from "../../../lab/haproxy";
 import { startHttpServer, type TestHttpServer } from "../../../lab/httpServer";

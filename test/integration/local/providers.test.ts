@@ -8,7 +8,8 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, isRunning } from "../../../src/targets/local/processes";
+import { freePort } from "../../../lab/ports";
+import { isRunning } from "../../../src/targets/local/processes";
 import appServers, { type AppServersInputs, type AppServersOutputs } from "../../../src/targets/local/appServersProvider";
 import database, { type DatabaseInputs, type DatabaseOutputs } from "../../../src/targets/local/databaseProvider";
 import { postgresBinDir, psqlQuery, runClient, type Connection } from "../../../src/targets/local/postgres";
