@@ -202,6 +202,10 @@ describe("end to end: Auto Scaling groups as server arrays (moto)", function () 
     it("a flip holds the old group still before the new one attaches, releases the new one, and retires the old one's instances, 0 failed", async function () {
         const ids = await createGroup("g2", 2);
         await serveInstances("web-g2");
+        await p.stack.setConfig("haproxy-bluegreen:generation", { value: "g2" });
+        const preview = await p.stack.preview();
+        const named = /scaling hold \(owner [^)]*generations kept: g2\): holds ([^:]+): suspends/.exec(preview.stdout)?.[1];
+        assert.deepEqual(named?.split(", ").sort(), ["web-g1", "web-g9"], `the preview names the groups the flip holds:\n${preview.stdout}`);
         const { result, traffic } = await upUnderLoad("g2");
         assert.equal(result.summary.result, "succeeded");
         for (const lb of await statuses()) assert.deepEqual(lb, serving(ids, "g2"));

@@ -28,6 +28,7 @@ import {
 import { CreateLaunchTemplateCommand, DescribeImagesCommand, DescribeInstancesCommand, EC2Client, StartInstancesCommand, StopInstancesCommand, TerminateInstancesCommand } from "@aws-sdk/client-ec2";
 import * as assert from "node:assert/strict";
 import { startMoto, type RunningMoto } from "../../../lab/motoServer";
+import { freePort } from "../../../lab/ports";
 import { waitFor } from "../../../lab/wait";
 import { DEFAULTS } from "../../../src/defaults";
 import { setProgressSink } from "../../../src/provider/providerLog";
@@ -220,6 +221,10 @@ describe("aws scaling groups against moto_server", function () {
 
             const diff = await (scalingHoldProvider.diff as NonNullable<Provider["diff"]>)(id, outs, { ...inputs, keepGenerations: ["g3"] });
             assert.deepEqual(diff, { changes: true, replaces: ["keepGenerations"], deleteBeforeReplace: true });
+            const named = progressLines.find((l) => l.startsWith(`scaling hold (owner ${owner}, generations kept: g3): holds `));
+            assert.ok(named, `the replacing diff names the groups its successor holds; got:\n${progressLines.join("\n")}`);
+            assert.deepEqual(named.match(/hold-g\d|other-g\d/g)?.sort(), ["hold-g0", "hold-g1", "hold-g2"]);
+            assert.match(named, new RegExp(`suspends ${HELD.join(", ")} `));
             assert.equal((await (scalingHoldProvider.diff as NonNullable<Provider["diff"]>)(id, outs, inputs)).changes, false);
 
             await scalingHoldProvider.delete!(id, outs);
@@ -227,6 +232,14 @@ describe("aws scaling groups against moto_server", function () {
             assert.deepEqual(await suspended("hold-g1"), ["AZRebalance"]);
             assert.equal(await tag("hold-g0", heldByTagKey), undefined);
             assert.equal(await tag("hold-g1", heldByTagKey), undefined);
+        });
+
+        it("a replacing diff that cannot read the groups says so and still answers", async () => {
+            const unreachable = { region: REGION, endpoint: `http://127.0.0.1:${await freePort()}` };
+            const olds = { aws: unreachable, owner, keepGenerations: ["g1"], processes: HELD, held: [] };
+            const diff = await (scalingHoldProvider.diff as NonNullable<Provider["diff"]>)("hold-x", olds, { ...olds, keepGenerations: ["g2"] });
+            assert.deepEqual(diff, { changes: true, replaces: ["keepGenerations"], deleteBeforeReplace: true });
+            assert.ok(progressLines.some((l) => l.startsWith("scaling hold: could not read the groups it will hold: ")));
         });
 
         it("resuming a group that no longer exists is not an error", async () => {

@@ -88,13 +88,17 @@ export function holdPlan(group: GroupDescription, processes: string[]): { suspen
     return { suspend, owned: inOrder([...recorded, ...suspend]) };
 }
 
+/** The selected groups as they are now; changes nothing (a preview names them). */
+export async function selectedGroups(api: AutoScalingApi, selection: HoldSelection): Promise<GroupDescription[]> {
+    return (await api.groupsTagged(DEFAULTS.aws.autoScaling.ownerTagKey, selection.owner)).filter((g) => isSelected(g, selection));
+}
+
 /** Holds every selected group: records the hold on it, then suspends what it must. Returns what it owns, by group name. */
 export async function holdGroups(api: AutoScalingApi, selection: HoldSelection, holdId: string, processes: string[]): Promise<HeldGroup[]> {
     validateHoldId("holdId", holdId);
     validateProcesses("processes", processes);
-    const groups = (await api.groupsTagged(DEFAULTS.aws.autoScaling.ownerTagKey, selection.owner)).filter((g) => isSelected(g, selection));
     const held: HeldGroup[] = [];
-    for (const group of groups) {
+    for (const group of await selectedGroups(api, selection)) {
         const { suspend, owned } = holdPlan(group, processes);
         // The record first: a suspension that fails after it leaves a record resuming a running process (harmless), never a suspended process without one.
         await api.putTag(group.groupName, DEFAULTS.aws.autoScaling.heldByTagKey, formatHoldRecord({ holdId, processes: owned }));

@@ -1,16 +1,19 @@
 /**
  * The ScalingHold provider (scalingHold.ts): its create holds the pool's groups but the kept generations
  * (processHold.ts), recording itself by its id (`hold-<uuid>`, unique to this resource) on each; any input
- * change replaces it, the old hold released first; its delete resumes, on each group it held, what the
- * group's record still says it owns.
+ * change replaces it, the old hold released first; its check (of a hold not created yet) and a replacing
+ * diff name the groups it will hold; its delete resumes, on each group it held, what the group's record
+ * still says it owns.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { randomUUID } from "node:crypto";
 import { RuntimeInputError } from "../../../haproxy/runtime/validate";
 import { checkWith } from "../../../provider/checkInputs";
+import { progress } from "../../../provider/providerLog";
+import { containsUnknown } from "../../../provider/previewValues";
 import type { AwsEndpoint } from "./awsEndpoint";
 import { autoScalingApi, validateEndpoint, validateProcesses, validateTag } from "./autoScalingApi";
-import { holdGroups, releaseHold, type HeldGroup } from "./processHold";
+import { holdGroups, releaseHold, selectedGroups, type HeldGroup } from "./processHold";
 
 export interface ResolvedInputs {
     aws: AwsEndpoint;
@@ -37,11 +40,37 @@ export function validate(inputs: Record<string, unknown>): ResolvedInputs {
 
 const INPUTS = ["aws", "owner", "keepGenerations", "processes"];
 
+/**
+ * Names the groups a hold about to be created (each flip's new hold, checked before its create, in
+ * `pulumi preview` too) or replaced will hold, as they are now. Never fails the check or the diff: a
+ * group read that fails is said instead.
+ */
+async function nameGroupsToHold(news: Record<string, unknown>): Promise<void> {
+    try {
+        const spec = validate(news);
+        const groups = (await selectedGroups(autoScalingApi(spec.aws), spec)).map((g) => g.groupName);
+        const kept = `(owner ${spec.owner}, generations kept: ${spec.keepGenerations.join(", ") || "none"})`;
+        progress(
+            groups.length === 0
+                ? `scaling hold ${kept}: holds no group`
+                : `scaling hold ${kept}: holds ${groups.join(", ")}: suspends ${spec.processes.join(", ")} until the hold is replaced or deleted`,
+        );
+    } catch (err) {
+        progress(`scaling hold: could not read the groups it will hold: ${(err as Error).message}`);
+    }
+}
+
 const provider: pulumi.dynamic.ResourceProvider = {
-    check: checkWith(validate),
+    async check(olds, news) {
+        const checked = await checkWith(validate)(olds, news);
+        const creating = Object.keys(olds).length === 0;
+        if (creating && (checked.failures ?? []).length === 0 && !containsUnknown(news)) await nameGroupsToHold(news);
+        return checked;
+    },
 
     async diff(_id, olds, news) {
         const replaces = INPUTS.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+        if (replaces.length > 0 && !containsUnknown(news)) await nameGroupsToHold(news);
         return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
     },
 
