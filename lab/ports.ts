@@ -6,7 +6,7 @@
  * gap to anything that binds port 0 or connects out (the engine's gRPC servers do), so ports here come from
  * below that range, where the kernel never assigns one by itself: only an explicit bind can take them.
  */
-import { readFileSync } from "fs";
+import { readFileSync } from "node:fs";
 
 import { isPortFree } from "../src/targets/local/processes";
 
@@ -21,7 +21,7 @@ const handedOut = new Set<number>();
 
 /** A TCP port free on 127.0.0.1 now, below the kernel's ephemeral range and not handed out before here. */
 export async function freePort(): Promise<number> {
-    const highest = ephemeralStart() - 1;
+    const highest = (ephemeralStart ??= readEphemeralStart()) - 1;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const port = LOWEST_PORT + Math.floor(Math.random() * (highest - LOWEST_PORT + 1));
         if (handedOut.has(port) || !(await isPortFree(port))) continue;
@@ -31,7 +31,10 @@ export async function freePort(): Promise<number> {
     throw new Error(`no free loopback port between ${LOWEST_PORT} and ${highest} after ${MAX_ATTEMPTS} attempts`);
 }
 
-function ephemeralStart(): number {
+/** The start of the kernel's ephemeral range, read once. */
+let ephemeralStart: number | undefined;
+
+function readEphemeralStart(): number {
     try {
         const start = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
         return Number.isInteger(start) && start > LOWEST_PORT + 1000 ? start : DEFAULT_EPHEMERAL_START;

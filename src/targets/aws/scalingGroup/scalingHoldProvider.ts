@@ -60,9 +60,11 @@ async function nameGroupsToHold(news: Record<string, unknown>): Promise<void> {
     }
 }
 
+const checkInputs = checkWith(validate);
+
 const provider: pulumi.dynamic.ResourceProvider = {
     async check(olds, news) {
-        const checked = await checkWith(validate)(olds, news);
+        const checked = await checkInputs(olds, news);
         const creating = Object.keys(olds).length === 0;
         if (creating && (checked.failures ?? []).length === 0 && !containsUnknown(news)) await nameGroupsToHold(news);
         return checked;
